@@ -1,0 +1,187 @@
+"""The outbox: every notification that must reach someone, kept until it has.
+
+An item names what to send (a kind and a case) and to whom (the keyed HMAC of a
+Telegram id), never the text itself: the text is rendered from the sealed case at the
+moment of sending. Items for one case and one recipient go out in order; an item is
+claimed with a lease before sending, so a crash leaves it to be picked up again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import aiosqlite
+
+from storage.database import Database, from_db, to_db
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A notification to add to the outbox."""
+
+    recipient_index: bytes
+    recipient_role: str
+    kind: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: str
+    case_id: str | None
+    recipient_index: bytes
+    recipient_role: str
+    kind: str
+    ref: str | None
+    seq: int
+    attempts: int
+    next_attempt_at: datetime
+
+
+class Outbox:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def enqueue(self, case_id: str | None, deliveries: Sequence[Delivery], now: datetime) -> None:
+        async with self._db.transaction() as conn:
+            await self.insert(conn, case_id, deliveries, now)
+
+    @staticmethod
+    async def insert(
+        conn: aiosqlite.Connection, case_id: str | None, deliveries: Sequence[Delivery], now: datetime
+    ) -> None:
+        """Add items inside a transaction the caller holds (so they land with the change that caused them)."""
+        next_seq: dict[bytes, int] = {}
+        for delivery in deliveries:
+            if delivery.recipient_index not in next_seq:
+                async with conn.execute(
+                    "SELECT COALESCE(MAX(seq), -1) + 1 FROM outbox WHERE case_id IS ? AND recipient_index = ?",
+                    (case_id, delivery.recipient_index),
+                ) as cursor:
+                    next_seq[delivery.recipient_index] = (await cursor.fetchone())[0]
+            seq = next_seq[delivery.recipient_index]
+            next_seq[delivery.recipient_index] = seq + 1
+            await conn.execute(
+                "INSERT INTO outbox (id, case_id, recipient_index, recipient_role, kind, ref, seq,"
+                " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    uuid.uuid4().hex,
+                    case_id,
+                    delivery.recipient_index,
+                    delivery.recipient_role,
+                    delivery.kind,
+                    delivery.ref,
+                    seq,
+                    to_db(now),
+                    to_db(now),
+                ),
+            )
+
+    async def claim_due(self, now: datetime, *, lease: timedelta, limit: int) -> list[OutboxItem]:
+        """Claim up to ``limit`` due items, at most one per case and recipient, oldest first.
+
+        An item still 'sending' after its lease ran out belongs to a run that died
+        between claiming and recording the result; it is claimed again.
+        """
+        stamp = to_db(now)
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                """
+                SELECT o.* FROM outbox AS o
+                WHERE (o.status = 'pending' OR (o.status = 'sending' AND o.claimed_until < :now))
+                  AND o.next_attempt_at <= :now
+                  AND NOT EXISTS (
+                      SELECT 1 FROM outbox AS earlier
+                      WHERE earlier.case_id IS o.case_id
+                        AND earlier.recipient_index = o.recipient_index
+                        AND earlier.seq < o.seq
+                        AND earlier.status IN ('pending', 'sending'))
+                ORDER BY o.next_attempt_at, o.seq
+                LIMIT :limit
+                """,
+                {"now": stamp, "limit": limit},
+            ) as cursor:
+                rows = await cursor.fetchall()
+            until = to_db(now + lease)
+            for row in rows:
+                await conn.execute(
+                    "UPDATE outbox SET status = 'sending', claimed_until = ?, attempts = attempts + 1 WHERE id = ?",
+                    (until, row["id"]),
+                )
+        return [
+            OutboxItem(
+                id=row["id"],
+                case_id=row["case_id"],
+                recipient_index=row["recipient_index"],
+                recipient_role=row["recipient_role"],
+                kind=row["kind"],
+                ref=row["ref"],
+                seq=row["seq"],
+                attempts=row["attempts"] + 1,
+                next_attempt_at=from_db(row["next_attempt_at"]),
+            )
+            for row in rows
+        ]
+
+    async def delivered(self, item_id: str, message_id: int | None, now: datetime) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET status = 'sent', sent_message_id = ?, sent_at = ?, claimed_until = NULL,"
+                " last_error = NULL WHERE id = ?",
+                (message_id, to_db(now), item_id),
+            )
+
+    async def retry_later(self, item_id: str, at: datetime, error: str) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET status = 'pending', next_attempt_at = ?, claimed_until = NULL, last_error = ?"
+                " WHERE id = ?",
+                (to_db(at), error, item_id),
+            )
+
+    async def give_up(self, item_id: str, error: str) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET status = 'failed', claimed_until = NULL, last_error = ? WHERE id = ?",
+                (error, item_id),
+            )
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest unsent item falls due (None when there is nothing to send)."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT MIN(CASE WHEN status = 'sending' THEN claimed_until ELSE next_attempt_at END)"
+                " FROM outbox WHERE status IN ('pending', 'sending')"
+            ) as cursor:
+                row = await cursor.fetchone()
+        return from_db(row[0])
+
+    async def sent_message(self, case_id: str, recipient_index: bytes, kind: str) -> int | None:
+        """The Telegram message id under which ``kind`` reached this recipient, if it did."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT sent_message_id FROM outbox WHERE case_id = ? AND recipient_index = ? AND kind = ?"
+                " AND status = 'sent' ORDER BY seq LIMIT 1",
+                (case_id, recipient_index, kind),
+            ) as cursor:
+                row = await cursor.fetchone()
+        return None if row is None else row[0]
+
+    async def addressed_to(self, case_id: str, recipient_index: bytes, kind: str) -> str | None:
+        """The role under which this recipient was sent ``kind`` for this case, or None if never."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT recipient_role FROM outbox WHERE case_id = ? AND recipient_index = ? AND kind = ? LIMIT 1",
+                (case_id, recipient_index, kind),
+            ) as cursor:
+                row = await cursor.fetchone()
+        return None if row is None else row[0]
+
+    async def status_counts(self) -> dict[str, int]:
+        async with self._db.transaction() as conn:
+            async with conn.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status") as cursor:
+                rows = await cursor.fetchall()
+        return {row[0]: row[1] for row in rows}

@@ -1,0 +1,142 @@
+"""Reporters as stored: found by a blind index, every identifying field sealed.
+
+A person row exists only once someone starts a report or sets a preference. It is
+keyed by a random id; the Telegram id is kept sealed (the bot needs it to write to
+the person) and found again through its keyed HMAC.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.crypto import DataKey, Vault
+from storage.database import Database, to_db
+
+TABLE = "persons"
+INDEX_KIND = "tg-user"
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRecord:
+    id: str
+    telegram_id: int
+    display_name: str
+    username: str | None
+    language: str
+    language_chosen: bool
+    role: str | None
+
+
+class People:
+    def __init__(self, db: Database, vault: Vault) -> None:
+        self._db = db
+        self._vault = vault
+
+    def index_of(self, telegram_id: int) -> bytes:
+        return self._vault.blind_index(INDEX_KIND, telegram_id)
+
+    def _open(self, row) -> PersonRecord:
+        person_id = row["id"]
+        key = self._vault.unwrap(row["wrapped_key"], table=TABLE, row_id=person_id)
+
+        def text(column: str) -> str | None:
+            blob = row[column]
+            return None if blob is None else key.open_text(blob, table=TABLE, column=column, row_id=person_id)
+
+        return PersonRecord(
+            id=person_id,
+            telegram_id=int(text("telegram_id") or "0"),
+            display_name=text("display_name") or "",
+            username=text("username"),
+            language=row["language"],
+            language_chosen=bool(row["language_chosen"]),
+            role=row["role"],
+        )
+
+    async def get(self, person_id: str) -> PersonRecord | None:
+        async with self._db.transaction() as conn:
+            async with conn.execute("SELECT * FROM persons WHERE id = ?", (person_id,)) as cursor:
+                row = await cursor.fetchone()
+        return None if row is None else self._open(row)
+
+    async def find(self, telegram_id: int) -> PersonRecord | None:
+        return await self.find_by_index(self.index_of(telegram_id))
+
+    async def find_by_index(self, index: bytes) -> PersonRecord | None:
+        async with self._db.transaction() as conn:
+            async with conn.execute("SELECT * FROM persons WHERE tg_index = ?", (index,)) as cursor:
+                row = await cursor.fetchone()
+        return None if row is None else self._open(row)
+
+    async def ensure(
+        self, *, telegram_id: int, display_name: str, username: str | None, language: str, now: datetime
+    ) -> PersonRecord:
+        """The person behind ``telegram_id``, created on first use, names kept current."""
+        index = self.index_of(telegram_id)
+        existing = await self.find_by_index(index)
+        if existing is None:
+            person_id = uuid.uuid4().hex
+            key, wrapped = self._vault.new_data_key(table=TABLE, row_id=person_id)
+            async with self._db.transaction() as conn:
+                await conn.execute(
+                    "INSERT INTO persons (id, tg_index, wrapped_key, telegram_id, display_name, username,"
+                    " language, language_chosen, role, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, 0, NULL, ?, ?)",
+                    (
+                        person_id,
+                        index,
+                        wrapped,
+                        _seal(key, person_id, "telegram_id", str(telegram_id)),
+                        _seal(key, person_id, "display_name", display_name),
+                        None if username is None else _seal(key, person_id, "username", username),
+                        language,
+                        to_db(now),
+                        to_db(now),
+                    ),
+                )
+            return PersonRecord(person_id, telegram_id, display_name, username, language, False, None)
+        changes: dict[str, object] = {}
+        if existing.display_name != display_name or existing.username != username:
+            key = await self._key(existing.id)
+            changes["display_name"] = _seal(key, existing.id, "display_name", display_name)
+            changes["username"] = None if username is None else _seal(key, existing.id, "username", username)
+        if not existing.language_chosen and existing.language != language:
+            changes["language"] = language
+        if changes:
+            await self._update(existing.id, changes, now)
+            return PersonRecord(
+                existing.id,
+                telegram_id,
+                display_name,
+                username,
+                language if "language" in changes else existing.language,
+                existing.language_chosen,
+                existing.role,
+            )
+        return existing
+
+    async def choose_language(self, person_id: str, language: str, now: datetime) -> None:
+        await self._update(person_id, {"language": language, "language_chosen": 1}, now)
+
+    async def set_role(self, person_id: str, role: str, now: datetime) -> None:
+        await self._update(person_id, {"role": role}, now)
+
+    async def _key(self, person_id: str) -> DataKey:
+        async with self._db.transaction() as conn:
+            async with conn.execute("SELECT wrapped_key FROM persons WHERE id = ?", (person_id,)) as cursor:
+                row = await cursor.fetchone()
+        return self._vault.unwrap(row[0], table=TABLE, row_id=person_id)
+
+    async def _update(self, person_id: str, changes: dict[str, object], now: datetime) -> None:
+        columns = ", ".join(f"{name} = ?" for name in changes)
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                f"UPDATE persons SET {columns}, updated_at = ? WHERE id = ?",
+                (*changes.values(), to_db(now), person_id),
+            )
+
+
+def _seal(key: DataKey, person_id: str, column: str, value: str) -> bytes:
+    return key.seal_text(value, table=TABLE, column=column, row_id=person_id)
