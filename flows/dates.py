@@ -245,12 +245,8 @@ _UNIT_DAYS = {"dag": 1, "dagen": 1, "day": 1, "days": 1,
 _SINGULAR_UNITS = frozenset(("dag", "day", "week"))
 _AGO = frozenset(("geleden", "ago", "terug"))
 
-_WEEKDAY_MODIFIERS = frozenset(
-    (("afgelopen",), ("vorige",), ("vorig",), ("last",), ("past",), ("this", "past"))
-)
-_PREVIOUS_WEEK = frozenset(
-    (("vorige", "week"), ("last", "week"), ("afgelopen", "week"), ("past", "week"))
-)
+_WEEKDAY_MODIFIERS = frozenset((("afgelopen",), ("vorige",), ("vorig",), ("last",), ("past",), ("this", "past")))
+_PREVIOUS_WEEK = frozenset((("vorige", "week"), ("last", "week"), ("afgelopen", "week"), ("past", "week")))
 
 _ORDINAL_SUFFIXES = frozenset(("st", "nd", "rd", "th", "e", "ste", "de"))
 
@@ -266,8 +262,7 @@ _LEADING_FILLER = tuple(
     )
 )  # fmt: skip
 _TRAILING_FILLER = tuple(
-    tuple(phrase.split())
-    for phrase in ("j . l", "j l", "jl", "jongstleden", "l . l", "ll", "laatstleden")
+    tuple(phrase.split()) for phrase in ("j . l", "j l", "jl", "jongstleden", "l . l", "ll", "laatstleden")
 )
 
 # Words that may stand around a time of day: "om 15:30", "rond 10 uur",
@@ -307,9 +302,7 @@ _ALNUM = frozenset("0123456789abcdefghijklmnopqrstuvwxyz")
 # One linear pass: runs of ASCII digits, runs of ASCII letters, or any other
 # single non-space character.  No alternation can overlap, so no backtracking.
 _TOKEN_RE = re.compile(r"[0-9]+|[a-z]+|[^\sa-z0-9]")
-_QUOTES = str.maketrans(
-    {"\u2018": "'", "\u2019": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"}
-)
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
 
 
 def parse_incident_date(text: str, today: date) -> ParsedDate:
@@ -447,8 +440,10 @@ def _match_clock(tokens: list[str], i: int, after_marker: bool) -> int:
     explicit = False
     if tokens[j] == "half":
         j, explicit = j + 1, True
-    elif j + 1 < n and tokens[j + 1] in ("over", "voor", "past", "to") and (
-        tokens[j] == "kwart" or _hour(tokens[j]) is not None
+    elif (
+        j + 1 < n
+        and tokens[j + 1] in ("over", "voor", "past", "to")
+        and (tokens[j] == "kwart" or _hour(tokens[j]) is not None)
     ):
         j, explicit = j + 2, True
         if j < n and tokens[j] == "half":
@@ -507,13 +502,7 @@ def _parse_numeric(tokens: list[str], today: date) -> ParsedDate | None:
     """d-m, d-m-yy, d-m-yyyy (separators - / .) and yyyy-m-d."""
     if len(tokens) == 3:
         day, sep, month = tokens
-        if (
-            sep in _NUMERIC_SEPARATORS
-            and _is_number(day)
-            and _is_number(month)
-            and len(day) <= 2
-            and len(month) <= 2
-        ):
+        if sep in _NUMERIC_SEPARATORS and _is_number(day) and _is_number(month) and len(day) <= 2 and len(month) <= 2:
             return _resolve_without_year(int(day), int(month), today)
         return None
     if len(tokens) == 5:

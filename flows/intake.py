@@ -1,0 +1,761 @@
+"""Report intake: the reporter's conversation from the report button to a routed case.
+
+The draft is a case in status 'draft', stored sealed after every answer, so a restart
+of the bot loses nothing and the reporter continues where they left off. The steps
+are asked in the order of :data:`flows.model.QUESTIONS`; a step already answered (a
+role remembered from an earlier report, a description typed before the first
+question) is skipped. Free text is never thrown away: at a step that expects a button
+it is added to the description. The state diagram is ``flows/intake.mmd``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from flows.clock import Clock, local_today
+from flows.dates import parse_incident_date
+from flows.model import (
+    QUESTIONS,
+    Category,
+    Channel,
+    IncomingAttachment,
+    Language,
+    Role,
+    Sender,
+    Step,
+    Wish,
+)
+from flows.outcome import (
+    Answer,
+    Choice,
+    CleanUp,
+    Keyboard,
+    Label,
+    Outcome,
+    Reply,
+    ResumeDraft,
+    StartReport,
+)
+from flows.routing import Route, Router
+from storage import Storage
+from storage.cases import CaseRecord
+from storage.people import PersonRecord
+
+MAX_DESCRIPTION = 8000  # characters, all text of one report together
+MAX_ATTACHMENTS = 10
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024  # the most a bot may download through the Bot API
+SUMMARY_EXCERPT = 900
+# Telegram lets a bot delete messages in a private chat for 48 hours.
+CLEANUP_WINDOW = timedelta(hours=48)
+# Text typed outside a report becomes the start of one only if it reads like an account.
+_STORY_MIN_CHARS = 25
+_STORY_MIN_WORDS = 4
+
+WHEN_TODAY, WHEN_YESTERDAY, WHEN_EARLIER = "today", "yesterday", "earlier"
+CANCEL_ASK, CANCEL_YES, CANCEL_NO = "ask", "yes", "no"
+NO_TEXT = "no_text"
+SUMMARY_CONFIRM = "confirm"
+SUMMARY_CHANGE = "change"
+TOGGLE_COUNSELLOR = "name_counsellor"
+TOGGLE_COORDINATOR = "name_coordinator"
+REMOVE_ATTACHMENTS = "remove_attachments"
+BACK = "back"
+
+_OPTIONS: dict[Step, tuple[str, ...]] = {
+    Step.CATEGORY: tuple(Category),
+    Step.WHEN: (WHEN_TODAY, WHEN_YESTERDAY, WHEN_EARLIER),
+    Step.CHANNEL: tuple(Channel),
+    Step.DESCRIPTION: (NO_TEXT,),
+    Step.ROLE: tuple(Role),
+    Step.WISH: tuple(Wish),
+    Step.SUMMARY: (SUMMARY_CONFIRM, SUMMARY_CHANGE, TOGGLE_COUNSELLOR, TOGGLE_COORDINATOR),
+    Step.CHANGE: (*(s.value for s in QUESTIONS), REMOVE_ATTACHMENTS, BACK),
+    Step.CANCEL: (CANCEL_ASK, CANCEL_YES, CANCEL_NO),
+}
+
+
+def tag_of(case: CaseRecord) -> str:
+    """The short draft tag carried in button data; a button of another draft will not match."""
+    return case.id[:8]
+
+
+def _is_story(text: str) -> bool:
+    return len(text) >= _STORY_MIN_CHARS and len(text.split()) >= _STORY_MIN_WORDS
+
+
+class Intake:
+    def __init__(
+        self,
+        storage: Storage,
+        router: Router,
+        clock: Clock,
+        zone: ZoneInfo,
+        response_time: timedelta,
+    ) -> None:
+        self._storage = storage
+        self._router = router
+        self._clock = clock
+        self._zone = zone
+        self._response_hours = max(1, round(response_time.total_seconds() / 3600))
+
+    # -- who is talking -------------------------------------------------------------
+
+    async def _known(self, sender: Sender) -> tuple[PersonRecord | None, Language]:
+        person = await self._storage.people.find(sender.telegram_id)
+        if person is None:
+            return None, Language.from_telegram(sender.language_code)
+        return person, Language(person.language)
+
+    async def _ensure(self, sender: Sender) -> tuple[PersonRecord, Language]:
+        person = await self._storage.people.ensure(
+            telegram_id=sender.telegram_id,
+            display_name=sender.display_name,
+            username=sender.username,
+            language=Language.from_telegram(sender.language_code).value,
+            now=self._clock.now(),
+        )
+        return person, Language(person.language)
+
+    async def draft_for(self, sender: Sender) -> CaseRecord | None:
+        person, _ = await self._known(sender)
+        return None if person is None else await self._storage.cases.draft_of(person.id)
+
+    # -- entry points ---------------------------------------------------------------
+
+    async def welcome(self, sender: Sender) -> Outcome:
+        person, language = await self._known(sender)
+        outcome = Outcome(language)
+        outcome.replies.append(
+            Reply(
+                "welcome",
+                {"name": sender.display_name.split(" ")[0] or sender.display_name, "recipients": self._who_receives()},
+                ((Choice("button.report", StartReport()),),),
+            )
+        )
+        if person is not None:
+            draft = await self._storage.cases.draft_of(person.id)
+            if draft is not None:
+                outcome.replies.append(self._resume_question(draft))
+        return outcome
+
+    def _who_receives(self) -> tuple[Label, ...]:
+        lines = []
+        for counsellor in self._router.counsellors:
+            serves = "both" if len(counsellor.serves) == 2 else next(iter(counsellor.serves)).value
+            lines.append(Label("welcome.counsellor", {"name": counsellor.name, "serves": Label(f"serves.{serves}")}))
+        for coordinator in self._router.coordinators:
+            lines.append(Label("welcome.coordinator", {"name": coordinator.name}))
+        return tuple(lines) or (Label("welcome.nobody"),)
+
+    async def start(self, sender: Sender) -> Outcome:
+        """The report button or /report: a new draft, or the offer to continue the open one."""
+        person, language = await self._ensure(sender)
+        draft = await self._storage.cases.draft_of(person.id)
+        outcome = Outcome(language)
+        if draft is not None:
+            outcome.replies.append(self._resume_question(draft))
+            outcome.case_id = draft.id
+            return outcome
+        draft = await self._new_draft(person)
+        outcome.case_id = draft.id
+        outcome.replies.append(self._prompt(draft))
+        return outcome
+
+    async def _new_draft(self, person: PersonRecord) -> CaseRecord:
+        now = self._clock.now()
+        draft = await self._storage.cases.create_draft(
+            person_id=person.id, step=Step.CATEGORY.value, role=person.role, now=now
+        )
+        # Remember whether the role question belongs to this report, for "step n of m".
+        draft.state["asks_role"] = person.role is None
+        await self._storage.cases.save(draft, now)
+        return draft
+
+    def _resume_question(self, draft: CaseRecord) -> Reply:
+        tag = tag_of(draft)
+        return Reply(
+            "draft.resume",
+            {"started": draft.created_at.astimezone(self._zone).date() if draft.created_at else ""},
+            (
+                (Choice("button.resume", ResumeDraft(tag, keep=True)),),
+                (Choice("button.discard", ResumeDraft(tag, keep=False)),),
+            ),
+        )
+
+    async def resume(self, sender: Sender, action: ResumeDraft) -> Outcome:
+        person, language = await self._known(sender)
+        draft = None if person is None else await self._storage.cases.draft_of(person.id)
+        outcome = Outcome(language, clear_pressed_buttons=True)
+        if draft is None or tag_of(draft) != action.draft_tag:
+            outcome.toast = Label("toast.stale")
+            if draft is not None:
+                outcome.replies.append(self._prompt(draft))
+            return outcome
+        outcome.case_id = draft.id
+        if action.keep:
+            outcome.replies.append(self._prompt(draft))
+            return outcome
+        await self._storage.cases.delete(draft.id)
+        new = await self._new_draft(person)
+        outcome.case_id = new.id
+        outcome.replies.append(Reply("draft.discarded"))
+        outcome.replies.append(self._prompt(new))
+        return outcome
+
+    async def cancel_command(self, sender: Sender) -> Outcome:
+        person, language = await self._known(sender)
+        draft = None if person is None else await self._storage.cases.draft_of(person.id)
+        if draft is None:
+            return Outcome(language, replies=[Reply("cancel.nothing", keyboard=self._report_button())])
+        outcome = Outcome(language, case_id=draft.id)
+        await self._enter_cancel(draft)
+        outcome.replies.append(self._prompt(draft))
+        return outcome
+
+    # -- button presses ---------------------------------------------------------------
+
+    async def press(self, sender: Sender, answer: Answer) -> Outcome:
+        person, language = await self._known(sender)
+        draft = None if person is None else await self._storage.cases.draft_of(person.id)
+        outcome = Outcome(language)
+        if draft is None or tag_of(draft) != answer.draft_tag:
+            # A button from a report that was sent, cancelled, or never existed.
+            outcome.toast = Label("toast.stale")
+            outcome.clear_pressed_buttons = True
+            if draft is not None:
+                outcome.case_id = draft.id
+                outcome.replies.append(self._prompt(draft))
+            return outcome
+        outcome.case_id = draft.id
+        current = Step(draft.step)
+        if answer.value not in _OPTIONS.get(answer.step, ()):
+            outcome.toast = Label("toast.invalid")
+            return outcome
+        if answer.step is Step.CANCEL and answer.value == CANCEL_ASK:
+            if current is not Step.CANCEL:
+                await self._enter_cancel(draft)
+            outcome.clear_pressed_buttons = True
+            outcome.replies.append(self._prompt(draft))
+            return outcome
+        if answer.step is not current:
+            if self._already_answered(draft, answer):
+                outcome.toast = Label("toast.already_noted")
+            else:
+                outcome.toast = Label("toast.moved_on")
+                outcome.replies.append(self._prompt(draft))
+            outcome.clear_pressed_buttons = True
+            return outcome
+        await self._apply_answer(draft, person, answer.value, outcome)
+        return outcome
+
+    def _already_answered(self, draft: CaseRecord, answer: Answer) -> bool:
+        stored = {
+            Step.CATEGORY: draft.category,
+            Step.CHANNEL: draft.channel,
+            Step.ROLE: draft.role,
+            Step.WISH: draft.wish,
+        }.get(answer.step)
+        return stored is not None and stored == answer.value
+
+    async def _apply_answer(self, draft: CaseRecord, person: PersonRecord, value: str, outcome: Outcome) -> None:
+        step = Step(draft.step)
+        now = self._clock.now()
+        if step is Step.SUMMARY:
+            await self._summary_action(draft, person, value, outcome)
+            return
+        if step is Step.CHANGE:
+            await self._change_action(draft, value, outcome)
+            return
+        if step is Step.CANCEL:
+            if value == CANCEL_YES:
+                await self._storage.cases.delete(draft.id)
+                outcome.edit_pressed = Reply("cancel.done")
+                outcome.replies.append(Reply("cancel.after", keyboard=self._report_button()))
+                outcome.case_id = None
+                return
+            draft.step = draft.state.pop("before_cancel", Step.CATEGORY.value)
+            outcome.clear_pressed_buttons = True
+            await self._storage.cases.save(draft, now)
+            outcome.replies.append(self._prompt(draft))
+            return
+        if step is Step.WHEN and value == WHEN_EARLIER:
+            draft.state["typing_date"] = True
+            await self._storage.cases.save(draft, now)
+            outcome.edit_pressed = self._answered(step, Label("when.earlier"))
+            outcome.replies.append(Reply("ask.when_typed", keyboard=(self._cancel_row(draft),)))
+            return
+        if step is Step.DESCRIPTION:  # the only button here: send without text
+            if draft.attachment_count == 0:
+                outcome.toast = Label("toast.invalid")
+                return
+            draft.state["no_text"] = True
+            outcome.edit_pressed = self._answered(step, Label("description.none"))
+        else:
+            label = self._record(draft, step, value)
+            outcome.edit_pressed = self._answered(step, label)
+        if step is Step.ROLE:
+            await self._storage.people.set_role(person.id, value, now)
+        await self._advance(draft, outcome)
+
+    def _record(self, draft: CaseRecord, step: Step, value: str) -> Label:
+        """Store a button answer on the draft; returns how to echo it."""
+        today = local_today(self._clock, self._zone)
+        if step is Step.CATEGORY:
+            draft.category = value
+        elif step is Step.WHEN:
+            draft.incident_date = today if value == WHEN_TODAY else today - timedelta(days=1)
+            draft.state.pop("typing_date", None)
+            return Label("when.on", {"date": draft.incident_date})
+        elif step is Step.CHANNEL:
+            draft.channel = value
+        elif step is Step.ROLE:
+            draft.role = value
+        elif step is Step.WISH:
+            draft.wish = value
+            wish = Wish(value)
+            draft.share_name_counsellor = wish.reaches_counsellor
+            draft.share_name_coordinator = False
+        return Label(f"{step.value}.{value}")
+
+    def _answered(self, step: Step, answer: Label) -> Reply:
+        return Reply("answered", {"question": Label(f"title.{step.value}"), "answer": answer})
+
+    async def _advance(self, draft: CaseRecord, outcome: Outcome) -> None:
+        draft.step = self._next_step(draft).value
+        await self._storage.cases.save(draft, self._clock.now())
+        outcome.replies.append(self._prompt(draft))
+
+    def _next_step(self, draft: CaseRecord) -> Step:
+        for step in QUESTIONS:
+            if not self._is_answered(draft, step):
+                return step
+        return Step.SUMMARY
+
+    @staticmethod
+    def _is_answered(draft: CaseRecord, step: Step) -> bool:
+        return {
+            Step.CATEGORY: draft.category is not None,
+            Step.WHEN: draft.incident_date is not None,
+            Step.CHANNEL: draft.channel is not None,
+            Step.DESCRIPTION: bool(draft.description) or bool(draft.state.get("no_text") and draft.attachment_count),
+            Step.ROLE: draft.role is not None,
+            Step.WISH: draft.wish is not None,
+        }[step]
+
+    async def _enter_cancel(self, draft: CaseRecord) -> None:
+        if draft.step != Step.CANCEL.value:
+            draft.state["before_cancel"] = draft.step
+            draft.step = Step.CANCEL.value
+            await self._storage.cases.save(draft, self._clock.now())
+
+    async def _summary_action(self, draft: CaseRecord, person: PersonRecord, value: str, outcome: Outcome) -> None:
+        now = self._clock.now()
+        wish = Wish(draft.wish)
+        if value == TOGGLE_COUNSELLOR and wish.reaches_counsellor:
+            draft.share_name_counsellor = not draft.share_name_counsellor
+        elif value == TOGGLE_COORDINATOR and wish is Wish.COUNSELLOR_AND_REGISTER:
+            draft.share_name_coordinator = not draft.share_name_coordinator
+        elif value == SUMMARY_CHANGE:
+            draft.step = Step.CHANGE.value
+            await self._storage.cases.save(draft, now)
+            outcome.clear_pressed_buttons = True
+            outcome.replies.append(self._prompt(draft))
+            return
+        elif value == SUMMARY_CONFIRM:
+            await self._submit(draft, person, outcome)
+            return
+        else:
+            outcome.toast = Label("toast.invalid")
+            return
+        await self._storage.cases.save(draft, now)
+        # The summary is shown again in place, with the toggle's new state.
+        outcome.edit_pressed = self._prompt(draft)
+
+    async def _change_action(self, draft: CaseRecord, value: str, outcome: Outcome) -> None:
+        now = self._clock.now()
+        outcome.clear_pressed_buttons = True
+        if value == BACK:
+            draft.step = Step.SUMMARY.value
+        elif value == REMOVE_ATTACHMENTS:
+            await self._storage.cases.remove_attachments(draft)
+            draft.state.pop("no_text", None)
+            outcome.replies.append(Reply("attachments.removed"))
+            draft.step = self._next_step(draft).value
+        else:
+            step = Step(value)
+            if step is Step.CATEGORY:
+                draft.category = None
+            elif step is Step.WHEN:
+                draft.incident_date = None
+            elif step is Step.CHANNEL:
+                draft.channel = None
+            elif step is Step.DESCRIPTION:
+                # Kept until new text arrives, so a change that is abandoned loses nothing.
+                draft.state["replacing_description"] = True
+            elif step is Step.ROLE:
+                draft.role = None
+            elif step is Step.WISH:
+                draft.wish = None
+            draft.step = step.value
+        await self._storage.cases.save(draft, now)
+        outcome.replies.append(self._prompt(draft))
+
+    # -- text and files ------------------------------------------------------------------
+
+    async def text(self, sender: Sender, text: str) -> Outcome:
+        text = text.strip()
+        person, language = await self._known(sender)
+        draft = None if person is None else await self._storage.cases.draft_of(person.id)
+        if draft is None:
+            if not _is_story(text):
+                return Outcome(language, replies=[Reply("outside_flow", keyboard=self._report_button())])
+            person, language = await self._ensure(sender)
+            draft = await self._new_draft(person)
+            outcome = Outcome(language, case_id=draft.id)
+            draft.description = text[:MAX_DESCRIPTION]
+            outcome.replies.append(Reply("description.started_from_message"))
+            await self._advance(draft, outcome)
+            return outcome
+        outcome = Outcome(language, case_id=draft.id)
+        step = Step(draft.step)
+        if step is Step.WHEN:
+            await self._typed_date(draft, text, outcome)
+            return outcome
+        if step is Step.DESCRIPTION:
+            if draft.state.pop("replacing_description", False):
+                draft.description = ""
+            if not self._add_text(draft, text, outcome):
+                outcome.replies.append(self._prompt(draft))
+                return outcome
+            await self._advance(draft, outcome)
+            return outcome
+        # A step that expects a button: the text joins the description rather than being lost.
+        if self._add_text(draft, text, outcome):
+            await self._storage.cases.save(draft, self._clock.now())
+            outcome.replies.append(
+                Reply("description.added", {"length": len(draft.description), "max": MAX_DESCRIPTION})
+            )
+        outcome.replies.append(self._prompt(draft))
+        return outcome
+
+    def _add_text(self, draft: CaseRecord, text: str, outcome: Outcome) -> bool:
+        joined = f"{draft.description}\n\n{text}" if draft.description else text
+        if len(joined) > MAX_DESCRIPTION:
+            outcome.replies.append(
+                Reply(
+                    "description.too_long",
+                    {
+                        "length": len(text),
+                        "room": max(0, MAX_DESCRIPTION - len(draft.description) - 2),
+                        "max": MAX_DESCRIPTION,
+                    },
+                )
+            )
+            return False
+        draft.description = joined
+        return True
+
+    async def _typed_date(self, draft: CaseRecord, text: str, outcome: Outcome) -> None:
+        parsed = parse_incident_date(text, local_today(self._clock, self._zone))
+        if parsed.value is not None:
+            draft.incident_date = parsed.value
+            draft.state.pop("typing_date", None)
+            outcome.replies.append(self._answered(Step.WHEN, Label("when.on", {"date": parsed.value})))
+            await self._advance(draft, outcome)
+            return
+        if _is_story(text) and not any(ch.isdigit() for ch in text):
+            # Someone typing their account here: keep it, and ask the date again.
+            if self._add_text(draft, text, outcome):
+                await self._storage.cases.save(draft, self._clock.now())
+                outcome.replies.append(Reply("description.kept_early"))
+            outcome.replies.append(self._prompt(draft))
+            return
+        outcome.replies.append(Reply(f"date.{parsed.problem.value}", {"text": text[:60]}))
+        outcome.replies.append(self._prompt(draft))
+
+    async def attachment(self, sender: Sender, incoming: IncomingAttachment) -> Outcome:
+        person, language = await self._ensure(sender)
+        draft = await self._storage.cases.draft_of(person.id)
+        started = draft is None
+        if draft is None:
+            draft = await self._new_draft(person)
+        outcome = Outcome(language, case_id=draft.id)
+        if draft.attachment_count >= MAX_ATTACHMENTS:
+            outcome.replies.append(Reply("attachment.too_many", {"max": MAX_ATTACHMENTS}))
+            return outcome
+        if len(incoming.content) > MAX_ATTACHMENT_BYTES:
+            outcome.replies.append(Reply("attachment.too_big", {"max_mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)}))
+            return outcome
+        now = self._clock.now()
+        count = await self._storage.cases.add_attachment(
+            draft,
+            kind=incoming.kind.value,
+            content=incoming.content,
+            file_name=incoming.file_name,
+            mime_type=incoming.mime_type,
+            duration=incoming.duration,
+            now=now,
+        )
+        outcome.replies.append(
+            Reply(
+                "attachment.kept_new_report" if started else "attachment.kept", {"count": count, "max": MAX_ATTACHMENTS}
+            )
+        )
+        caption = (incoming.caption or "").strip()
+        step = Step(draft.step)
+        if caption:
+            if step is Step.DESCRIPTION and draft.state.pop("replacing_description", False):
+                draft.description = ""
+            self._add_text(draft, caption, outcome)
+        # One prompt per album is enough: the next question follows the first file or a caption.
+        if started or (step is Step.DESCRIPTION and (caption or count == 1)):
+            await self._advance(draft, outcome)
+        else:
+            await self._storage.cases.save(draft, now)
+        return outcome
+
+    async def notice(self, sender: Sender, key: str, params: dict[str, object]) -> Outcome:
+        """A message about the sender's input (a file too big to fetch, say); the draft stays as it is."""
+        person, language = await self._known(sender)
+        draft = None if person is None else await self._storage.cases.draft_of(person.id)
+        return Outcome(language, replies=[Reply(key, params)], case_id=None if draft is None else draft.id)
+
+    async def unsupported(self, sender: Sender) -> Outcome:
+        person, language = await self._known(sender)
+        draft = None if person is None else await self._storage.cases.draft_of(person.id)
+        outcome = Outcome(language, replies=[Reply("unsupported")])
+        if draft is None:
+            outcome.replies[0] = Reply("unsupported", keyboard=self._report_button())
+        else:
+            outcome.case_id = draft.id
+            outcome.replies.append(self._prompt(draft))
+        return outcome
+
+    async def edited(self, sender: Sender) -> Outcome:
+        person, language = await self._known(sender)
+        draft = None if person is None else await self._storage.cases.draft_of(person.id)
+        return Outcome(language, replies=[Reply("edited" if draft else "edited.outside")], case_id=draft and draft.id)
+
+    # -- submitting -------------------------------------------------------------------
+
+    def route_of(self, draft: CaseRecord) -> Route:
+        return self._router.route(Role(draft.role), Wish(draft.wish))
+
+    async def _submit(self, draft: CaseRecord, person: PersonRecord, outcome: Outcome) -> None:
+        route = self.route_of(draft)
+        draft.audience = route.audience.value
+        attachment_ids = await self._storage.cases.attachment_ids(draft.id)
+        deliveries = self._router.deliveries(draft, attachment_ids, route)
+        draft.state.pop("before_cancel", None)
+        await self._storage.cases.submit(draft, deliveries, self._clock.now())
+        outcome.wake_outbox = bool(deliveries)
+        outcome.edit_pressed = Reply("summary.sent", {"reference": draft.reference})
+        if route.wish.reaches_counsellor:
+            next_key = "submitted.next_counsellor_missing" if route.counsellor_missing else "submitted.next_counsellor"
+        else:
+            next_key = (
+                "submitted.next_coordinator_missing" if route.coordinator_missing else "submitted.next_coordinator"
+            )
+        lines = [
+            Label(next_key, {"hours": self._response_hours, "audience": Label(f"audience.{route.audience.value}")})
+        ]
+        if route.wish is Wish.COUNSELLOR_AND_REGISTER:
+            lines.append(
+                Label(
+                    "submitted.also_coordinator_missing" if route.coordinator_missing else "submitted.also_coordinator"
+                )
+            )
+        outcome.replies.append(
+            Reply(
+                "submitted",
+                {"reference": draft.reference, "next": tuple(lines)},
+                ((Choice("button.cleanup", CleanUp(draft.reference)),),),
+            )
+        )
+
+    async def route_waiting(self) -> int:
+        """Queue reports that came in while nobody held the role they need; returns how many."""
+        routed = 0
+        for role, wishes in (
+            ("counsellor", [w.value for w in Wish if w.reaches_counsellor]),
+            ("coordinator", [w.value for w in Wish if w.reaches_coordinator]),
+        ):
+            for case_id in await self._storage.cases.without_recipient(role, wishes):
+                case = await self._storage.cases.get(case_id)
+                route = self.route_of(case)
+                if role == "counsellor":
+                    route = Route(route.counsellors, (), route.audience, route.wish)
+                else:
+                    route = Route((), route.coordinators, route.audience, route.wish)
+                if not route.counsellors and not route.coordinators:
+                    continue
+                attachment_ids = await self._storage.cases.attachment_ids(case.id)
+                await self._storage.outbox.enqueue(
+                    case.id, self._router.deliveries(case, attachment_ids, route), self._clock.now()
+                )
+                routed += 1
+        return routed
+
+    async def clean_up(self, sender: Sender, action: CleanUp) -> Outcome:
+        """Delete the report's conversation from the reporter's chat (within Telegram's 48 hours)."""
+        person, language = await self._known(sender)
+        case = await self._storage.cases.by_reference(action.reference)
+        outcome = Outcome(language)
+        if person is None or case is None or case.person_id != person.id or case.status == "draft":
+            outcome.toast = Label("toast.not_yours")
+            return outcome
+        if case.submitted_at and self._clock.now() - case.submitted_at > CLEANUP_WINDOW:
+            outcome.toast = Label("cleanup.too_old")
+            outcome.toast_alert = True
+            outcome.clear_pressed_buttons = True
+            return outcome
+        ids = tuple(case.state.get("message_ids", ()))
+        case.state["message_ids"] = []
+        await self._storage.cases.save_state(case, self._clock.now())
+        outcome.delete_messages = ids
+        outcome.toast = Label("cleanup.done", {"reference": case.reference})
+        outcome.toast_alert = True
+        return outcome
+
+    async def remember_messages(self, case_id: str, message_ids: list[int]) -> None:
+        await self._storage.cases.remember_messages(case_id, message_ids, self._clock.now())
+
+    # -- prompts --------------------------------------------------------------------
+
+    def _report_button(self) -> Keyboard:
+        return ((Choice("button.report", StartReport()),),)
+
+    def _cancel_row(self, draft: CaseRecord) -> tuple[Choice, ...]:
+        return (Choice("button.cancel", Answer(tag_of(draft), Step.CANCEL, CANCEL_ASK)),)
+
+    def _progress(self, draft: CaseRecord, step: Step) -> Label:
+        asked = [s for s in QUESTIONS if s is not Step.ROLE or draft.state.get("asks_role", True)]
+        number = asked.index(step) + 1 if step in asked else len(asked)
+        return Label("progress", {"n": number, "total": len(asked)})
+
+    def _options(self, draft: CaseRecord, step: Step, values: tuple[str, ...], per_row: int = 1) -> Keyboard:
+        tag = tag_of(draft)
+        choices = [Choice(f"{step.value}.{v}", Answer(tag, step, v)) for v in values]
+        rows = tuple(tuple(choices[i : i + per_row]) for i in range(0, len(choices), per_row))
+        return (*rows, self._cancel_row(draft))
+
+    def _prompt(self, draft: CaseRecord) -> Reply:
+        """The question for the step the draft stands at, with its buttons."""
+        step = Step(draft.step)
+        tag = tag_of(draft)
+        if step is Step.CATEGORY:
+            return Reply(
+                "ask.category", {"progress": self._progress(draft, step)}, self._options(draft, step, tuple(Category))
+            )
+        if step is Step.WHEN:
+            if draft.state.get("typing_date"):
+                return Reply("ask.when_typed", keyboard=(self._cancel_row(draft),))
+            return Reply(
+                "ask.when",
+                {"progress": self._progress(draft, step)},
+                self._options(draft, step, (WHEN_TODAY, WHEN_YESTERDAY, WHEN_EARLIER)),
+            )
+        if step is Step.CHANNEL:
+            return Reply(
+                "ask.channel", {"progress": self._progress(draft, step)}, self._options(draft, step, tuple(Channel), 2)
+            )
+        if step is Step.DESCRIPTION:
+            keyboard: Keyboard = (self._cancel_row(draft),)
+            if draft.attachment_count:
+                keyboard = ((Choice("description.no_text", Answer(tag, step, NO_TEXT)),), *keyboard)
+            key = "ask.description_replace" if draft.state.get("replacing_description") else "ask.description"
+            if draft.attachment_count and not draft.description:
+                key = "ask.description_after_attachment"
+            return Reply(key, {"progress": self._progress(draft, step), "max": MAX_DESCRIPTION}, keyboard)
+        if step is Step.ROLE:
+            return Reply(
+                "ask.role", {"progress": self._progress(draft, step)}, self._options(draft, step, tuple(Role), 2)
+            )
+        if step is Step.WISH:
+            return Reply("ask.wish", {"progress": self._progress(draft, step)}, self._options(draft, step, tuple(Wish)))
+        if step is Step.SUMMARY:
+            return self._summary(draft)
+        if step is Step.CHANGE:
+            values = [s.value for s in QUESTIONS]
+            if draft.attachment_count:
+                values.append(REMOVE_ATTACHMENTS)
+            choices = [Choice(f"change.{v}", Answer(tag, step, v)) for v in values]
+            rows = tuple(tuple(choices[i : i + 2]) for i in range(0, len(choices), 2))
+            return Reply("ask.change", keyboard=(*rows, (Choice("change.back", Answer(tag, step, BACK)),)))
+        return Reply(
+            "ask.cancel",
+            keyboard=(
+                (Choice("button.cancel_yes", Answer(tag, Step.CANCEL, CANCEL_YES)),),
+                (Choice("button.cancel_no", Answer(tag, Step.CANCEL, CANCEL_NO)),),
+            ),
+        )
+
+    def _summary(self, draft: CaseRecord) -> Reply:
+        tag = tag_of(draft)
+        route = self.route_of(draft)
+        description = draft.description
+        more: Label | str = ""
+        if len(description) > SUMMARY_EXCERPT:
+            more = Label("summary.more", {"n": len(description) - SUMMARY_EXCERPT})
+            description = description[:SUMMARY_EXCERPT] + "…"
+        receivers: list[Label] = []
+        if route.wish.reaches_counsellor:
+            if route.counsellor_missing:
+                receivers.append(
+                    Label("summary.counsellor_missing", {"audience": Label(f"audience.{route.audience.value}")})
+                )
+            else:
+                receivers.append(
+                    Label(
+                        "summary.to_counsellor",
+                        {
+                            "names": ", ".join(c.name for c in route.counsellors),
+                            "sees": Label(
+                                "summary.sees_name" if draft.share_name_counsellor else "summary.sees_pseudonym"
+                            ),
+                        },
+                    )
+                )
+        if route.wish.reaches_coordinator:
+            if route.coordinator_missing:
+                receivers.append(Label("summary.coordinator_missing"))
+            else:
+                shares = route.wish is Wish.COUNSELLOR_AND_REGISTER and draft.share_name_coordinator
+                receivers.append(
+                    Label(
+                        "summary.to_coordinator",
+                        {
+                            "names": ", ".join(c.name for c in route.coordinators),
+                            "sees": Label("summary.sees_name" if shares else "summary.sees_no_name"),
+                        },
+                    )
+                )
+        rows: list[tuple[Choice, ...]] = [(Choice("button.confirm", Answer(tag, Step.SUMMARY, SUMMARY_CONFIRM)),)]
+        if route.wish.reaches_counsellor and route.counsellors:
+            label = "toggle.counsellor_on" if draft.share_name_counsellor else "toggle.counsellor_off"
+            rows.append((Choice(label, Answer(tag, Step.SUMMARY, TOGGLE_COUNSELLOR)),))
+        if route.wish is Wish.COUNSELLOR_AND_REGISTER and route.coordinators:
+            label = "toggle.coordinator_on" if draft.share_name_coordinator else "toggle.coordinator_off"
+            rows.append((Choice(label, Answer(tag, Step.SUMMARY, TOGGLE_COORDINATOR)),))
+        rows.append(
+            (
+                Choice("button.change", Answer(tag, Step.SUMMARY, SUMMARY_CHANGE)),
+                Choice("button.cancel", Answer(tag, Step.CANCEL, CANCEL_ASK)),
+            )
+        )
+        return Reply(
+            "summary",
+            {
+                "category": Label(f"category.{draft.category}"),
+                "date": draft.incident_date,
+                "channel": Label(f"channel.{draft.channel}"),
+                "role": Label(f"role.{draft.role}"),
+                "description": description or "—",
+                "more": more,
+                "attachments": draft.attachment_count,
+                "wish": Label(f"wish.{draft.wish}"),
+                "receivers": tuple(receivers),
+            },
+            tuple(rows),
+        )

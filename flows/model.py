@@ -1,0 +1,159 @@
+"""The words of the domain: what happened, how, who reports, who receives.
+
+Plain enums and dataclasses shared by the flows. Their values are the coarse codes
+that storage keeps in plaintext (routing and statistics need them) and that the
+message catalogue uses as label keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Category(StrEnum):
+    """What happened, in the classes of the Dutch monitors (see shared/domain.md)."""
+
+    VERBAL_AGGRESSION = "verbal_aggression"  # shouting, swearing, threatening posture
+    THREAT = "threat"  # of violence, against family or property
+    INTIMIDATION = "intimidation"  # following, lying in wait, repeated messages, online harassment
+    DISCRIMINATION = "discrimination"  # discrimination or sexual intimidation
+    VIOLENCE = "violence"  # vandalism or physical violence
+    BRIBERY = "bribery"  # money, gift or favour offered
+    OTHER = "other"
+
+
+class Channel(StrEnum):
+    """How the incident reached the reporter."""
+
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    EMAIL = "email"
+    ONLINE = "online"  # social media or elsewhere online
+    LETTER = "letter"
+    OTHER = "other"
+
+
+class Role(StrEnum):
+    EMPLOYEE = "employee"
+    COUNCIL_MEMBER = "council_member"
+    ALDERMAN = "alderman"
+    MAYOR = "mayor"
+    OTHER = "other"
+
+    @property
+    def is_office_holder(self) -> bool:
+        return self in (Role.COUNCIL_MEMBER, Role.ALDERMAN, Role.MAYOR)
+
+
+class Audience(StrEnum):
+    """The group a counsellor serves; the research advises one counsellor per group."""
+
+    STAFF = "staff"
+    OFFICE_HOLDERS = "office_holders"
+
+    @classmethod
+    def of(cls, role: Role) -> Audience:
+        return cls.OFFICE_HOLDERS if role.is_office_holder else cls.STAFF
+
+
+class Wish(StrEnum):
+    """What the reporter wants done with the report."""
+
+    COUNSELLOR = "counsellor"  # a confidential talk with a counsellor only
+    COUNSELLOR_AND_REGISTER = "counsellor_and_register"  # and registration with the coordinator
+    ANONYMOUS_REGISTER = "anonymous_register"  # registration only, without identity
+
+    @property
+    def reaches_counsellor(self) -> bool:
+        return self is not Wish.ANONYMOUS_REGISTER
+
+    @property
+    def reaches_coordinator(self) -> bool:
+        return self is not Wish.COUNSELLOR
+
+
+class Step(StrEnum):
+    """Where a draft report stands. The order of the first six is the order asked."""
+
+    CATEGORY = "category"
+    WHEN = "when"
+    CHANNEL = "channel"
+    DESCRIPTION = "description"
+    ROLE = "role"
+    WISH = "wish"
+    SUMMARY = "summary"
+    CHANGE = "change"  # choosing which answer to change from the summary
+    CANCEL = "cancel"  # asked to confirm deleting the draft
+
+
+QUESTIONS: tuple[Step, ...] = (Step.CATEGORY, Step.WHEN, Step.CHANNEL, Step.DESCRIPTION, Step.ROLE, Step.WISH)
+
+
+class CaseStatus(StrEnum):
+    DRAFT = "draft"
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+
+class Language(StrEnum):
+    NL = "nl"
+    EN = "en"
+
+    @classmethod
+    def from_telegram(cls, language_code: str | None) -> Language:
+        """Dutch for ``nl`` (and regional variants such as ``nl-BE``), English otherwise."""
+        if language_code and language_code.lower().split("-")[0] == "nl":
+            return cls.NL
+        return cls.EN
+
+
+class AttachmentKind(StrEnum):
+    PHOTO = "photo"
+    DOCUMENT = "document"
+    VOICE = "voice"
+    AUDIO = "audio"
+    VIDEO = "video"
+    VIDEO_NOTE = "video_note"
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who sent an update, as Telegram tells us. Never stored in plaintext."""
+
+    telegram_id: int
+    display_name: str
+    username: str | None
+    language_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Counsellor:
+    telegram_id: int
+    name: str
+    serves: frozenset[Audience]
+    language: Language
+    position: int  # index in the configuration, used to name them in logs without an id
+
+
+@dataclass(frozen=True, slots=True)
+class Coordinator:
+    telegram_id: int
+    name: str
+    language: Language
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingAttachment:
+    """A file the reporter sent, already fetched from Telegram by the bot layer."""
+
+    kind: AttachmentKind
+    content: bytes
+    file_name: str | None
+    mime_type: str | None
+    duration: int | None
+    caption: str | None
