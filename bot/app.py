@@ -1,0 +1,171 @@
+"""The one entry point that wires meldbot together and runs it.
+
+:class:`Meldbot` opens storage (refusing a mismatched key), builds the
+python-telegram-bot Application against the configured Bot API server, registers
+the handlers, sets the command menus, routes reports that were waiting for a
+recipient, starts the outbox courier, and starts long polling. Tests drive exactly
+this object against a local Bot API emulator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from telegram import BotCommandScopeDefault, Update
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application
+
+from bot import handlers
+from bot.config import Settings
+from bot.delivery import Courier
+from bot.updates import PerChatUpdateProcessor
+from flows.acknowledgement import Acknowledgements
+from flows.clock import Clock, SystemClock
+from flows.intake import Intake
+from flows.routing import Router
+from storage import Storage
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+    Update.CHANNEL_POST,
+]
+
+
+class Meldbot:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.storage: Storage | None = None
+        self.application: Application | None = None
+        self.courier: Courier | None = None
+
+    async def start(self) -> None:
+        settings = self.settings
+        self.storage = storage = await Storage.open(settings.storage.database, settings.storage.key_file)
+        try:
+            self._announce_key()
+            router = Router(settings.counsellor_list(), settings.coordinator_list(), storage.people.index_of)
+            application = (
+                Application.builder()
+                .token(settings.token)
+                .base_url(settings.telegram.api_base_url)
+                .base_file_url(settings.telegram.file_base_url)
+                .rate_limiter(AIORateLimiter(max_retries=0))
+                .concurrent_updates(PerChatUpdateProcessor(64))
+                .get_updates_read_timeout(settings.telegram.poll_timeout + 10)
+                .build()
+            )
+            self.application = application
+            intake = Intake(storage, router, self.clock, settings.zone, settings.cases.acknowledge_within)
+            self.courier = Courier(
+                application,
+                storage,
+                router,
+                self.clock,
+                settings.zone,
+                sweep_interval=settings.delivery.sweep_interval,
+                max_backoff=settings.delivery.max_backoff,
+            )
+            application.bot_data["services"] = handlers.Services(
+                storage=storage,
+                intake=intake,
+                acknowledgements=Acknowledgements(storage, router, self.clock),
+                courier=self.courier,
+                clock=self.clock,
+            )
+            handlers.register(application)
+            for warning in settings.warnings():
+                log.warning("configuration: %s", warning)
+            await application.initialize()
+            await self._set_command_menus()
+            rerouted = await intake.route_waiting()
+            if rerouted:
+                log.info("routed %d report(s) that were waiting for a recipient", rerouted)
+            await self._check_staff_reachable(router)
+            self.courier.start()
+            await application.start()
+            await application.updater.start_polling(
+                poll_interval=0,
+                timeout=settings.telegram.poll_timeout,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            log.info("meldbot is running as @%s", application.bot.username)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        application = self.application
+        if application is not None:
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+            await application.shutdown()
+            self.application = None
+        if self.storage is not None:
+            await self.storage.close()
+            self.storage = None
+
+    async def __aenter__(self) -> Meldbot:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def _announce_key(self) -> None:
+        key_file = self.storage.key_file
+        if key_file.created:
+            banner = "!" * 78
+            log.warning(
+                "\n%s\nA NEW KEY FILE WAS CREATED: %s\nBack it up NOW, somewhere other than the database backup.\n"
+                "Every report is encrypted with it: if this file is lost, every report is lost with it.\n%s",
+                banner,
+                key_file.path,
+                banner,
+            )
+        if key_file.loose_permissions:
+            log.warning("key file %s can be read by other users; run: chmod 600 %s", key_file.path, key_file.path)
+
+    async def _set_command_menus(self) -> None:
+        bot = self.application.bot
+        try:
+            await bot.set_my_commands(handlers.command_menu("en"), scope=BotCommandScopeDefault())
+            await bot.set_my_commands(handlers.command_menu("nl"), scope=BotCommandScopeDefault(), language_code="nl")
+        except TelegramError as error:
+            log.warning("could not set the command menu: %s", type(error).__name__)
+
+    async def _check_staff_reachable(self, router: Router) -> None:
+        """Warn about counsellors and coordinators who have not started the bot: it cannot write to them."""
+        bot = self.application.bot
+        members = [("counsellors", m) for m in router.counsellors] + [("coordinators", m) for m in router.coordinators]
+        for group, member in members:
+            try:
+                await bot.get_chat(member.telegram_id)
+            except TelegramError as error:
+                log.warning(
+                    "%s[%d] cannot be reached (%s): they must open the bot and press Start"
+                    " before reports can reach them",
+                    group,
+                    member.position,
+                    type(error).__name__,
+                )
+
+
+async def run_until_stopped(settings: Settings) -> None:
+    """Run until SIGINT or SIGTERM, then shut down cleanly (pending work stays in the database)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with Meldbot(settings):
+        await stop.wait()
+        log.info("stopping")

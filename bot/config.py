@@ -1,0 +1,248 @@
+"""Configuration: a TOML file validated with pydantic, every problem named clearly.
+
+Secrets are ``SecretStr`` so they never show in a repr or a log line. The
+environment variable ``MELDBOT_TELEGRAM_TOKEN`` overrides the token in the file,
+so a deployment can keep the token out of the file altogether.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from flows.model import Audience, Coordinator, Counsellor, Language
+
+TOKEN_ENV = "MELDBOT_TELEGRAM_TOKEN"
+_TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{8,}$")
+_DURATION = re.compile(
+    r"^P(?!$)(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names each setting and its problem."""
+
+
+def parse_duration(text: str) -> timedelta:
+    """An ISO 8601 duration such as ``PT24H``, ``P3D``, ``P2W`` or ``PT30S``."""
+    match = _DURATION.match(text.strip().upper()) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError(f"{text!r} is not an ISO 8601 duration (examples: PT24H, P3D, P2W, PT30S)")
+    parts = {name: float(value) for name, value in match.groupdict().items() if value}
+    return timedelta(**parts)
+
+
+def _duration(value: object) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    result = parse_duration(value)  # type: ignore[arg-type]
+    if result <= timedelta(0):
+        raise ValueError("must be longer than zero")
+    return result
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TelegramSettings(_Section):
+    token: SecretStr | None = None
+    api_base_url: str = "https://api.telegram.org/bot"
+    file_base_url: str = "https://api.telegram.org/file/bot"
+    poll_timeout: Annotated[int, Field(ge=0, le=50)] = 30
+
+    @field_validator("api_base_url", "file_base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _TOKEN.match(value.get_secret_value()):
+            raise ValueError(
+                "does not look like a bot token (it should look like 123456789:AAE...); copy it again from @BotFather"
+            )
+        return value
+
+
+class StorageSettings(_Section):
+    database: Path = Path("meldbot.db")
+    key_file: Path = Path("meldbot.key")
+
+
+class CounsellorSettings(_Section):
+    telegram_id: PositiveInt
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    serves: Annotated[list[Literal["staff", "office_holders"]], Field(min_length=1)]
+    language: Literal["nl", "en"] = "nl"
+
+    @field_validator("serves")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a group twice")
+        return value
+
+
+class CoordinatorSettings(_Section):
+    telegram_id: PositiveInt
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    language: Literal["nl", "en"] = "nl"
+
+
+class CaseSettings(_Section):
+    acknowledge_within: timedelta = timedelta(hours=24)
+
+    @field_validator("acknowledge_within", mode="before")
+    @classmethod
+    def _period(cls, value: object) -> timedelta:
+        return _duration(value)
+
+
+class DeliverySettings(_Section):
+    sweep_interval: timedelta = timedelta(seconds=30)
+    max_backoff: timedelta = timedelta(hours=1)
+
+    @field_validator("sweep_interval", "max_backoff", mode="before")
+    @classmethod
+    def _period(cls, value: object) -> timedelta:
+        return _duration(value)
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Settings(_Section):
+    telegram: TelegramSettings = TelegramSettings()
+    storage: StorageSettings = StorageSettings()
+    timezone: str = "Europe/Amsterdam"
+    counsellors: list[CounsellorSettings] = []
+    coordinators: list[CoordinatorSettings] = []
+    cases: CaseSettings = CaseSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use a name such as Europe/Amsterdam)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _distinct_people(self) -> Settings:
+        for group in ("counsellors", "coordinators"):
+            seen: set[int] = set()
+            for member in getattr(self, group):
+                if member.telegram_id in seen:
+                    raise ValueError(f"{group}: telegram_id {member.telegram_id} appears twice")
+                seen.add(member.telegram_id)
+        return self
+
+    # -- views for the rest of the program ------------------------------------------
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def token(self) -> str:
+        if self.telegram.token is None:
+            raise ConfigError(_NO_TOKEN)
+        return self.telegram.token.get_secret_value()
+
+    def counsellor_list(self) -> list[Counsellor]:
+        return [
+            Counsellor(c.telegram_id, c.name, frozenset(Audience(s) for s in c.serves), Language(c.language), i)
+            for i, c in enumerate(self.counsellors)
+        ]
+
+    def coordinator_list(self) -> list[Coordinator]:
+        return [Coordinator(c.telegram_id, c.name, Language(c.language), i) for i, c in enumerate(self.coordinators)]
+
+    def warnings(self) -> list[str]:
+        """Things that work but that an operator should fix."""
+        notes = []
+        for audience, label in (("staff", "staff"), ("office_holders", "office holders")):
+            if not any(audience in c.serves for c in self.counsellors):
+                notes.append(
+                    f'no counsellor serves {label} ([[counsellors]] serves = ["{audience}"]): their reports are '
+                    "stored but reach nobody until one is configured"
+                )
+        if not self.coordinators:
+            notes.append("no [[coordinators]]: registrations are stored but reach nobody until one is configured")
+        both = {c.telegram_id for c in self.counsellors} & {c.telegram_id for c in self.coordinators}
+        if both:
+            notes.append(
+                f"{len(both)} person(s) are both counsellor and coordinator;"
+                " they will receive both versions of a report"
+            )
+        return notes
+
+
+_NO_TOKEN = (
+    "telegram.token: no bot token. Create a bot by talking to @BotFather in Telegram (send /newbot), "
+    f"then put the token it gives you in [telegram] token, or set the environment variable {TOKEN_ENV}."
+)
+
+
+def _location(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_settings(path: Path, *, environ: dict[str, str] | None = None) -> Settings:
+    """Read and validate a configuration file; raises ConfigError naming every problem."""
+    environ = os.environ if environ is None else environ
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file. Copy config.example.toml to {path} and fill it in.") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    token = environ.get(TOKEN_ENV)
+    if token:
+        raw.setdefault("telegram", {})
+        if isinstance(raw["telegram"], dict):
+            raw["telegram"]["token"] = token.strip()
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False, include_input=False):
+            where = _location(error["loc"]) or "(top level)"
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = "is not a setting meldbot knows (check the spelling against config.example.toml)"
+            problems.append(f"{where}: {message}")
+        raise ConfigError(f"{path}: " + ("\n  " if len(problems) > 1 else "") + "\n  ".join(problems)) from None
+    if settings.telegram.token is None:
+        raise ConfigError(f"{path}: {_NO_TOKEN}")
+    return settings

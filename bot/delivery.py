@@ -1,0 +1,285 @@
+"""The courier: sends what waits in the outbox, and keeps trying until Telegram takes it.
+
+Runs on python-telegram-bot's JobQueue: immediately when something is queued
+(:meth:`Courier.wake`), at the moment the earliest retry falls due, and on a periodic
+sweep that catches anything else (including items left 'sending' by a crash).
+Failures are classified: a 429 waits exactly as long as Telegram asks; network
+errors and 5xx back off exponentially; a recipient who has not started the bot (or
+blocked it) is retried on the same backoff, because the report must still reach
+them once they do; a request Telegram refuses outright is a bug and is given up
+loudly rather than retried forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import Bot, InputFile, Message
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, ContextTypes, Job
+
+from bot import render
+from flows import notices
+from flows.clock import Clock
+from flows.model import Language
+from flows.outcome import Reply
+from flows.routing import (
+    CASE_ATTACHMENT,
+    CASE_REPORT,
+    CASE_TEXT,
+    REPORTER,
+    REPORTER_ACKNOWLEDGED,
+    REPORTER_REGISTERED,
+    Router,
+)
+from storage import Storage
+from storage.outbox import OutboxItem
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+BATCH = 32
+PARALLEL = 8
+_FIRST_RETRY = timedelta(seconds=2)
+_UNREACHABLE_FIRST_RETRY = timedelta(minutes=1)
+
+
+class Undeliverable(Exception):
+    """The item can never be sent (its case or recipient is gone); ``reason`` is a short code."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def backoff(attempts: int, first: timedelta, ceiling: timedelta) -> timedelta:
+    """Exponential backoff with 20% jitter, so retries after an outage do not arrive in step."""
+    seconds = min(first.total_seconds() * 2 ** max(0, attempts - 1), ceiling.total_seconds())
+    return timedelta(seconds=seconds * random.uniform(0.8, 1.0))
+
+
+def _retry_after_seconds(error: RetryAfter) -> float:
+    value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class Courier:
+    def __init__(
+        self,
+        application: Application,
+        storage: Storage,
+        router: Router,
+        clock: Clock,
+        zone: ZoneInfo,
+        *,
+        sweep_interval: timedelta,
+        max_backoff: timedelta,
+    ) -> None:
+        self._app = application
+        self._storage = storage
+        self._router = router
+        self._clock = clock
+        self._zone = zone
+        self._sweep_interval = sweep_interval
+        self._max_backoff = max_backoff
+        self._lock = asyncio.Lock()
+        self._again = False
+        self._timer: Job | None = None
+        self.sent = 0
+
+    def start(self) -> None:
+        queue = self._app.job_queue
+        queue.run_repeating(self._job, interval=self._sweep_interval, first=0, name="outbox-sweep")
+
+    def wake(self) -> None:
+        """Send what is due now (coalesced: a run already under way loops once more)."""
+        if self._lock.locked():
+            self._again = True
+            return
+        self._app.job_queue.run_once(self._job, when=0, name="outbox-wake")
+
+    async def _job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.run()
+
+    async def run(self) -> None:
+        if self._lock.locked():
+            self._again = True
+            return
+        async with self._lock:
+            while True:
+                self._again = False
+                items = await self._storage.outbox.claim_due(self._clock.now(), lease=LEASE, limit=BATCH)
+                if items:
+                    await self._deliver_all(items)
+                    continue
+                if not self._again:
+                    break
+        await self._schedule_next()
+
+    async def _deliver_all(self, items: list[OutboxItem]) -> None:
+        # Items of one batch go to different recipients (claim_due takes one per case and
+        # recipient), so they may go out side by side; the rate limiter keeps the pace.
+        gate = asyncio.Semaphore(PARALLEL)
+
+        async def one(item: OutboxItem) -> None:
+            async with gate:
+                await self._deliver(item)
+
+        await asyncio.gather(*(one(item) for item in items))
+
+    async def _schedule_next(self) -> None:
+        due = await self._storage.outbox.next_due()
+        if self._timer is not None:
+            self._timer.schedule_removal()
+            self._timer = None
+        if due is None:
+            return
+        delay = max(0.0, (due - self._clock.now()).total_seconds())
+        if delay < self._sweep_interval.total_seconds():
+            self._timer = self._app.job_queue.run_once(self._job, when=delay + 0.05, name="outbox-retry")
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        now = self._clock.now()
+        outbox = self._storage.outbox
+        try:
+            message = await self._send(item)
+        except Undeliverable as gone:
+            log.warning("outbox item %s (%s) cannot be delivered: %s", item.id[:8], item.kind, gone.reason)
+            await outbox.give_up(item.id, gone.reason)
+            return
+        except RetryAfter as error:
+            wait = timedelta(seconds=_retry_after_seconds(error))
+            log.info("Telegram asked to wait %.0f s before outbox item %s", wait.total_seconds(), item.id[:8])
+            await outbox.retry_later(item.id, now + wait, "429")
+            return
+        except Forbidden:
+            await self._unreachable(item)
+            return
+        except BadRequest as error:
+            if "chat not found" in error.message.lower():
+                await self._unreachable(item)
+                return
+            # Telegram refuses the request itself: retrying cannot help. This is a bug to fix.
+            log.error("Telegram refused outbox item %s (%s); giving it up", item.id[:8], item.kind)
+            await outbox.give_up(item.id, "bad_request")
+            return
+        except NetworkError as error:
+            wait = backoff(item.attempts, _FIRST_RETRY, self._max_backoff)
+            log.info(
+                "network trouble sending outbox item %s (%s); retry in %.0f s",
+                item.id[:8],
+                type(error).__name__,
+                wait.total_seconds(),
+            )
+            await outbox.retry_later(item.id, now + wait, "network")
+            return
+        except TelegramError as error:
+            wait = backoff(item.attempts, _FIRST_RETRY, self._max_backoff)
+            log.warning(
+                "Telegram error %s for outbox item %s; retry in %.0f s",
+                type(error).__name__,
+                item.id[:8],
+                wait.total_seconds(),
+            )
+            await outbox.retry_later(item.id, now + wait, "telegram")
+            return
+        await outbox.delivered(item.id, message.message_id if message else None, self._clock.now())
+        self.sent += 1
+
+    async def _unreachable(self, item: OutboxItem) -> None:
+        wait = backoff(item.attempts, _UNREACHABLE_FIRST_RETRY, self._max_backoff)
+        who = self._describe(item)
+        log.warning(
+            "%s cannot be reached (has not started the bot, or blocked it); outbox item %s waits %.0f s",
+            who,
+            item.id[:8],
+            wait.total_seconds(),
+        )
+        await self._storage.outbox.retry_later(item.id, self._clock.now() + wait, "unreachable")
+
+    def _describe(self, item: OutboxItem) -> str:
+        if item.recipient_role == REPORTER:
+            return "a reporter"
+        member = self._router.staff_by_index(item.recipient_index, item.recipient_role)
+        if member is None:
+            return f"a former {item.recipient_role}"
+        return f"{item.recipient_role}s[{member.position}] in the configuration"
+
+    async def _send(self, item: OutboxItem) -> Message | None:
+        if item.case_id is None:
+            raise Undeliverable("no_case")
+        case = await self._storage.cases.get(item.case_id)
+        if case is None:
+            raise Undeliverable("case_gone")
+        if item.recipient_role == REPORTER:
+            person = await self._storage.people.find_by_index(item.recipient_index)
+            if person is None:
+                raise Undeliverable("reporter_gone")
+            chat_id, language = person.telegram_id, person.language
+        else:
+            member = self._router.staff_by_index(item.recipient_index, item.recipient_role)
+            if member is None:
+                raise Undeliverable("recipient_not_configured")
+            chat_id, language = member.telegram_id, member.language.value
+        bot: Bot = self._app.bot
+        if item.kind == CASE_REPORT:
+            reporter = None if case.person_id is None else await self._storage.people.get(case.person_id)
+            reply = notices.staff_report(case, reporter, item.recipient_role, self._zone)
+        elif item.kind == CASE_TEXT:
+            reply = notices.staff_text_part(case, int(item.ref or 0))
+            if reply is None:
+                raise Undeliverable("text_part_gone")
+        elif item.kind == CASE_ATTACHMENT:
+            attachment = await self._storage.cases.attachment(case, item.ref or "")
+            if attachment is None:
+                raise Undeliverable("attachment_gone")
+            caption = render.text(language, notices.attachment_caption(case, attachment))
+            return await _send_file(bot, chat_id, attachment, caption)
+        elif item.kind in (REPORTER_ACKNOWLEDGED, REPORTER_REGISTERED):
+            reply = notices.reporter_notice(case, item.kind)
+        else:
+            raise Undeliverable(f"unknown_kind:{item.kind}")
+        return await send_reply(bot, chat_id, Language(language), reply)
+
+
+async def send_reply(bot: Bot, chat_id: int, language: Language | str, reply: Reply) -> Message:
+    lang = Language(language).value
+    return await bot.send_message(
+        chat_id,
+        render.text(lang, reply),
+        parse_mode=render.PARSE_MODE,
+        reply_markup=render.keyboard(lang, reply.keyboard),
+        protect_content=reply.protect_content,
+    )
+
+
+async def _send_file(bot: Bot, chat_id: int, attachment, caption: str) -> Message:
+    upload = InputFile(
+        attachment.content, filename=attachment.file_name or _default_name(attachment.kind, attachment.mime_type)
+    )
+    common = {"caption": caption, "parse_mode": render.PARSE_MODE, "protect_content": True}
+    if attachment.kind == "photo":
+        return await bot.send_photo(chat_id, upload, **common)
+    if attachment.kind == "voice":
+        return await bot.send_voice(chat_id, upload, duration=attachment.duration, **common)
+    if attachment.kind == "audio":
+        return await bot.send_audio(chat_id, upload, duration=attachment.duration, **common)
+    if attachment.kind == "video":
+        return await bot.send_video(chat_id, upload, duration=attachment.duration, **common)
+    # Video notes cannot carry a caption; a document keeps the file and its caption together.
+    return await bot.send_document(chat_id, upload, **common)
+
+
+def _default_name(kind: str, mime_type: str | None) -> str:
+    extension = {
+        "photo": "jpg",
+        "voice": "ogg",
+        "audio": "mp3",
+        "video": "mp4",
+        "video_note": "mp4",
+    }.get(kind, (mime_type or "application/octet-stream").split("/")[-1][:8] or "bin")
+    return f"bijlage.{extension}"
