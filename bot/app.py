@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 
 from telegram import BotCommandScopeDefault, Update
@@ -28,6 +29,10 @@ from flows.routing import Router
 from storage import Storage
 
 log = logging.getLogger(__name__)
+
+# Opt in to python-telegram-bot's coming behaviour (durations as timedelta) now, so its
+# rate limiter and our courier read retry_after without deprecation warnings.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 ALLOWED_UPDATES = [
     Update.MESSAGE,
@@ -60,6 +65,11 @@ class Meldbot:
                 .rate_limiter(AIORateLimiter(max_retries=0))
                 .concurrent_updates(PerChatUpdateProcessor(64))
                 .get_updates_read_timeout(settings.telegram.poll_timeout + 10)
+                # On stop, python-telegram-bot confirms the last updates with one more
+                # getUpdates while the cancelled long poll may still hold its connection; a
+                # second connection lets that confirmation through, so a restart does not
+                # process the last updates twice.
+                .get_updates_connection_pool_size(2)
                 .build()
             )
             self.application = application

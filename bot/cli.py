@@ -17,6 +17,7 @@ from bot.config import ConfigError, Settings, load_settings
 from storage import StorageRefused
 
 EXIT_BAD_CONFIG = 2
+EXIT_UNREACHABLE = 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,11 +56,27 @@ def main(argv: list[str] | None = None) -> int:
     logs.configure(settings.logging.level, [settings.token])
     from bot.app import run_until_stopped  # imported late: check-config needs no Telegram stack
 
+    from telegram.error import InvalidToken, NetworkError
+
     try:
         asyncio.run(run_until_stopped(settings))
     except StorageRefused as refusal:
         print(f"meldbot: refusing to start: {refusal}", file=sys.stderr)
         return EXIT_BAD_CONFIG
+    except InvalidToken:
+        print(
+            "meldbot: Telegram does not accept the bot token (telegram.token). Copy it again from @BotFather"
+            " (/mybots, API Token), or create a bot with /newbot.",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_CONFIG
+    except NetworkError as error:
+        print(
+            f"meldbot: cannot reach the Bot API at {settings.telegram.api_base_url} ({type(error).__name__})."
+            " Check the network and telegram.api_base_url; nothing was lost, start again when it is reachable.",
+            file=sys.stderr,
+        )
+        return EXIT_UNREACHABLE
     except KeyboardInterrupt:
         pass
     return 0

@@ -63,7 +63,7 @@ def backoff(attempts: int, first: timedelta, ceiling: timedelta) -> timedelta:
 
 
 def _retry_after_seconds(error: RetryAfter) -> float:
-    value = error.retry_after
+    value = error.retry_after  # a timedelta with PTB_TIMEDELTA (set in bot.app), else seconds
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
