@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 
 from telegram import BotCommandScopeDefault, Update
@@ -29,10 +28,6 @@ from flows.routing import Router
 from storage import Storage
 
 log = logging.getLogger(__name__)
-
-# Opt in to python-telegram-bot's coming behaviour (durations as timedelta) now, so its
-# rate limiter and our courier read retry_after without deprecation warnings.
-os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 ALLOWED_UPDATES = [
     Update.MESSAGE,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -54,9 +55,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"warning: {warning}")
         return 0
     logs.configure(settings.logging.level, [settings.token])
-    from bot.app import run_until_stopped  # imported late: check-config needs no Telegram stack
-
+    # Opt in to python-telegram-bot's coming behaviour (durations as timedelta), which its rate
+    # limiter otherwise warns about on every 429. Process-wide, so only here at the entry point.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     from telegram.error import InvalidToken, NetworkError
+
+    from bot.app import run_until_stopped  # imported late: check-config needs no Telegram stack
 
     try:
         asyncio.run(run_until_stopped(settings))

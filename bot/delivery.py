@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import warnings
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -63,7 +64,10 @@ def backoff(attempts: int, first: timedelta, ceiling: timedelta) -> timedelta:
 
 
 def _retry_after_seconds(error: RetryAfter) -> float:
-    value = error.retry_after  # a timedelta with PTB_TIMEDELTA (set in bot.app), else seconds
+    with warnings.catch_warnings():
+        # Seconds now, a timedelta once PTB_TIMEDELTA is on (the meldbot command opts in); both work.
+        warnings.simplefilter("ignore")
+        value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 

@@ -16,7 +16,9 @@ from storage import Storage
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 STAFF_COUNSELLOR = Counsellor(1001, "Vertrouwenspersoon medewerkers", frozenset({Audience.STAFF}), Language.NL, 0)
-HOLDERS_COUNSELLOR = Counsellor(1002, "Vertrouwenspersoon bestuurders", frozenset({Audience.OFFICE_HOLDERS}), Language.EN, 1)
+HOLDERS_COUNSELLOR = Counsellor(
+    1002, "Vertrouwenspersoon bestuurders", frozenset({Audience.OFFICE_HOLDERS}), Language.EN, 1
+)
 COORDINATOR = Coordinator(2001, "Coördinator incidentregistratie", Language.NL, 0)
 
 
@@ -66,3 +68,40 @@ def intake(storage, router, clock) -> Intake:
 @pytest.fixture
 def acknowledgements(storage, router, clock) -> Acknowledgements:
     return Acknowledgements(storage, router, clock)
+
+
+@pytest.fixture
+async def emu():
+    from tests.e2e import emulator
+
+    async with emulator() as running:
+        yield running
+
+
+@pytest.fixture
+def captured_logs():
+    from tests.e2e import CapturedLogs
+
+    with CapturedLogs() as captured:
+        yield captured
+
+
+@pytest.fixture
+async def meldbot(emu, tmp_path, captured_logs):
+    """The real bot, running against the emulator, with its counsellors and coordinator started."""
+    from tests.e2e import COORDINATOR_ID, HOLDERS_COUNSELLOR_ID, STAFF_COUNSELLOR_ID, BotUnderTest
+
+    for user_id, name, language in (
+        (STAFF_COUNSELLOR_ID, "Carla", "nl"),
+        (HOLDERS_COUNSELLOR_ID, "Henk", "en"),
+        (COORDINATOR_ID, "Coby", "nl"),
+    ):
+        staff = emu.user(user_id, first_name=name, language_code=language)
+        staff.skip_pending()
+        await staff.command("/start")
+    under_test = BotUnderTest(emu, tmp_path)
+    await under_test.start()
+    for user_id in (STAFF_COUNSELLOR_ID, HOLDERS_COUNSELLOR_ID, COORDINATOR_ID):
+        await emu.user(user_id).next_message()  # their own welcome
+    yield under_test
+    await under_test.stop()

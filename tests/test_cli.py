@@ -47,7 +47,8 @@ def test_each_bad_setting_is_named_with_its_problem_and_exit_status_2(tmp_path, 
     path = write(
         tmp_path,
         '[telegram]\ntoken = "123456:TEST-TOKEN-abcdef"\napi_base_url = "ftp://x"\n'
-        '[[counsellors]]\ntelegram_id = 1\nname = "A"\nserves = ["everyone"]\n[cases]\nacknowledge_within = "tomorrow"\n'
+        '[[counsellors]]\ntelegram_id = 1\nname = "A"\nserves = ["everyone"]\n'
+        '[cases]\nacknowledge_within = "tomorrow"\n'
         "[storag]\n",
     )
     assert main(["check-config", "--config", str(path)]) == 2
@@ -60,6 +61,7 @@ def test_each_bad_setting_is_named_with_its_problem_and_exit_status_2(tmp_path, 
 
 def test_without_a_token_it_explains_where_to_get_one(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv(TOKEN_ENV, raising=False)
+    monkeypatch.setenv("PTB_TIMEDELTA", "false")
     path = write(tmp_path, "[storage]\n")
     assert main(["run", "--config", str(path)]) == 2
     err = capsys.readouterr().err
@@ -88,7 +90,8 @@ def test_a_missing_file_and_broken_toml_are_explained(tmp_path, capsys):
     assert "not valid TOML" in capsys.readouterr().err
 
 
-def test_a_key_file_that_does_not_match_the_database_stops_the_start(tmp_path, capsys):
+def test_a_key_file_that_does_not_match_the_database_stops_the_start(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PTB_TIMEDELTA", "false")  # main() opts in process-wide; keep that out of other tests
     import asyncio
 
     from storage import Storage

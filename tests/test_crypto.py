@@ -18,7 +18,11 @@ def test_a_sealed_value_opens_only_in_its_own_table_column_and_row():
     blob = key.seal_text("geheim verhaal", table="cases", column="description", row_id="case-1")
     assert b"geheim" not in blob
     assert key.open_text(blob, table="cases", column="description", row_id="case-1") == "geheim verhaal"
-    for table, column, row in [("cases", "description", "case-2"), ("cases", "draft_state", "case-1"), ("persons", "description", "case-1")]:
+    for table, column, row in [
+        ("cases", "description", "case-2"),
+        ("cases", "draft_state", "case-1"),
+        ("persons", "description", "case-1"),
+    ]:
         with pytest.raises(DecryptionError) as refused:
             key.open_text(blob, table=table, column=column, row_id=row)
         assert "geheim" not in str(refused.value)
@@ -88,8 +92,12 @@ async def test_a_missing_key_file_beside_an_existing_database_is_not_silently_re
 
 
 async def test_a_ciphertext_moved_to_another_row_in_the_database_is_refused(storage, clock):
-    anna = await storage.people.ensure(telegram_id=5001, display_name="Anna", username="a", language="nl", now=clock.now())
-    bert = await storage.people.ensure(telegram_id=5002, display_name="Bert", username="b", language="nl", now=clock.now())
+    anna = await storage.people.ensure(
+        telegram_id=5001, display_name="Anna", username="a", language="nl", now=clock.now()
+    )
+    bert = await storage.people.ensure(
+        telegram_id=5002, display_name="Bert", username="b", language="nl", now=clock.now()
+    )
     one = await storage.cases.create_draft(person_id=anna.id, step="category", role=None, now=clock.now())
     two = await storage.cases.create_draft(person_id=bert.id, step="category", role=None, now=clock.now())
     one.description = "Anna's verhaal"
@@ -114,7 +122,9 @@ async def test_a_ciphertext_moved_to_another_row_in_the_database_is_refused(stor
 
 
 async def test_a_bit_flipped_in_the_database_is_refused(storage, clock):
-    anna = await storage.people.ensure(telegram_id=5001, display_name="Anna", username=None, language="nl", now=clock.now())
+    anna = await storage.people.ensure(
+        telegram_id=5001, display_name="Anna", username=None, language="nl", now=clock.now()
+    )
     draft = await storage.cases.create_draft(person_id=anna.id, step="category", role=None, now=clock.now())
     draft.description = "verhaal"
     await storage.cases.save(draft, clock.now())

@@ -281,9 +281,7 @@ def test_a_reporter_says_how_long_ago_it_was(text, expected):
 
 
 @pytest.mark.parametrize(("dutch", "english", "number"), NUMBER_WORDS)
-def test_number_words_one_to_ten_count_days_and_weeks_in_both_languages(
-    dutch, english, number
-):
+def test_number_words_one_to_ten_count_days_and_weeks_in_both_languages(dutch, english, number):
     parses_to(f"{dutch} dagen geleden", days_ago(number))
     parses_to(f"{english} days ago", days_ago(number))
     parses_to(f"{dutch} weken geleden", days_ago(7 * number))
@@ -314,7 +312,7 @@ def test_every_weekday_name_lands_one_to_seven_days_back_on_that_weekday():
     english = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
     for offset in range(7):
         today = TODAY + timedelta(days=offset)
-        for weekday, (nl, en) in enumerate(zip(names, english)):
+        for weekday, (nl, en) in enumerate(zip(names, english, strict=True)):
             for text in (nl, en, f"afgelopen {nl}", f"last {en}"):
                 value = parse_incident_date(text, today).value
                 assert value is not None, text
@@ -538,7 +536,9 @@ VOCABULARY = (
     [str(n) for n in range(0, 40)]
     + ["2019", "2021", "2024", "2025", "2026", "2027", "00", "99", "123456789"]
     + ["-", "/", ".", ":", ",", "'", "'s", "e", "ste", "th", "of", "the"]
-    + DUTCH_MONTHS + [m.lower() for m in ENGLISH_MONTHS] + ["mrt", "sept", "okt"]
+    + DUTCH_MONTHS
+    + [m.lower() for m in ENGLISH_MONTHS]
+    + ["mrt", "sept", "okt"]
     + ["maandag", "zondag", "ma", "mon", "friday", "afgelopen", "vorige", "last", "week"]
     + ["vandaag", "gisteren", "eergisteren", "yesterday", "morgen", "geleden", "ago"]
     + ["dagen", "days", "weken", "weeks", "een", "a", "twee", "tien"]

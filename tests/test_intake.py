@@ -10,8 +10,8 @@ from flows.intake import MAX_ATTACHMENTS, MAX_DESCRIPTION, Intake, tag_of
 from flows.model import AttachmentKind, IncomingAttachment, Step
 from flows.outcome import Answer, Outcome, StartReport
 from flows.routing import CASE_ATTACHMENT, CASE_REPORT, COORDINATOR, COUNSELLOR
-from tests.conftest import AMSTERDAM, COORDINATOR as THE_COORDINATOR, HOLDERS_COUNSELLOR, STAFF_COUNSELLOR
-from tests.conftest import make_router, reporter
+from tests.conftest import AMSTERDAM, HOLDERS_COUNSELLOR, STAFF_COUNSELLOR, make_router, reporter
+from tests.conftest import COORDINATOR as THE_COORDINATOR
 
 
 def keys(outcome: Outcome) -> list[str]:
@@ -35,7 +35,9 @@ async def press(intake: Intake, sender, outcome: Outcome, label: str) -> Outcome
     return await intake.press(sender, button(outcome, label))
 
 
-async def file_report(intake: Intake, sender, *, role="employee", wish="counsellor", text="Hij schreeuwde tegen me.") -> Outcome:
+async def file_report(
+    intake: Intake, sender, *, role="employee", wish="counsellor", text="Hij schreeuwde tegen me."
+) -> Outcome:
     """The shortest path; returns the outcome of the confirmation."""
     out = await intake.start(sender)
     out = await press(intake, sender, out, "category.threat")
@@ -298,10 +300,13 @@ async def test_photos_are_kept_and_a_caption_becomes_the_description(intake, sto
     for label in ("category.intimidation", "when.today", "channel.online"):
         out = await press(intake, anna, out, label)
     out = await intake.attachment(
-        anna, IncomingAttachment(AttachmentKind.PHOTO, b"\xff\xd8shot", None, "image/jpeg", None, "Screenshot van de DM")
+        anna,
+        IncomingAttachment(AttachmentKind.PHOTO, b"\xff\xd8shot", None, "image/jpeg", None, "Screenshot van de DM"),
     )
     assert keys(out) == ["attachment.kept", "ask.role"]
-    out = await intake.attachment(anna, IncomingAttachment(AttachmentKind.DOCUMENT, b"%PDF", "brief.pdf", None, None, None))
+    out = await intake.attachment(
+        anna, IncomingAttachment(AttachmentKind.DOCUMENT, b"%PDF", "brief.pdf", None, None, None)
+    )
     assert keys(out) == ["attachment.kept"]
     draft = await intake.draft_for(anna)
     assert draft.attachment_count == 2 and draft.description == "Screenshot van de DM"
@@ -323,18 +328,24 @@ async def test_more_attachments_than_allowed_are_refused_and_the_rest_kept(intak
     await intake.start(anna)
     for n in range(MAX_ATTACHMENTS):
         await intake.attachment(anna, IncomingAttachment(AttachmentKind.PHOTO, bytes([n]), None, None, None, None))
-    out = await intake.attachment(anna, IncomingAttachment(AttachmentKind.PHOTO, b"one too many", None, None, None, None))
+    out = await intake.attachment(
+        anna, IncomingAttachment(AttachmentKind.PHOTO, b"one too many", None, None, None, None)
+    )
     assert keys(out) == ["attachment.too_many"]
     assert (await intake.draft_for(anna)).attachment_count == MAX_ATTACHMENTS
 
 
 async def test_a_file_sent_outside_a_report_starts_one(intake, storage):
-    out = await intake.attachment(reporter(), IncomingAttachment(AttachmentKind.VOICE, b"ogg", None, "audio/ogg", 4, None))
+    out = await intake.attachment(
+        reporter(), IncomingAttachment(AttachmentKind.VOICE, b"ogg", None, "audio/ogg", 4, None)
+    )
     assert keys(out) == ["attachment.kept_new_report", "ask.category"]
 
 
 async def test_with_nobody_configured_the_report_is_kept_and_routed_once_someone_is(storage, clock):
-    lonely = Intake(storage, make_router(storage, counsellors=(), coordinators=()), clock, AMSTERDAM, timedelta(hours=24))
+    lonely = Intake(
+        storage, make_router(storage, counsellors=(), coordinators=()), clock, AMSTERDAM, timedelta(hours=24)
+    )
     out = await file_report(lonely, reporter(), wish="counsellor_and_register")
     assert out.replies[0].params["next"][0].key == "submitted.next_counsellor_missing"
     assert await outbox_rows(storage) == []
@@ -373,7 +384,9 @@ async def test_the_conversation_can_be_removed_by_its_reporter_only_and_within_4
     assert late.toast.key == "cleanup.too_old"
 
 
-@pytest.mark.parametrize("language_code, expected", [("nl", "nl"), ("nl-BE", "nl"), ("en", "en"), ("de", "en"), (None, "en")])
+@pytest.mark.parametrize(
+    "language_code, expected", [("nl", "nl"), ("nl-BE", "nl"), ("en", "en"), ("de", "en"), (None, "en")]
+)
 async def test_the_language_follows_telegram(intake, language_code, expected):
     out = await intake.start(reporter(lang=language_code))
     assert out.language.value == expected

@@ -37,7 +37,9 @@ def test_every_choice_of_every_step_has_a_label():
     expected = [f"category.{c}" for c in Category] + [f"channel.{c}" for c in Channel]
     expected += [f"role.{r}" for r in Role] + [f"wish.{w}" for w in Wish] + [f"audience.{a}" for a in Audience]
     expected += [f"title.{s}" for s in (Step.CATEGORY, Step.WHEN, Step.CHANNEL, Step.DESCRIPTION, Step.ROLE, Step.WISH)]
-    expected += [f"change.{s}" for s in (Step.CATEGORY, Step.WHEN, Step.CHANNEL, Step.DESCRIPTION, Step.ROLE, Step.WISH)]
+    expected += [
+        f"change.{s}" for s in (Step.CATEGORY, Step.WHEN, Step.CHANNEL, Step.DESCRIPTION, Step.ROLE, Step.WISH)
+    ]
     assert [k for k in expected if not messages.has(k)] == []
 
 
@@ -61,8 +63,12 @@ def test_user_text_is_escaped_where_it_is_filled_in():
 
 
 def test_labels_and_dates_render_in_the_same_language():
-    nl = render("nl", "answered", {"question": Label("title.when"), "answer": Label("when.on", {"date": date(2026, 3, 14)})})
-    en = render("en", "answered", {"question": Label("title.when"), "answer": Label("when.on", {"date": date(2026, 3, 14)})})
+    nl = render(
+        "nl", "answered", {"question": Label("title.when"), "answer": Label("when.on", {"date": date(2026, 3, 14)})}
+    )
+    en = render(
+        "en", "answered", {"question": Label("title.when"), "answer": Label("when.on", {"date": date(2026, 3, 14)})}
+    )
     assert nl == "Wanneer: <b>14 maart 2026</b>"
     assert en == "When: <b>14 March 2026</b>"
 

@@ -58,7 +58,9 @@ async def test_a_database_newer_than_this_program_is_refused(tmp_path):
 
 async def test_outbox_items_for_one_recipient_go_in_order_and_a_lease_expires(storage, clock):
     index = b"r" * 32
-    await storage.outbox.enqueue(None, [Delivery(index, "reporter", "first"), Delivery(index, "reporter", "second")], clock.now())
+    await storage.outbox.enqueue(
+        None, [Delivery(index, "reporter", "first"), Delivery(index, "reporter", "second")], clock.now()
+    )
     first = await storage.outbox.claim_due(clock.now(), lease=timedelta(minutes=2), limit=10)
     assert [i.kind for i in first] == ["first"]
     # A crash before recording the result: nothing is claimable until the lease runs out.

@@ -2,7 +2,7 @@
 
 The emulator is an aiohttp server on 127.0.0.1 that implements the Bot API as
 python-telegram-bot talks to it, checks every request against the official
-specification (/work/shared/telegram/bot-api-10.1.json), reproduces Telegram's refusals
+specification (../shared/telegram/bot-api-10.1.json beside the checkout), reproduces Telegram's refusals
 with Telegram's error codes and descriptions, and lets tests act as human users::
 
     async with BotApiEmulator(token="123456:TEST-TOKEN", bot_username="meldbot_test_bot") as emu:

@@ -77,6 +77,11 @@ PTB_DEFAULTS_PARAMS = frozenset({"parse_mode", "disable_notification", "protect_
 def load_spec(path: str | Path = DEFAULT_SPEC_PATH) -> ApiSpec:
     """Load (once per process) and return the Bot API spec at ``path``."""
     key = Path(path).resolve()
+    if not key.is_file():
+        raise FileNotFoundError(
+            f"Bot API spec not found at {key}: check out the shared folder beside this repository"
+            " (../shared/telegram/bot-api-10.1.json) or set MELDBOT_BOT_API_SPEC"
+        )
     spec = _SPEC_CACHE.get(key)
     if spec is None:
         spec = _SPEC_CACHE[key] = ApiSpec(key)

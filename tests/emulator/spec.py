@@ -1,7 +1,7 @@
 """The Bot API specification as the emulator's contract checker.
 
 This module owns loading ``bot-api-*.json`` (the machine-readable Bot API reference in
-/work/shared/telegram) and checking every incoming request against it *before* any
+../shared/telegram beside the checkout) and checking every incoming request against it *before* any
 behaviour runs:
 
 * the method exists (method names are case-insensitive, as at Telegram);
@@ -26,6 +26,7 @@ The same type checker validates the objects the emulator *returns* (see
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,13 @@ from typing import Any
 
 __all__ = ["DEFAULT_SPEC_PATH", "ApiSpec", "FieldSpec", "MethodSpec", "Problem", "UploadedFile"]
 
-DEFAULT_SPEC_PATH = Path("/work/shared/telegram/bot-api-10.1.json")
+# The spec lives in ../shared beside the checkout (as in CI); MELDBOT_BOT_API_SPEC overrides.
+DEFAULT_SPEC_PATH = Path(
+    os.environ.get(
+        "MELDBOT_BOT_API_SPEC",
+        Path(__file__).resolve().parents[3] / "shared" / "telegram" / "bot-api-10.1.json",
+    )
+)
 
 _INT_RE = re.compile(r"\s*[+-]?\d+\s*")
 _PRIMITIVES = frozenset({"Integer", "Float", "String", "Boolean", "True", "InputFile"})

@@ -1,0 +1,83 @@
+"""The confidentiality claim as a fact: markers typed, sent and named by reporters appear nowhere
+in the database, its WAL and SHM files, or the log output, while the counsellor still receives them."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from tests.e2e import STAFF_COUNSELLOR_ID, TOKEN
+from tests.test_e2e_report import file_report, reference_in
+
+pytestmark = pytest.mark.e2e
+
+TELEGRAM_ID = 913_457_286
+
+
+def encodings(marker: str | int) -> list[bytes]:
+    if isinstance(marker, int):
+        return [str(marker).encode(), struct.pack(">q", marker), struct.pack("<q", marker), struct.pack(">I", marker)]
+    return [marker.encode("utf-8"), marker.encode("utf-16-le"), marker.encode("utf-16-be")]
+
+
+async def test_no_marker_reaches_the_database_files_or_the_logs(emu, meldbot, captured_logs):
+    markers = {
+        "text": "MARKERTEXT7731 ik word bedreigd",
+        "caption": "MARKERCAPTION5519",
+        "first name": "Markfirst4417",
+        "last name": "Marklast2280",
+        "username": "markuser_9055",
+        "file name": "markfile_3307.pdf",
+    }
+    photo = b"\x89PNG MARKERPHOTOBYTES_6624 \x00\x01"
+    document = b"%PDF-1.4 MARKERDOCBYTES_8812"
+    user = emu.user(
+        TELEGRAM_ID,
+        first_name=markers["first name"],
+        last_name=markers["last name"],
+        username=markers["username"],
+        language_code="nl",
+    )
+    confirmation = await file_report(
+        user,
+        wish="Gesprek én registreren",
+        text=markers["text"],
+        attachments=[
+            lambda: user.send_photo(photo, caption=markers["caption"]),
+            lambda: user.send_document(document, file_name=markers["file name"], mime_type="application/pdf"),
+        ],
+    )
+    reference = reference_in(confirmation)
+    carla = emu.user(STAFF_COUNSELLOR_ID)
+    report = await carla.wait_for_message(lambda m: reference in m.text)
+    # The counsellor does receive everything: the markers are real, not lost.
+    assert markers["text"] in report.text and markers["first name"] in report.text
+    files = [await carla.wait_for_message(lambda m: m.media_type is not None) for _ in range(2)]
+    assert {f.file_bytes for f in files} == {photo, document}
+    await carla.press("Ontvangst bevestigen")
+    await user.wait_for_message(lambda m: "gelezen" in m.text)
+
+    # Read the files while the bot runs (WAL and SHM alive), and again after it stopped.
+    contents = {path.name: path.read_bytes() for path in meldbot.database_files()}
+    assert {"meldbot.db", "meldbot.db-wal"} <= set(contents)
+    await meldbot.stop()
+    contents.update({f"{path.name} after stop": path.read_bytes() for path in meldbot.database_files()})
+    log_text = captured_logs.text
+    assert "meldbot is running" in log_text  # the capture works
+    hits = []
+    for name, marker in [
+        *markers.items(),
+        ("telegram id", TELEGRAM_ID),
+        ("photo", photo[5:30]),
+        ("document", document[9:]),
+    ]:
+        needles = encodings(marker) if not isinstance(marker, bytes) else [marker]
+        for needle in needles:
+            for file_name, data in contents.items():
+                if needle in data:
+                    hits.append(f"{name} in {file_name}")
+            if needle.decode("utf-8", "ignore") and needle.decode("utf-8", "ignore") in log_text:
+                hits.append(f"{name} in the logs")
+    assert TOKEN not in log_text
+    assert hits == []
