@@ -57,7 +57,9 @@ class Meldbot:
                 .token(settings.token)
                 .base_url(settings.telegram.api_base_url)
                 .base_file_url(settings.telegram.file_base_url)
-                .rate_limiter(AIORateLimiter(max_retries=0))
+                # Telegram's limits (30 messages a second overall, 20 a minute per group).
+                # A 429 is waited out and retried twice here; the outbox courier retries beyond that.
+                .rate_limiter(AIORateLimiter(max_retries=2))
                 .concurrent_updates(PerChatUpdateProcessor(64))
                 .get_updates_read_timeout(settings.telegram.poll_timeout + 10)
                 # On stop, python-telegram-bot confirms the last updates with one more
@@ -111,6 +113,8 @@ class Meldbot:
         if application is not None:
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
+            if self.courier is not None:
+                await self.courier.stop()
             if application.running:
                 await application.stop()
             await application.shutdown()

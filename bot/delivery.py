@@ -13,12 +13,14 @@ loudly rather than retried forever.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import warnings
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from apscheduler.jobstores.base import JobLookupError
 from telegram import Bot, InputFile, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, Job
@@ -93,14 +95,30 @@ class Courier:
         self._lock = asyncio.Lock()
         self._again = False
         self._timer: Job | None = None
+        self._sweep: Job | None = None
+        self._stopping = False
         self.sent = 0
 
     def start(self) -> None:
-        queue = self._app.job_queue
-        queue.run_repeating(self._job, interval=self._sweep_interval, first=0, name="outbox-sweep")
+        self._stopping = False
+        self._sweep = self._app.job_queue.run_repeating(
+            self._job, interval=self._sweep_interval, first=0, name="outbox-sweep"
+        )
+
+    async def stop(self) -> None:
+        """Stop scheduling runs and wait for one under way, so nothing is cut off mid-send."""
+        self._stopping = True
+        self._cancel_timer()
+        if self._sweep is not None:
+            self._sweep.schedule_removal()
+            self._sweep = None
+        async with self._lock:
+            pass
 
     def wake(self) -> None:
         """Send what is due now (coalesced: a run already under way loops once more)."""
+        if self._stopping:
+            return
         if self._lock.locked():
             self._again = True
             return
@@ -110,11 +128,13 @@ class Courier:
         await self.run()
 
     async def run(self) -> None:
+        if self._stopping:
+            return
         if self._lock.locked():
             self._again = True
             return
         async with self._lock:
-            while True:
+            while not self._stopping:
                 self._again = False
                 items = await self._storage.outbox.claim_due(self._clock.now(), lease=LEASE, limit=BATCH)
                 if items:
@@ -123,6 +143,13 @@ class Courier:
                 if not self._again:
                     break
         await self._schedule_next()
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            # A one-off job that already ran is gone from the scheduler; nothing to remove then.
+            with contextlib.suppress(JobLookupError):
+                self._timer.schedule_removal()
+            self._timer = None
 
     async def _deliver_all(self, items: list[OutboxItem]) -> None:
         # Items of one batch go to different recipients (claim_due takes one per case and
@@ -136,10 +163,10 @@ class Courier:
         await asyncio.gather(*(one(item) for item in items))
 
     async def _schedule_next(self) -> None:
+        if self._stopping:
+            return
         due = await self._storage.outbox.next_due()
-        if self._timer is not None:
-            self._timer.schedule_removal()
-            self._timer = None
+        self._cancel_timer()
         if due is None:
             return
         delay = max(0.0, (due - self._clock.now()).total_seconds())

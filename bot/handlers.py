@@ -305,7 +305,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     error = context.error
     where = f"update {update.update_id}" if isinstance(update, Update) else "a job"
     log.error(
-        "%s failed in %s: %s",
+        "%s failed: %s at %s",
         where,
         type(error).__name__,
         "".join(f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno} " for frame in _frames(error))[-300:],

@@ -105,3 +105,6 @@ async def meldbot(emu, tmp_path, captured_logs):
         await emu.user(user_id).next_message()  # their own welcome
     yield under_test
     await under_test.stop()
+    # A healthy run logs no errors: a job or handler that failed would show up here.
+    errors = [line for line in captured_logs.text.splitlines() if " ERROR " in line or "Traceback" in line]
+    assert errors == []
