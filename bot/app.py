@@ -13,17 +13,24 @@ import asyncio
 import logging
 import signal
 
-from telegram import BotCommandScopeDefault, Update
+from telegram import BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application
 
 from bot import handlers
 from bot.config import Settings
 from bot.delivery import Courier
+from bot.scheduling import Timekeeper
 from bot.updates import PerChatUpdateProcessor
-from flows.acknowledgement import Acknowledgements
-from flows.clock import Clock, SystemClock
+from flows.access import Access
+from flows.casework import Casework
+from flows.clock import Clock, Periods, SystemClock
+from flows.escalation import KINDS as ESCALATIONS
+from flows.escalation import Escalation
 from flows.intake import Intake
+from flows.invites import Admission
+from flows.mycases import MyCaseFlow
+from flows.relay import Relay
 from flows.routing import Router
 from storage import Storage
 
@@ -45,6 +52,7 @@ class Meldbot:
         self.storage: Storage | None = None
         self.application: Application | None = None
         self.courier: Courier | None = None
+        self.timekeeper: Timekeeper | None = None
 
     async def start(self) -> None:
         settings = self.settings
@@ -70,7 +78,10 @@ class Meldbot:
                 .build()
             )
             self.application = application
-            intake = Intake(storage, router, self.clock, settings.zone, settings.cases.acknowledge_within)
+            periods = Periods(settings.cases.acknowledge_within, settings.cases.escalate_to_coordinators_after)
+            intake = Intake(storage, router, self.clock, settings.zone, periods)
+            access = Access(storage, router)
+            mycases = MyCaseFlow(storage, router, access, self.clock, settings.zone)
             self.courier = Courier(
                 application,
                 storage,
@@ -80,23 +91,44 @@ class Meldbot:
                 sweep_interval=settings.delivery.sweep_interval,
                 max_backoff=settings.delivery.max_backoff,
             )
+            self.timekeeper = Timekeeper(
+                application,
+                storage,
+                self.clock,
+                sweep_interval=settings.delivery.sweep_interval,
+                on_effect=self.courier.wake,
+            )
+            escalation = Escalation(storage, router, self.clock)
+            for kind in ESCALATIONS:
+                self.timekeeper.handle(kind, escalation.run)
             application.bot_data["services"] = handlers.Services(
                 storage=storage,
                 intake=intake,
-                acknowledgements=Acknowledgements(storage, router, self.clock),
+                casework=Casework(storage, router, access, self.clock, settings.zone),
+                mycases=mycases,
+                relay=Relay(storage, router, access, mycases, self.clock),
+                admission=Admission(
+                    storage, router, self.clock, settings.access.mode, settings.access.invite_valid_for
+                ),
                 courier=self.courier,
+                timekeeper=self.timekeeper,
                 clock=self.clock,
+                router=router,
             )
             handlers.register(application)
             for warning in settings.warnings():
                 log.warning("configuration: %s", warning)
             await application.initialize()
-            await self._set_command_menus()
+            await storage.remember_bot_username(application.bot.username)
+            await self._set_command_menus(router)
             rerouted = await intake.route_waiting()
             if rerouted:
                 log.info("routed %d report(s) that were waiting for a recipient", rerouted)
             await self._check_staff_reachable(router)
             self.courier.start()
+            scheduled = await self.timekeeper.start()
+            if scheduled:
+                log.info("%d scheduled item(s) pending", scheduled)
             await application.start()
             await application.updater.start_polling(
                 poll_interval=0,
@@ -113,6 +145,8 @@ class Meldbot:
         if application is not None:
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
+            if self.timekeeper is not None:
+                self.timekeeper.stop()
             if self.courier is not None:
                 await self.courier.stop()
             if application.running:
@@ -144,13 +178,31 @@ class Meldbot:
         if key_file.loose_permissions:
             log.warning("key file %s can be read by other users; run: chmod 600 %s", key_file.path, key_file.path)
 
-    async def _set_command_menus(self) -> None:
+    async def _set_command_menus(self, router: Router) -> None:
+        """Each role its own menu: reporters (or, in invite mode, strangers) by default; staff per chat."""
         bot = self.application.bot
-        try:
-            await bot.set_my_commands(handlers.command_menu("en"), scope=BotCommandScopeDefault())
-            await bot.set_my_commands(handlers.command_menu("nl"), scope=BotCommandScopeDefault(), language_code="nl")
-        except TelegramError as error:
-            log.warning("could not set the command menu: %s", type(error).__name__)
+        default = handlers.REPORTER_COMMANDS if self.settings.access.mode == "open" else handlers.STRANGER_COMMANDS
+        menus: list[tuple[tuple[str, ...], str, object, str | None]] = [
+            (default, "en", BotCommandScopeDefault(), None),
+            (default, "nl", BotCommandScopeDefault(), "nl"),
+        ]
+        for member in router.counsellors:
+            menus.append(
+                (handlers.COUNSELLOR_COMMANDS, member.language.value, BotCommandScopeChat(member.telegram_id), None)
+            )
+        for member in router.coordinators:
+            commands = handlers.COORDINATOR_COMMANDS
+            if self.settings.access.mode == "open":
+                commands = tuple(c for c in commands if c != "invite")
+            menus.append((commands, member.language.value, BotCommandScopeChat(member.telegram_id), None))
+        for commands, language, scope, language_code in menus:
+            try:
+                await bot.set_my_commands(
+                    handlers.command_menu(language, commands), scope=scope, language_code=language_code
+                )
+            except TelegramError as error:
+                # A staff member who never opened the bot: their menu follows when they do.
+                log.info("could not set a command menu: %s", type(error).__name__)
 
     async def _check_staff_reachable(self, router: Router) -> None:
         """Warn about counsellors and coordinators who have not started the bot: it cannot write to them."""

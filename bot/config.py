@@ -112,8 +112,19 @@ class CoordinatorSettings(_Section):
 
 class CaseSettings(_Section):
     acknowledge_within: timedelta = timedelta(hours=24)
+    escalate_to_coordinators_after: timedelta = timedelta(hours=24)
 
-    @field_validator("acknowledge_within", mode="before")
+    @field_validator("acknowledge_within", "escalate_to_coordinators_after", mode="before")
+    @classmethod
+    def _period(cls, value: object) -> timedelta:
+        return _duration(value)
+
+
+class AccessSettings(_Section):
+    mode: Literal["open", "invite"] = "open"
+    invite_valid_for: timedelta = timedelta(days=14)
+
+    @field_validator("invite_valid_for", mode="before")
     @classmethod
     def _period(cls, value: object) -> timedelta:
         return _duration(value)
@@ -139,6 +150,7 @@ class Settings(_Section):
     timezone: str = "Europe/Amsterdam"
     counsellors: list[CounsellorSettings] = []
     coordinators: list[CoordinatorSettings] = []
+    access: AccessSettings = AccessSettings()
     cases: CaseSettings = CaseSettings()
     delivery: DeliverySettings = DeliverySettings()
     logging: LoggingSettings = LoggingSettings()

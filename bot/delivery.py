@@ -26,19 +26,11 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, ContextTypes, Job
 
 from bot import render
-from flows import notices
 from flows.clock import Clock
 from flows.model import Language
+from flows.notices import FileNotice, Gone, Notices
 from flows.outcome import Reply
-from flows.routing import (
-    CASE_ATTACHMENT,
-    CASE_REPORT,
-    CASE_TEXT,
-    REPORTER,
-    REPORTER_ACKNOWLEDGED,
-    REPORTER_REGISTERED,
-    Router,
-)
+from flows.routing import REPORTER, Router
 from storage import Storage
 from storage.outbox import OutboxItem
 
@@ -92,6 +84,7 @@ class Courier:
         self._zone = zone
         self._sweep_interval = sweep_interval
         self._max_backoff = max_backoff
+        self._notices = Notices(storage, router, zone, clock)
         self._lock = asyncio.Lock()
         self._again = False
         self._timer: Job | None = None
@@ -241,11 +234,6 @@ class Courier:
         return f"{item.recipient_role}s[{member.position}] in the configuration"
 
     async def _send(self, item: OutboxItem) -> Message | None:
-        if item.case_id is None:
-            raise Undeliverable("no_case")
-        case = await self._storage.cases.get(item.case_id)
-        if case is None:
-            raise Undeliverable("case_gone")
         if item.recipient_role == REPORTER:
             person = await self._storage.people.find_by_index(item.recipient_index)
             if person is None:
@@ -256,25 +244,22 @@ class Courier:
             if member is None:
                 raise Undeliverable("recipient_not_configured")
             chat_id, language = member.telegram_id, member.language.value
+        try:
+            notices = await self._notices.compose(item, language)
+        except Gone as gone:
+            raise Undeliverable(gone.reason) from None
         bot: Bot = self._app.bot
-        if item.kind == CASE_REPORT:
-            reporter = None if case.person_id is None else await self._storage.people.get(case.person_id)
-            reply = notices.staff_report(case, reporter, item.recipient_role, self._zone)
-        elif item.kind == CASE_TEXT:
-            reply = notices.staff_text_part(case, int(item.ref or 0))
-            if reply is None:
-                raise Undeliverable("text_part_gone")
-        elif item.kind == CASE_ATTACHMENT:
-            attachment = await self._storage.cases.attachment(case, item.ref or "")
-            if attachment is None:
-                raise Undeliverable("attachment_gone")
-            caption = render.text(language, notices.attachment_caption(case, attachment))
-            return await _send_file(bot, chat_id, attachment, caption)
-        elif item.kind in (REPORTER_ACKNOWLEDGED, REPORTER_REGISTERED):
-            reply = notices.reporter_notice(case, item.kind)
-        else:
-            raise Undeliverable(f"unknown_kind:{item.kind}")
-        return await send_reply(bot, chat_id, Language(language), reply)
+        first: Message | None = None
+        for notice in notices:
+            if isinstance(notice, FileNotice):
+                caption = notice.caption
+                message = await _send_file(
+                    bot, chat_id, notice.attachment, render.text(language, caption), caption.protect_content
+                )
+            else:
+                message = await send_reply(bot, chat_id, Language(language), notice)
+            first = first or message
+        return first
 
 
 async def send_reply(bot: Bot, chat_id: int, language: Language | str, reply: Reply) -> Message:
@@ -288,11 +273,11 @@ async def send_reply(bot: Bot, chat_id: int, language: Language | str, reply: Re
     )
 
 
-async def _send_file(bot: Bot, chat_id: int, attachment, caption: str) -> Message:
+async def _send_file(bot: Bot, chat_id: int, attachment, caption: str, protect: bool) -> Message:
     upload = InputFile(
         attachment.content, filename=attachment.file_name or _default_name(attachment.kind, attachment.mime_type)
     )
-    common = {"caption": caption, "parse_mode": render.PARSE_MODE, "protect_content": True}
+    common = {"caption": caption, "parse_mode": render.PARSE_MODE, "protect_content": protect}
     if attachment.kind == "photo":
         return await bot.send_photo(chat_id, upload, **common)
     if attachment.kind == "voice":

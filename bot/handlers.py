@@ -33,34 +33,55 @@ from telegram.ext import (
 import messages
 from bot import callbacks, render
 from bot.delivery import Courier, send_reply
-from flows.acknowledgement import Acknowledgements
+from bot.scheduling import Timekeeper
+from flows.casework import Casework
 from flows.intake import MAX_ATTACHMENT_BYTES, Intake
+from flows.invites import INVITE_MODE, Admission
 from flows.model import AttachmentKind, IncomingAttachment, Language, Sender
+from flows.mycases import MyCaseFlow
 from flows.outcome import (
     Acknowledge,
     Answer,
+    CaseCommand,
     Choice,
     ChooseLanguage,
     CleanUp,
+    CreateInvite,
+    Forget,
+    Inbox,
+    MyCases,
     Outcome,
+    RegisterView,
     Reply,
     ResumeDraft,
     StartReport,
+    StopComposing,
 )
+from flows.relay import Relay
+from flows.routing import Router
 from storage import Storage
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "report", "cancel", "language", "help")
+# The command menus per role (set per chat for staff; the default is the reporters' menu).
+REPORTER_COMMANDS = ("start", "report", "mycases", "cancel", "language", "forgetme", "help")
+STRANGER_COMMANDS = ("start", "language", "help")
+COUNSELLOR_COMMANDS = ("inbox", "case", "report", "mycases", "cancel", "language", "help")
+COORDINATOR_COMMANDS = ("register", "case", "invite", "report", "mycases", "cancel", "language", "help")
 
 
 @dataclass(slots=True)
 class Services:
     storage: Storage
     intake: Intake
-    acknowledgements: Acknowledgements
+    casework: Casework
+    mycases: MyCaseFlow
+    relay: Relay
+    admission: Admission
     courier: Courier
+    timekeeper: Timekeeper
     clock: object
+    router: Router
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -77,8 +98,27 @@ def sender_of(update: Update) -> Sender:
     )
 
 
-def command_menu(language: str) -> list[BotCommand]:
-    return [BotCommand(name, messages.plain(language, f"command.{name}")) for name in COMMANDS]
+def command_menu(language: str, commands: tuple[str, ...] = REPORTER_COMMANDS) -> list[BotCommand]:
+    return [BotCommand(name, messages.plain(language, f"command.{name}")) for name in commands]
+
+
+async def language_of(context: ContextTypes.DEFAULT_TYPE, sender: Sender) -> Language:
+    svc = services(context)
+    members = svc.router.staff_member(sender.telegram_id)
+    if members:
+        return members[0].language
+    person = await svc.storage.people.find(sender.telegram_id)
+    return Language(person.language) if person else Language.from_telegram(sender.language_code)
+
+
+async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """In invite mode, someone without an invitation gets the explanation and nothing else."""
+    sender = sender_of(update)
+    svc = services(context)
+    if await svc.admission.admitted(sender):
+        return True
+    await show(update, context, svc.admission.stranger(sender))
+    return False
 
 
 # -- showing an outcome ----------------------------------------------------------------
@@ -115,6 +155,8 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outc
         await services(context).intake.remember_messages(outcome.case_id, incoming + sent)
     if outcome.wake_outbox:
         services(context).courier.wake()
+    if outcome.wake_schedule:
+        await services(context).timekeeper.wake()
 
 
 def _has_buttons(message: object) -> bool:
@@ -157,28 +199,103 @@ async def private_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await show(update, context, await services(context).intake.welcome(sender_of(update)))
+    svc = services(context)
+    sender = sender_of(update)
+    payload = context.args[0] if context.args else ""
+    if payload:
+        outcome = await svc.admission.redeem(sender, payload)
+        if outcome is not None:
+            await show(update, context, outcome)
+            if svc.admission.mode == INVITE_MODE and await svc.admission.admitted(sender):
+                await _set_menu(context, update.effective_chat.id, outcome.language, REPORTER_COMMANDS)
+            return
+    if not await gate(update, context):
+        return
+    await show(update, context, await svc.intake.welcome(sender))
 
 
 async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await show(update, context, await services(context).intake.start(sender_of(update)))
+    if await gate(update, context):
+        await show(update, context, await services(context).intake.start(sender_of(update)))
 
 
 async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await show(update, context, await services(context).intake.cancel_command(sender_of(update)))
+    svc = services(context)
+    sender = sender_of(update)
+    if await svc.relay.current(sender) is not None:
+        outcome = await svc.relay.stop(sender)
+        outcome.replies, outcome.edit_pressed = [outcome.edit_pressed], None
+        await show(update, context, outcome)
+        return
+    if await gate(update, context):
+        await show(update, context, await svc.intake.cancel_command(sender))
+
+
+async def on_mycases(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if await gate(update, context):
+        await show(update, context, await services(context).mycases.list(sender_of(update)))
+
+
+async def on_forgetme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await show(update, context, await services(context).mycases.forget_question(sender_of(update)))
+
+
+async def on_inbox(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    outcome = await services(context).casework.inbox(sender_of(update))
+    await show(update, context, _as_reply(outcome, "staff.only_counsellors"))
+
+
+async def on_register(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    outcome = await services(context).casework.register(sender_of(update), RegisterView())
+    await show(update, context, _as_reply(outcome, "staff.only_coordinators"))
+
+
+async def on_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/case MB-XXXX-XXXX: staff open the case; its reporter opens their own view."""
+    svc = services(context)
+    sender = sender_of(update)
+    reference = (context.args[0] if context.args else "").strip().upper()
+    if not reference:
+        await show(update, context, Outcome(await language_of(context, sender), replies=[Reply("case.usage")]))
+        return
+    outcome = await svc.casework.open(sender, reference)
+    if outcome.toast is not None:
+        outcome = await svc.mycases.open(sender, reference)
+    await show(update, context, _as_reply(outcome, "case.not_found"))
+
+
+async def on_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await show(update, context, await services(context).admission.menu(sender_of(update), " ".join(context.args or ())))
+
+
+def _as_reply(outcome: Outcome, key: str) -> Outcome:
+    """A refusal to a typed command is a message, not a toast (there is no button to answer)."""
+    if outcome.toast is not None and not outcome.replies:
+        outcome.replies = [Reply(key)]
+        outcome.toast = None
+    return outcome
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     sender = sender_of(update)
-    person = await services(context).storage.people.find(sender.telegram_id)
-    language = Language(person.language) if person else Language.from_telegram(sender.language_code)
-    await show(update, context, Outcome(language, replies=[Reply("help")]))
+    svc = services(context)
+    language = await language_of(context, sender)
+    roles = {type(m).__name__ for m in svc.router.staff_member(sender.telegram_id)}
+    key = "help"
+    if "Counsellor" in roles:
+        key = "help.counsellor"
+    elif "Coordinator" in roles:
+        key = "help.coordinator"
+    elif not await svc.admission.admitted(sender):
+        key = "invite.stranger"
+    await show(update, context, Outcome(language, replies=[Reply(key)]))
 
 
 async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not await gate(update, context):
+        return
     sender = sender_of(update)
-    person = await services(context).storage.people.find(sender.telegram_id)
-    language = Language(person.language) if person else Language.from_telegram(sender.language_code)
+    language = await language_of(context, sender)
     buttons = (
         (Choice("language.nl", ChooseLanguage(Language.NL)), Choice("language.en", ChooseLanguage(Language.EN))),
     )
@@ -189,6 +306,13 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await on_help(update, context)
 
 
+async def _set_menu(context, chat_id: int, language: Language, commands: tuple[str, ...]) -> None:
+    try:
+        await context.bot.set_my_commands(command_menu(language.value, commands), scope=BotCommandScopeChat(chat_id))
+    except TelegramError as error:
+        log.info("could not set a chat's command menu: %s", type(error).__name__)
+
+
 # -- buttons ---------------------------------------------------------------------------
 
 
@@ -197,6 +321,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     action = callbacks.decode(query.data)
     sender = sender_of(update)
     svc = services(context)
+    reporter_actions = (StartReport, Answer, ResumeDraft, CleanUp, MyCases, ChooseLanguage)
+    if isinstance(action, reporter_actions) and not await svc.admission.admitted(sender):
+        outcome = svc.admission.stranger(sender)
+        outcome.replies, outcome.toast = [], messages.Label("toast.not_yours")
+        await show(update, context, outcome)
+        return
     match action:
         case StartReport():
             outcome = await svc.intake.start(sender)
@@ -206,15 +336,30 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             outcome = await svc.intake.resume(sender, action)
         case ChooseLanguage(language):
             outcome = await _choose_language(update, context, sender, language)
-        case Acknowledge():
-            outcome = await svc.acknowledgements.press(sender, action)
+        case Acknowledge(reference):
+            outcome = await svc.casework.acknowledge(sender, reference)
         case CleanUp():
             outcome = await svc.intake.clean_up(sender, action)
+        case CaseCommand():
+            outcome = await _case_command(svc, sender, action)
+        case Inbox(page):
+            outcome = await svc.casework.inbox(sender, page)
+            outcome.edit_pressed = outcome.replies.pop() if outcome.replies else None
+        case RegisterView():
+            outcome = await svc.casework.register(sender, action)
+            outcome.edit_pressed = outcome.replies.pop() if outcome.replies else None
+        case MyCases(page):
+            outcome = await svc.mycases.list(sender, page)
+            outcome.edit_pressed = outcome.replies.pop() if outcome.replies else None
+        case Forget():
+            outcome = await svc.mycases.forget(sender, action)
+        case CreateInvite():
+            outcome = await svc.admission.create_in_bot(sender, action, context.bot.username)
+        case StopComposing():
+            outcome = await svc.relay.stop(sender)
         case _:
             # Forged, mangled, or from a version of the bot that no longer exists.
-            person = await svc.storage.people.find(sender.telegram_id)
-            language = Language(person.language) if person else Language.from_telegram(sender.language_code)
-            outcome = Outcome(language, toast=messages.Label("toast.stale"))
+            outcome = Outcome(await language_of(context, sender), toast=messages.Label("toast.stale"))
     await show(update, context, outcome)
 
 
@@ -228,26 +373,75 @@ async def _choose_language(update: Update, context, sender: Sender, language: La
         now=svc.clock.now(),
     )
     await svc.storage.people.choose_language(person.id, language.value, svc.clock.now())
-    try:
-        await context.bot.set_my_commands(
-            command_menu(language.value), scope=BotCommandScopeChat(update.effective_chat.id)
-        )
-    except TelegramError as error:
-        log.info("could not set the chat's command menu: %s", type(error).__name__)
+    members = svc.router.staff_member(sender.telegram_id)
+    if not members:
+        commands = REPORTER_COMMANDS if await svc.admission.admitted(sender) else STRANGER_COMMANDS
+        await _set_menu(context, update.effective_chat.id, language, commands)
     return Outcome(language, edit_pressed=Reply("language.set"))
+
+
+async def _case_command(svc: Services, sender: Sender, command: CaseCommand) -> Outcome:
+    """Buttons on a case. Staff verbs and reporter verbs (starting with "m") are distinct."""
+    casework, mine, ref, arg = svc.casework, svc.mycases, command.reference, command.arg
+    match command.verb:
+        case "o":
+            return await casework.open(sender, ref)
+        case "fl":
+            return await casework.files(sender, ref)
+        case "nt":
+            return await casework.start_note(sender, ref)
+        case "nl":
+            return await casework.notes(sender, ref)
+        case "st":
+            return await casework.status(sender, ref, arg)
+        case "ho":
+            return await casework.hand_over(sender, ref, arg)
+        case "rc":
+            return await casework.recuse(sender, ref, arg)
+        case "ms":
+            return await casework.start_message(sender, ref)
+        case "cs":
+            return await casework.ask_consent(sender, ref)
+        case "ac":
+            return await casework.record_action(sender, ref, arg)
+        case "au":
+            return await casework.update_action(sender, ref, arg)
+        case "mo":
+            return await mine.open(sender, ref)
+        case "ma":
+            return await mine.start(sender, ref, "addition", "")
+        case "mr":
+            return await mine.start(sender, ref, "reply", arg)
+        case "mc":
+            return await mine.consent(sender, ref, arg)
+        case "mn":
+            return await mine.toggle_name(sender, ref)
+        case "mw":
+            return await mine.withdraw(sender, ref, arg)
+    return Outcome(Language.from_telegram(sender.language_code), toast=messages.Label("toast.stale"))
 
 
 # -- messages --------------------------------------------------------------------------
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await show(update, context, await services(context).intake.text(sender_of(update), update.message.text))
+    svc = services(context)
+    sender = sender_of(update)
+    relayed = await svc.relay.text(sender, update.message.text)
+    if relayed is not None:
+        await show(update, context, relayed)
+        return
+    if await gate(update, context):
+        await show(update, context, await svc.intake.text(sender, update.message.text))
 
 
 async def on_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.message
     svc = services(context)
     sender = sender_of(update)
+    composing = await svc.relay.current(sender)
+    if composing is None and not await gate(update, context):
+        return
     kind, media, file_name, mime_type, duration = _media_of(message)
     if media.file_size is not None and media.file_size > MAX_ATTACHMENT_BYTES:
         await show(
@@ -271,6 +465,10 @@ async def on_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await show(update, context, await svc.intake.notice(sender, "attachment.failed", {}))
         return
     incoming = IncomingAttachment(kind, content, file_name, mime_type, duration, message.caption)
+    relayed = await svc.relay.attachment(sender, incoming) if composing is not None else None
+    if relayed is not None:
+        await show(update, context, relayed)
+        return
     await show(update, context, await svc.intake.attachment(sender, incoming))
 
 
@@ -293,11 +491,13 @@ def _media_of(message: Message):
 
 
 async def on_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await show(update, context, await services(context).intake.unsupported(sender_of(update)))
+    if await gate(update, context):
+        await show(update, context, await services(context).intake.unsupported(sender_of(update)))
 
 
 async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await show(update, context, await services(context).intake.edited(sender_of(update)))
+    if await gate(update, context):
+        await show(update, context, await services(context).intake.edited(sender_of(update)))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -334,6 +534,12 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("start", on_start, filters=private))
     application.add_handler(CommandHandler(["report", "melden"], on_report, filters=private))
     application.add_handler(CommandHandler(["cancel", "stop"], on_cancel, filters=private))
+    application.add_handler(CommandHandler(["mycases", "mijnmeldingen"], on_mycases, filters=private))
+    application.add_handler(CommandHandler(["forgetme", "vergeetmij"], on_forgetme, filters=private))
+    application.add_handler(CommandHandler("inbox", on_inbox, filters=private))
+    application.add_handler(CommandHandler(["register", "register_gir"], on_register, filters=private))
+    application.add_handler(CommandHandler(["case", "zaak"], on_case, filters=private))
+    application.add_handler(CommandHandler(["invite", "uitnodigen"], on_invite, filters=private))
     application.add_handler(CommandHandler(["language", "taal"], on_language, filters=private))
     application.add_handler(CommandHandler(["help", "hulp"], on_help, filters=private))
     application.add_handler(CallbackQueryHandler(on_button))

@@ -21,6 +21,8 @@ _QUIET = {
     "httpcore": logging.WARNING,
     "telegram": logging.INFO,
     "apscheduler": logging.WARNING,
+    # At DEBUG it logs every statement with its parameters (sealed blobs, blind indexes).
+    "aiosqlite": logging.INFO,
 }
 REDACTED = "[redacted]"
 

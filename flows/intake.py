@@ -13,10 +13,11 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flows.clock import Clock, local_today
+from flows.clock import Clock, Periods, local_today
 from flows.dates import parse_incident_date
 from flows.model import (
     QUESTIONS,
+    Audience,
     Category,
     Channel,
     IncomingAttachment,
@@ -37,11 +38,13 @@ from flows.outcome import (
     ResumeDraft,
     StartReport,
 )
-from flows.routing import Route, Router
+from flows.routing import Route, Router, register_for
 from storage import Storage
 from storage.cases import CaseRecord
 from storage.people import PersonRecord
 
+ESCALATE_COUNSELLORS = "escalate_counsellors"
+ESCALATE_COORDINATORS = "escalate_coordinators"
 MAX_DESCRIPTION = 8000  # characters, all text of one report together
 MAX_ATTACHMENTS = 10
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024  # the most a bot may download through the Bot API
@@ -85,19 +88,13 @@ def _is_story(text: str) -> bool:
 
 
 class Intake:
-    def __init__(
-        self,
-        storage: Storage,
-        router: Router,
-        clock: Clock,
-        zone: ZoneInfo,
-        response_time: timedelta,
-    ) -> None:
+    def __init__(self, storage: Storage, router: Router, clock: Clock, zone: ZoneInfo, periods: Periods) -> None:
         self._storage = storage
         self._router = router
         self._clock = clock
         self._zone = zone
-        self._response_hours = max(1, round(response_time.total_seconds() / 3600))
+        self._periods = periods
+        self._response_hours = max(1, round(periods.acknowledge_within.total_seconds() / 3600))
 
     # -- who is talking -------------------------------------------------------------
 
@@ -488,7 +485,7 @@ class Intake:
             outcome.replies.append(Reply("attachment.too_big", {"max_mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)}))
             return outcome
         now = self._clock.now()
-        count = await self._storage.cases.add_attachment(
+        await self._storage.cases.add_attachment(
             draft,
             kind=incoming.kind.value,
             content=incoming.content,
@@ -497,6 +494,7 @@ class Intake:
             duration=incoming.duration,
             now=now,
         )
+        count = draft.attachment_count
         outcome.replies.append(
             Reply(
                 "attachment.kept_new_report" if started else "attachment.kept", {"count": count, "max": MAX_ATTACHMENTS}
@@ -543,13 +541,34 @@ class Intake:
         return self._router.route(Role(draft.role), Wish(draft.wish))
 
     async def _submit(self, draft: CaseRecord, person: PersonRecord, outcome: Outcome) -> None:
-        route = self.route_of(draft)
+        now = self._clock.now()
+        role, wish = Role(draft.role), Wish(draft.wish)
+        audience = Audience.of(role)
+        load = await self._storage.cases.open_load([self._router.index(c) for c in self._router.serving(audience)])
+        route = self._router.route(role, wish, load)
         draft.audience = route.audience.value
+        draft.register = register_for(wish, draft.share_name_coordinator)
+        draft.department = person.department
         attachment_ids = await self._storage.cases.attachment_ids(draft.id)
         deliveries = self._router.deliveries(draft, attachment_ids, route)
         draft.state.pop("before_cancel", None)
-        await self._storage.cases.submit(draft, deliveries, self._clock.now())
+        timers = []
+        if wish.reaches_counsellor:
+            first = now + self._periods.acknowledge_within
+            timers = [(ESCALATE_COUNSELLORS, first), (ESCALATE_COORDINATORS, first + self._periods.escalate_after)]
+        await self._storage.cases.submit(
+            draft, deliveries, now, counsellors=[self._router.index(c) for c in route.counsellors], scheduled=timers
+        )
+        await self._storage.audit.record(
+            actor_role="reporter",
+            actor="reporter",
+            action="submitted",
+            now=now,
+            case_ref=draft.reference,
+            detail=f"{draft.category}/{wish.value}",
+        )
         outcome.wake_outbox = bool(deliveries)
+        outcome.wake_schedule = bool(timers)
         outcome.edit_pressed = Reply("summary.sent", {"reference": draft.reference})
         if route.wish.reaches_counsellor:
             next_key = "submitted.next_counsellor_missing" if route.counsellor_missing else "submitted.next_counsellor"
@@ -577,23 +596,26 @@ class Intake:
     async def route_waiting(self) -> int:
         """Queue reports that came in while nobody held the role they need; returns how many."""
         routed = 0
-        for role, wishes in (
-            ("counsellor", [w.value for w in Wish if w.reaches_counsellor]),
-            ("coordinator", [w.value for w in Wish if w.reaches_coordinator]),
-        ):
-            for case_id in await self._storage.cases.without_recipient(role, wishes):
+        now = self._clock.now()
+        for case_id in await self._storage.cases.without_counsellor():
+            case = await self._storage.cases.get(case_id)
+            audience = Audience(case.audience)
+            serving = self._router.serving(audience)
+            if not serving:
+                continue
+            load = await self._storage.cases.open_load([self._router.index(c) for c in serving])
+            chosen = self._router.route(Role(case.role), Wish(case.wish), load).counsellors[0]
+            index = self._router.index(chosen)
+            attachment_ids = await self._storage.cases.attachment_ids(case.id)
+            deliveries = self._router.report_deliveries(case, attachment_ids, [(index, "counsellor")])
+            await self._storage.cases.assign(case, index, deliveries, now)
+            routed += 1
+        if self._router.coordinators:
+            for case_id in await self._storage.cases.without_coordinator_delivery():
                 case = await self._storage.cases.get(case_id)
-                route = self.route_of(case)
-                if role == "counsellor":
-                    route = Route(route.counsellors, (), route.audience, route.wish)
-                else:
-                    route = Route((), route.coordinators, route.audience, route.wish)
-                if not route.counsellors and not route.coordinators:
-                    continue
                 attachment_ids = await self._storage.cases.attachment_ids(case.id)
-                await self._storage.outbox.enqueue(
-                    case.id, self._router.deliveries(case, attachment_ids, route), self._clock.now()
-                )
+                deliveries = self._router.report_deliveries(case, attachment_ids, self._router.coordinator_recipients())
+                await self._storage.outbox.enqueue(case.id, deliveries, now)
                 routed += 1
         return routed
 

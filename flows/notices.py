@@ -1,59 +1,249 @@
-"""What a notification from the outbox says, composed when it is sent.
+"""What each notification from the outbox says, composed at the moment it is sent.
 
-The case is read (and decrypted) only at that moment, so the outbox never holds
-readable content. Whether a recipient sees the reporter's name is decided by
-:func:`flows.routing.shows_name`, nowhere else.
+The case is read (and decrypted) only then, so the outbox never holds readable
+content. Whether a recipient sees the reporter's name is decided by
+:func:`flows.routing.shows_name`, nowhere else; alerts to coordinators about cases
+that are not theirs carry only the reference, group, category and age.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flows.outcome import Acknowledge, Choice, Label, Reply
+from flows.clock import Clock
+from flows.outcome import Acknowledge, CaseCommand, Choice, Label, Reply
 from flows.routing import (
+    CASE_ADDITION,
+    CASE_ATTACHMENT,
+    CASE_ERASED,
+    CASE_REPORT,
+    CASE_REPORT_CONSENTED,
+    CASE_REPORT_ESCALATED,
+    CASE_REPORT_HANDED_OVER,
+    CASE_TEXT,
+    CASE_WAITING,
+    CASE_WITHDRAWN,
+    CONSENT_ANSWER,
+    CONSENT_REQUEST,
+    COORDINATOR,
+    COORDINATOR_ALERT,
     COUNSELLOR,
+    REGISTER_WITHDRAWN,
+    RELAY,
+    REPORTER,
     REPORTER_ACKNOWLEDGED,
+    REPORTER_ESCALATED,
+    REPORTER_NEW_COUNSELLOR,
+    REPORTER_REGISTERED,
+    REPORTER_STATUS,
+    Router,
     description_parts,
     shows_name,
 )
+from storage import Storage
 from storage.cases import AttachmentRecord, CaseRecord
+from storage.outbox import OutboxItem
 from storage.people import PersonRecord
 
+_BANNERS = {
+    CASE_REPORT: None,
+    CASE_REPORT_ESCALATED: "staff.banner_escalated",
+    CASE_REPORT_HANDED_OVER: "staff.banner_handed_over",
+    CASE_REPORT_CONSENTED: "staff.banner_consented",
+}
 
-def staff_report(case: CaseRecord, reporter: PersonRecord | None, recipient_role: str, zone: ZoneInfo) -> Reply:
-    """The report as a counsellor or coordinator receives it, with its confirm button."""
-    if shows_name(case, recipient_role) and reporter is not None:
-        who = Label(
-            "staff.reporter_named",
-            {"name": reporter.display_name, "username": f"@{reporter.username}" if reporter.username else "—"},
+
+class Gone(Exception):
+    """What the item is about no longer exists; ``reason`` is a short code."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class FileNotice:
+    """A file to send, with a caption."""
+
+    attachment: AttachmentRecord
+    caption: Reply
+
+
+Notice = Reply | FileNotice
+
+
+class Notices:
+    def __init__(self, storage: Storage, router: Router, zone: ZoneInfo, clock: Clock) -> None:
+        self._storage = storage
+        self._router = router
+        self._zone = zone
+        self._clock = clock
+
+    async def compose(self, item: OutboxItem, language: str) -> list[Notice]:
+        """The message(s) one outbox item becomes (a file with a text in front, for some)."""
+        if item.kind == CASE_ERASED:
+            return [Reply("staff.case_erased", {"reference": item.ref or ""})]
+        case = None if item.case_id is None else await self._storage.cases.get(item.case_id)
+        if case is None:
+            raise Gone("case_gone")
+        role = item.recipient_role
+        if item.kind in _BANNERS:
+            reporter = None if case.person_id is None else await self._storage.people.get(case.person_id)
+            return [self.staff_report(case, reporter, role, _BANNERS[item.kind])]
+        if item.kind == CASE_TEXT:
+            reply = staff_text_part(case, int(item.ref or 0))
+            if reply is None:
+                raise Gone("text_part_gone")
+            return [reply]
+        if item.kind == CASE_ATTACHMENT:
+            attachment = await self._storage.cases.attachment(case, item.ref or "")
+            if attachment is None:
+                raise Gone("attachment_gone")
+            return [FileNotice(attachment, attachment_caption(case, attachment))]
+        if item.kind in (RELAY, CASE_ADDITION):
+            return await self._message(case, item, role)
+        if role == REPORTER:
+            return [await self._to_reporter(case, item)]
+        return [self._to_staff(case, item)]
+
+    def staff_report(self, case: CaseRecord, reporter: PersonRecord | None, role: str, banner: str | None) -> Reply:
+        """The report as a counsellor or coordinator receives it, with its buttons."""
+        if shows_name(case, role) and reporter is not None:
+            who: Label = Label(
+                "staff.reporter_named",
+                {"name": reporter.display_name, "username": f"@{reporter.username}" if reporter.username else "—"},
+            )
+        elif role == COUNSELLOR:
+            who = Label("staff.reporter_pseudonym")
+        else:
+            who = Label("staff.reporter_anonymous")
+        parts = description_parts(case.description)
+        description: Label | str
+        if parts:
+            description = Label("staff.description_follows", {"parts": len(parts)})
+        else:
+            description = case.description or Label("staff.description_none")
+        if role == COUNSELLOR:
+            first = Choice(
+                "case.take" if banner == "staff.banner_escalated" else "staff.button.acknowledge",
+                Acknowledge(case.reference),
+            )
+        else:
+            first = Choice("staff.button.register", Acknowledge(case.reference))
+        return Reply(
+            "staff.report_counsellor" if role == COUNSELLOR else "staff.report_coordinator",
+            {
+                "banner": Label(banner) if banner else "",
+                "reference": case.reference,
+                "category": Label(f"category.{case.category}"),
+                "date": case.incident_date,
+                "channel": Label(f"channel.{case.channel}"),
+                "role": Label(f"role.{case.role}"),
+                "wish": Label(f"wish.{case.wish}"),
+                "who": who,
+                "description": description,
+                "attachments": case.attachment_count,
+                "submitted": _local(case.submitted_at, self._zone),
+            },
+            ((first,), (Choice("case.open", CaseCommand("o", case.reference)),)),
+            protect_content=True,
         )
-    elif recipient_role == COUNSELLOR:
-        who = Label("staff.reporter_pseudonym")
-    else:
-        who = Label("staff.reporter_anonymous")
-    parts = description_parts(case.description)
-    if parts:
-        description: Label | str = Label("staff.description_follows", {"parts": len(parts)})
-    else:
-        description = case.description or Label("staff.description_none")
-    button = "staff.button.acknowledge" if recipient_role == COUNSELLOR else "staff.button.register"
-    return Reply(
-        "staff.report_counsellor" if recipient_role == COUNSELLOR else "staff.report_coordinator",
-        {
-            "reference": case.reference,
-            "category": Label(f"category.{case.category}"),
-            "date": case.incident_date,
-            "channel": Label(f"channel.{case.channel}"),
-            "role": Label(f"role.{case.role}"),
-            "wish": Label(f"wish.{case.wish}"),
-            "who": who,
-            "description": description,
-            "attachments": case.attachment_count,
-            "submitted": case.submitted_at.astimezone(zone).strftime("%d-%m-%Y %H:%M") if case.submitted_at else "",
-        },
-        ((Choice(button, Acknowledge(case.reference)),),),
-        protect_content=True,
-    )
+
+    async def _message(self, case: CaseRecord, item: OutboxItem, role: str) -> list[Notice]:
+        message = await self._storage.casefile.message(case, item.ref or "")
+        if message is None:
+            raise Gone("message_gone")
+        notices: list[Notice] = []
+        if role == REPORTER:
+            sender_label = (
+                Label("relay.from_coordinator")
+                if message.author == COORDINATOR
+                else Label("relay.from_counsellor", {"name": self._name(message.author_index, COUNSELLOR)})
+            )
+            reply_to = CaseCommand("mr", case.reference, message.author)
+            text = Reply(
+                "relay.to_reporter",
+                {"from": sender_label, "reference": case.reference, "text": message.body or "📎"},
+                ((Choice("relay.reply", reply_to),),),
+            )
+        else:
+            reporter = None if case.person_id is None else await self._storage.people.get(case.person_id)
+            if shows_name(case, role) and reporter is not None:
+                who: Label = Label("relay.reporter_named", {"name": reporter.display_name})
+            else:
+                who = Label("relay.reporter")
+            key = "relay.addition_to_staff" if item.kind == CASE_ADDITION else "relay.to_staff"
+            text = Reply(
+                key,
+                {"who": who, "reference": case.reference, "text": message.body or "📎"},
+                (
+                    (
+                        Choice("case.message", CaseCommand("ms", case.reference)),
+                        Choice("case.open", CaseCommand("o", case.reference)),
+                    ),
+                ),
+                protect_content=True,
+            )
+        notices.append(text)
+        if message.attachment_id:
+            attachment = await self._storage.cases.attachment(case, message.attachment_id)
+            if attachment is not None:
+                caption = Reply("relay.file", {"reference": case.reference}, protect_content=role != REPORTER)
+                notices.append(FileNotice(attachment, caption))
+        return notices
+
+    def _name(self, index: bytes | None, role: str) -> str:
+        member = None if index is None else self._router.staff_by_index(index, role)
+        return member.name if member is not None else "—"
+
+    async def _to_reporter(self, case: CaseRecord, item: OutboxItem) -> Reply:
+        reference = {"reference": case.reference}
+        if item.kind == REPORTER_ACKNOWLEDGED:
+            return Reply("reporter.acknowledged", reference)
+        if item.kind == REPORTER_REGISTERED:
+            return Reply("reporter.registered", reference)
+        if item.kind == REPORTER_ESCALATED:
+            return Reply("reporter.escalated", reference)
+        if item.kind == REPORTER_NEW_COUNSELLOR:
+            return Reply("reporter.new_counsellor", reference)
+        if item.kind == REPORTER_STATUS:
+            return Reply("reporter.status", {**reference, "status": Label(f"status.{item.ref}")})
+        if item.kind == CONSENT_REQUEST:
+            ref = case.reference
+            return Reply(
+                "consent.request",
+                reference,
+                (
+                    (Choice("consent.named", CaseCommand("mc", ref, "named")),),
+                    (Choice("consent.anonymous", CaseCommand("mc", ref, "anonymous")),),
+                    (Choice("consent.no", CaseCommand("mc", ref, "no")),),
+                ),
+            )
+        raise Gone(f"unknown_kind:{item.kind}")
+
+    def _to_staff(self, case: CaseRecord, item: OutboxItem) -> Reply:
+        reference = {"reference": case.reference}
+        if item.kind == CONSENT_ANSWER:
+            return Reply(f"staff.consent_{item.ref}", reference)
+        if item.kind == REGISTER_WITHDRAWN:
+            return Reply("staff.register_withdrawn", reference)
+        if item.kind == CASE_WITHDRAWN:
+            return Reply("staff.case_withdrawn", reference)
+        if item.kind in (COORDINATOR_ALERT, CASE_WAITING):
+            return Reply(
+                "staff.coordinator_alert" if item.kind == COORDINATOR_ALERT else "staff.case_waiting",
+                {
+                    **reference,
+                    "audience": Label(f"audience.{case.audience}"),
+                    "category": Label(f"category.{case.category}"),
+                    "hours": int((self._clock.now() - case.submitted_at).total_seconds() // 3600)
+                    if case.submitted_at
+                    else 0,
+                },
+            )
+        raise Gone(f"unknown_kind:{item.kind}")
 
 
 def staff_text_part(case: CaseRecord, number: int) -> Reply | None:
@@ -70,11 +260,10 @@ def staff_text_part(case: CaseRecord, number: int) -> Reply | None:
 def attachment_caption(case: CaseRecord, attachment: AttachmentRecord) -> Reply:
     return Reply(
         "staff.attachment",
-        {"reference": case.reference, "n": attachment.seq, "total": case.attachment_count},
+        {"reference": case.reference, "n": attachment.seq, "total": max(case.attachment_count, attachment.seq)},
         protect_content=True,
     )
 
 
-def reporter_notice(case: CaseRecord, kind: str) -> Reply:
-    key = "reporter.acknowledged" if kind == REPORTER_ACKNOWLEDGED else "reporter.registered"
-    return Reply(key, {"reference": case.reference})
+def _local(moment: datetime | None, zone: ZoneInfo) -> str:
+    return "" if moment is None else moment.astimezone(zone).strftime("%d-%m-%Y %H:%M")

@@ -56,7 +56,69 @@ class CleanUp:
     reference: str
 
 
-Action = Answer | StartReport | ResumeDraft | ChooseLanguage | Acknowledge | CleanUp
+@dataclass(frozen=True, slots=True)
+class CaseCommand:
+    """A button on a case: ``verb`` names what to do (see flows.casework and flows.mycases)."""
+
+    verb: str
+    reference: str
+    arg: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Inbox:
+    """A counsellor's list of cases, one page."""
+
+    page: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterView:
+    """The coordinator's register with its filters (short codes, see flows.casework.FILTERS)."""
+
+    status: str = "a"
+    category: str = "a"
+    role: str = "a"
+    period: str = "a"
+    page: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MyCases:
+    page: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Forget:
+    confirm: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CreateInvite:
+    role: str
+    department: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StopComposing:
+    pass
+
+
+Action = (
+    Answer
+    | StartReport
+    | ResumeDraft
+    | ChooseLanguage
+    | Acknowledge
+    | CleanUp
+    | CaseCommand
+    | Inbox
+    | RegisterView
+    | MyCases
+    | Forget
+    | CreateInvite
+    | StopComposing
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,4 +163,5 @@ class Outcome:
     # The messages of this exchange belong to this case's conversation (for clean-up).
     case_id: str | None = None
     wake_outbox: bool = False
+    wake_schedule: bool = False
     delete_messages: tuple[int, ...] = ()

@@ -26,11 +26,27 @@ COUNSELLOR = "counsellor"
 COORDINATOR = "coordinator"
 REPORTER = "reporter"
 
-CASE_REPORT = "case_report"
-CASE_TEXT = "case_text"
-CASE_ATTACHMENT = "case_attachment"
+# What the outbox can carry. The text is composed when it is sent (flows/notices.py).
+CASE_REPORT = "case_report"  # the report, to its counsellor or to the coordinators
+CASE_REPORT_ESCALATED = "case_report_escalated"  # to other counsellors: nobody picked it up
+CASE_REPORT_HANDED_OVER = "case_report_handed_over"  # to the counsellor who takes over
+CASE_REPORT_CONSENTED = "case_report_consented"  # to the coordinators, after the reporter's yes
+CASE_TEXT = "case_text"  # ref: part number of a long description
+CASE_ATTACHMENT = "case_attachment"  # ref: attachment id
+RELAY = "relay"  # ref: message id; a message between reporter and staff
+CASE_ADDITION = "case_addition"  # ref: message id; the reporter added information
+CONSENT_REQUEST = "consent_request"  # to the reporter
+CONSENT_ANSWER = "consent_answer"  # ref: the answer; to the counsellor
+REGISTER_WITHDRAWN = "register_withdrawn"  # to the coordinators
+CASE_WITHDRAWN = "case_withdrawn"  # to staff on the case
+CASE_ERASED = "case_erased"  # ref: the reference; the case no longer exists
+COORDINATOR_ALERT = "coordinator_alert"  # metadata only: a case nobody picked up
+CASE_WAITING = "case_waiting"  # metadata only: a case without a counsellor after recusal
 REPORTER_ACKNOWLEDGED = "reporter_acknowledged"
 REPORTER_REGISTERED = "reporter_registered"
+REPORTER_ESCALATED = "reporter_escalated"  # honest word that more people were asked
+REPORTER_NEW_COUNSELLOR = "reporter_new_counsellor"
+REPORTER_STATUS = "reporter_status"  # ref: the new status
 
 
 def description_parts(description: str) -> list[str]:
@@ -84,23 +100,52 @@ class Router:
         for member in (*self.counsellors, *self.coordinators):
             self._staff_by_index.setdefault(index_of(member.telegram_id), []).append(member)
 
-    def route(self, role: Role, wish: Wish) -> Route:
+    def route(self, role: Role, wish: Wish, load: dict[bytes, int] | None = None) -> Route:
+        """Who receives a new case: one counsellor of the reporter's group, and the coordinators
+        if the reporter wants registration.
+
+        With several counsellors for a group, the one with the fewest open cases gets it
+        (ties go to the first in the configuration); the others are alerted only if nobody
+        acknowledges it in time. Without ``load`` every counsellor of the group is listed
+        (what the reporter is shown before sending).
+        """
         audience = Audience.of(role)
-        counsellors = tuple(c for c in self.counsellors if audience in c.serves) if wish.reaches_counsellor else ()
+        counsellors = self.serving(audience) if wish.reaches_counsellor else ()
+        if load is not None and counsellors:
+            counsellors = (min(counsellors, key=lambda c: (load.get(self.index(c), 0), c.position)),)
         coordinators = self.coordinators if wish.reaches_coordinator else ()
         return Route(counsellors, coordinators, audience, wish)
 
-    def deliveries(self, case: CaseRecord, attachment_ids: Sequence[str], route: Route) -> list[Delivery]:
-        """Everything to queue for one case: per recipient the report, its text parts, its files."""
+    def serving(self, audience: Audience) -> tuple[Counsellor, ...]:
+        return tuple(c for c in self.counsellors if audience in c.serves)
+
+    def index(self, member: Counsellor | Coordinator) -> bytes:
+        return self._index_of(member.telegram_id)
+
+    def report_deliveries(
+        self,
+        case: CaseRecord,
+        attachment_ids: Sequence[str],
+        recipients: Sequence[tuple[bytes, str]],
+        kind: str = CASE_REPORT,
+    ) -> list[Delivery]:
+        """The whole report for each recipient: the report itself, its text parts, its files."""
         parts = len(description_parts(case.description))
         deliveries: list[Delivery] = []
-        recipients = [(self._index_of(c.telegram_id), COUNSELLOR) for c in route.counsellors]
-        recipients += [(self._index_of(c.telegram_id), COORDINATOR) for c in route.coordinators]
         for index, role in recipients:
-            deliveries.append(Delivery(index, role, CASE_REPORT))
+            deliveries.append(Delivery(index, role, kind))
             deliveries.extend(Delivery(index, role, CASE_TEXT, str(n)) for n in range(parts))
             deliveries.extend(Delivery(index, role, CASE_ATTACHMENT, a) for a in attachment_ids)
         return deliveries
+
+    def deliveries(self, case: CaseRecord, attachment_ids: Sequence[str], route: Route) -> list[Delivery]:
+        """Everything to queue for a routed case."""
+        recipients = [(self.index(c), COUNSELLOR) for c in route.counsellors]
+        recipients += [(self.index(c), COORDINATOR) for c in route.coordinators]
+        return self.report_deliveries(case, attachment_ids, recipients)
+
+    def coordinator_recipients(self) -> list[tuple[bytes, str]]:
+        return [(self.index(c), COORDINATOR) for c in self.coordinators]
 
     def staff_member(self, telegram_id: int) -> list[Counsellor | Coordinator]:
         """The configured roles this Telegram account holds (someone may be both)."""
@@ -118,10 +163,25 @@ class Router:
 
 
 def shows_name(case: CaseRecord, recipient_role: str) -> bool:
-    """Whether this recipient may see who reported: only with the reporter's say-so."""
+    """Whether this recipient may see who reported: only with the reporter's say-so.
+
+    A counsellor sees the name when the reporter left name sharing on; coordinators only
+    when the reporter let the case into the register with their name.
+    """
     wish = Wish(case.wish) if case.wish else Wish.ANONYMOUS_REGISTER
     if recipient_role == COUNSELLOR:
         return wish.reaches_counsellor and case.share_name_counsellor
     if recipient_role == COORDINATOR:
-        return wish is Wish.COUNSELLOR_AND_REGISTER and case.share_name_coordinator
+        if case.status == "draft":
+            return wish is Wish.COUNSELLOR_AND_REGISTER and case.share_name_coordinator
+        return case.register == "named"
     return False
+
+
+def register_for(wish: Wish, share_name_coordinator: bool) -> str:
+    """What the coordinators may see of a case when it is submitted with this wish."""
+    if wish is Wish.COUNSELLOR:
+        return "none"
+    if wish is Wish.COUNSELLOR_AND_REGISTER and share_name_coordinator:
+        return "named"
+    return "anonymous"

@@ -10,11 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage.audit import AuditTrail
+from storage.casefile import CaseFile
 from storage.cases import Cases
+from storage.composing import ComposingStore
 from storage.crypto import KeyFile, KeyFileError, Vault, read_or_create_key_file
 from storage.database import Database
+from storage.invites import Invites
 from storage.outbox import Outbox
 from storage.people import People
+from storage.schedule import Schedule
 
 __all__ = ["Storage", "StorageRefused"]
 
@@ -41,6 +46,11 @@ class Storage:
     people: People
     cases: Cases
     outbox: Outbox
+    casefile: CaseFile
+    composing: ComposingStore
+    invites: Invites
+    schedule: Schedule
+    audit: AuditTrail
 
     @classmethod
     async def open(cls, database: Path, key_path: Path, *, upgrade_to: int | None = None) -> Storage:
@@ -72,7 +82,27 @@ class Storage:
             people=People(db, vault),
             cases=Cases(db, vault),
             outbox=Outbox(db),
+            casefile=CaseFile(db, vault),
+            composing=ComposingStore(db),
+            invites=Invites(db, vault),
+            schedule=Schedule(db),
+            audit=AuditTrail(db, vault.audit_key),
         )
 
     async def close(self) -> None:
         await self.db.close()
+
+    async def remember_bot_username(self, username: str) -> None:
+        """So ``meldbot invite`` can build links without asking Telegram."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO meta (name, value) VALUES ('bot_username', ?)"
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (username.encode(),),
+            )
+
+    async def bot_username(self) -> str | None:
+        async with self.db.transaction() as conn:
+            async with conn.execute("SELECT value FROM meta WHERE name = 'bot_username'") as cursor:
+                row = await cursor.fetchone()
+        return None if row is None else bytes(row[0]).decode()

@@ -20,6 +20,7 @@ import aiosqlite
 from storage.crypto import DataKey, Vault
 from storage.database import Database, from_db, to_db
 from storage.outbox import Delivery, Outbox
+from storage.schedule import Schedule
 
 TABLE = "cases"
 ATTACHMENTS = "attachments"
@@ -58,6 +59,33 @@ class CaseRecord:
     acknowledged_at: datetime | None = None
     acknowledged_by: bytes | None = None
     registered_at: datetime | None = None
+    register: str = "none"
+    consent_asked_at: datetime | None = None
+    escalation: int = 0
+    closed_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+    last_news_at: datetime | None = None
+    department: str | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def submitted(self) -> bool:
+        return self.status != "draft"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseListing:
+    """One line of an inbox or register: coarse codes only."""
+
+    id: str
+    reference: str
+    status: str
+    category: str | None
+    role: str | None
+    audience: str | None
+    submitted_at: datetime | None
+    register: str
+    unread: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,12 +144,21 @@ class Cases:
             acknowledged_at=from_db(row["acknowledged_at"]),
             acknowledged_by=row["acknowledged_by"],
             registered_at=from_db(row["registered_at"]),
+            register=row["register"],
+            consent_asked_at=from_db(row["consent_asked_at"]),
+            escalation=row["escalation"],
+            closed_at=from_db(row["closed_at"]),
+            withdrawn_at=from_db(row["withdrawn_at"]),
+            last_news_at=from_db(row["last_news_at"]),
+            department=row["department"],
+            updated_at=from_db(row["updated_at"]),
         )
 
     async def _fetch(self, where: str, args: tuple) -> CaseRecord | None:
         async with self._db.transaction() as conn:
             async with conn.execute(
-                f"SELECT c.*, (SELECT COUNT(*) FROM attachments a WHERE a.case_id = c.id) AS n_attachments"
+                f"SELECT c.*, (SELECT COUNT(*) FROM attachments a WHERE a.case_id = c.id AND a.added_later = 0)"
+                " AS n_attachments"
                 f" FROM cases c WHERE {where}",
                 args,
             ) as cursor:
@@ -235,19 +272,26 @@ class Cases:
         mime_type: str | None,
         duration: int | None,
         now: datetime,
-    ) -> int:
-        """Seal and store one attachment; returns how many the case has now."""
+        added_later: bool = False,
+    ) -> str:
+        """Seal and store one attachment; returns its id (``case.attachment_count`` is updated).
+
+        ``added_later`` marks a file that came with a message after submission: it belongs
+        to that message, not to the report as first filed.
+        """
         key = self._key(case.id, case.wrapped_key)
         attachment_id = uuid.uuid4().hex
         details = json.dumps({"file_name": file_name, "mime_type": mime_type, "duration": duration})
         async with self._db.transaction() as conn:
             async with conn.execute(
-                "SELECT COALESCE(MAX(seq), 0) + 1, COUNT(*) FROM attachments WHERE case_id = ?", (case.id,)
+                "SELECT COALESCE(MAX(seq), 0) + 1, COUNT(*) FILTER (WHERE added_later = 0) FROM attachments"
+                " WHERE case_id = ?",
+                (case.id,),
             ) as cursor:
                 seq, count = await cursor.fetchone()
             await conn.execute(
-                "INSERT INTO attachments (id, case_id, seq, kind, size, details, content, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO attachments (id, case_id, seq, kind, size, details, content, created_at, added_later)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     attachment_id,
                     case.id,
@@ -257,14 +301,19 @@ class Cases:
                     key.seal_text(details, table=ATTACHMENTS, column="details", row_id=attachment_id),
                     key.seal(content, table=ATTACHMENTS, column="content", row_id=attachment_id),
                     to_db(now),
+                    int(added_later),
                 ),
             )
-        case.attachment_count = count + 1
-        return case.attachment_count
+        if not added_later:
+            case.attachment_count = count + 1
+        return attachment_id
 
     async def attachment_ids(self, case_id: str) -> list[str]:
+        """The files of the report as filed (not those added with later messages), in order."""
         async with self._db.transaction() as conn:
-            async with conn.execute("SELECT id FROM attachments WHERE case_id = ? ORDER BY seq", (case_id,)) as cursor:
+            async with conn.execute(
+                "SELECT id FROM attachments WHERE case_id = ? AND added_later = 0 ORDER BY seq", (case_id,)
+            ) as cursor:
                 return [row[0] for row in await cursor.fetchall()]
 
     async def attachment(self, case: CaseRecord, attachment_id: str) -> AttachmentRecord | None:
@@ -290,7 +339,7 @@ class Cases:
 
     async def remove_attachments(self, case: CaseRecord) -> None:
         async with self._db.transaction() as conn:
-            await conn.execute("DELETE FROM attachments WHERE case_id = ?", (case.id,))
+            await conn.execute("DELETE FROM attachments WHERE case_id = ? AND added_later = 0", (case.id,))
         case.attachment_count = 0
 
     async def delete(self, case_id: str) -> None:
@@ -299,14 +348,24 @@ class Cases:
             await conn.execute("DELETE FROM cases WHERE id = ?", (case_id,))
         await self._db.checkpoint()
 
-    async def submit(self, case: CaseRecord, deliveries: Sequence[Delivery], now: datetime) -> None:
-        """Turn a draft into a new case and queue its notifications, atomically."""
+    async def submit(
+        self,
+        case: CaseRecord,
+        deliveries: Sequence[Delivery],
+        now: datetime,
+        *,
+        counsellors: Sequence[bytes] = (),
+        scheduled: Sequence[tuple[str, datetime]] = (),
+    ) -> None:
+        """Turn a draft into a new case, assign its counsellor(s) and queue its notifications and
+        timers, in one transaction: either all of it happened or none."""
         key = self._key(case.id, case.wrapped_key)
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "UPDATE cases SET status = 'new', step = NULL, category = ?, incident_date = ?, channel = ?,"
                 " role = ?, audience = ?, wish = ?, share_name_counsellor = ?, share_name_coordinator = ?,"
-                " description = ?, draft_state = ?, submitted_at = ?, updated_at = ?"
+                " description = ?, draft_state = ?, submitted_at = ?, updated_at = ?, register = ?, department = ?,"
+                " last_news_at = ?"
                 " WHERE id = ? AND status = 'draft'",
                 (
                     case.category,
@@ -321,12 +380,18 @@ class Cases:
                     key.seal_text(json.dumps(case.state), table=TABLE, column="draft_state", row_id=case.id),
                     to_db(now),
                     to_db(now),
+                    case.register,
+                    case.department,
+                    to_db(now),
                     case.id,
                 ),
             )
             if cursor.rowcount != 1:
                 raise LookupError(f"case {case.reference} is no longer a draft")
+            for index in counsellors:
+                await self._set_counsellor(conn, case.id, index, "assigned", now)
             await Outbox.insert(conn, case.id, deliveries, now)
+            await Schedule.insert(conn, case.id, scheduled, now)
         case.status = "new"
         case.step = None
         case.submitted_at = now
@@ -334,20 +399,249 @@ class Cases:
     async def acknowledge(
         self, case: CaseRecord, by_index: bytes, deliveries: Sequence[Delivery], now: datetime
     ) -> bool:
-        """Record the first counsellor's acknowledgement; False if someone was first."""
+        """Record the counsellor's acknowledgement and make them the one assigned.
+
+        False when the case was acknowledged already or is no longer open. A counsellor
+        who was alerted (because nobody picked the case up) takes it over by this: the
+        others lose access, so their old buttons no longer act on it.
+        """
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "UPDATE cases SET status = CASE WHEN status = 'new' THEN 'acknowledged' ELSE status END,"
-                " acknowledged_at = ?, acknowledged_by = ?, updated_at = ?"
-                " WHERE id = ? AND acknowledged_at IS NULL AND status NOT IN ('draft', 'withdrawn')",
-                (to_db(now), by_index, to_db(now), case.id),
+                " acknowledged_at = ?, acknowledged_by = ?, updated_at = ?, last_news_at = ?"
+                " WHERE id = ? AND acknowledged_at IS NULL AND status IN ('new', 'acknowledged', 'in_progress')",
+                (to_db(now), by_index, to_db(now), to_db(now), case.id),
             )
             if cursor.rowcount != 1:
                 return False
+            await self._take(conn, case.id, by_index, now)
             await Outbox.insert(conn, case.id, deliveries, now)
         case.acknowledged_at = now
         case.acknowledged_by = by_index
+        if case.status == "new":
+            case.status = "acknowledged"
         return True
+
+    async def _take(self, conn: aiosqlite.Connection, case_id: str, index: bytes, now: datetime) -> None:
+        await conn.execute(
+            "UPDATE case_counsellors SET state = 'former', since = ? WHERE case_id = ? AND staff_index != ?"
+            " AND state IN ('assigned', 'alerted')",
+            (to_db(now), case_id, index),
+        )
+        await self._set_counsellor(conn, case_id, index, "assigned", now)
+
+    @staticmethod
+    async def _set_counsellor(
+        conn: aiosqlite.Connection, case_id: str, index: bytes, state: str, now: datetime
+    ) -> None:
+        await conn.execute(
+            "INSERT INTO case_counsellors (case_id, staff_index, state, since) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (case_id, staff_index) DO UPDATE SET state = excluded.state, since = excluded.since",
+            (case_id, index, state, to_db(now)),
+        )
+
+    async def take(self, case: CaseRecord, index: bytes, deliveries: Sequence[Delivery], now: datetime) -> None:
+        """An alerted counsellor takes over a case that was already acknowledged by someone else."""
+        async with self._db.transaction() as conn:
+            await self._take(conn, case.id, index, now)
+            await Outbox.insert(conn, case.id, deliveries, now)
+
+    async def hand_over(
+        self,
+        case: CaseRecord,
+        from_index: bytes,
+        to_index: bytes,
+        deliveries: Sequence[Delivery],
+        now: datetime,
+        *,
+        leaving_state: str = "former",
+    ) -> None:
+        """Move a case from one counsellor to another ('former' after a hand-over, 'recused' after recusal)."""
+        async with self._db.transaction() as conn:
+            await self._set_counsellor(conn, case.id, from_index, leaving_state, now)
+            await self._set_counsellor(conn, case.id, to_index, "assigned", now)
+            await conn.execute(
+                "UPDATE cases SET acknowledged_at = NULL, acknowledged_by = NULL, updated_at = ?,"
+                " status = CASE WHEN status = 'acknowledged' THEN 'new' ELSE status END WHERE id = ?",
+                (to_db(now), case.id),
+            )
+            await Outbox.insert(conn, case.id, deliveries, now)
+
+    async def step_back(self, case: CaseRecord, index: bytes, deliveries: Sequence[Delivery], now: datetime) -> None:
+        """A counsellor recuses and nobody else can take over: the case waits for one."""
+        async with self._db.transaction() as conn:
+            await self._set_counsellor(conn, case.id, index, "recused", now)
+            await conn.execute(
+                "UPDATE cases SET acknowledged_at = NULL, acknowledged_by = NULL, updated_at = ?,"
+                " status = CASE WHEN status = 'acknowledged' THEN 'new' ELSE status END WHERE id = ?",
+                (to_db(now), case.id),
+            )
+            await Outbox.insert(conn, case.id, deliveries, now)
+
+    async def alert_counsellors(
+        self, case_id: str, indexes: Sequence[bytes], deliveries: Sequence[Delivery], level: int, now: datetime
+    ) -> None:
+        async with self._db.transaction() as conn:
+            for index in indexes:
+                await conn.execute(
+                    "INSERT INTO case_counsellors (case_id, staff_index, state, since) VALUES (?, ?, 'alerted', ?)"
+                    " ON CONFLICT (case_id, staff_index) DO NOTHING",
+                    (case_id, index, to_db(now)),
+                )
+            await conn.execute("UPDATE cases SET escalation = MAX(escalation, ?) WHERE id = ?", (level, case_id))
+            await Outbox.insert(conn, case_id, deliveries, now)
+
+    async def counsellors_of(self, case_id: str) -> dict[bytes, str]:
+        """Every counsellor who ever had this case, with their state."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT staff_index, state FROM case_counsellors WHERE case_id = ?", (case_id,)
+            ) as cursor:
+                return {bytes(row[0]): row[1] for row in await cursor.fetchall()}
+
+    async def open_load(self, indexes: Sequence[bytes]) -> dict[bytes, int]:
+        """How many open cases each of these counsellors is assigned to (for spreading new cases)."""
+        load = {index: 0 for index in indexes}
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT cc.staff_index, COUNT(*) FROM case_counsellors cc JOIN cases c ON c.id = cc.case_id"
+                " WHERE cc.state = 'assigned' AND c.status IN ('new', 'acknowledged', 'in_progress')"
+                " GROUP BY cc.staff_index"
+            ) as cursor:
+                for row in await cursor.fetchall():
+                    if bytes(row[0]) in load:
+                        load[bytes(row[0])] = row[1]
+        return load
+
+    async def set_status(self, case: CaseRecord, status: str, deliveries: Sequence[Delivery], now: datetime) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE cases SET status = ?, updated_at = ?,"
+                " closed_at = CASE WHEN ? = 'closed' THEN ? ELSE NULL END WHERE id = ?",
+                (status, to_db(now), status, to_db(now), case.id),
+            )
+            await Outbox.insert(conn, case.id, deliveries, now)
+        case.status = status
+        case.closed_at = now if status == "closed" else None
+
+    async def set_register(
+        self, case: CaseRecord, register: str, deliveries: Sequence[Delivery], now: datetime
+    ) -> None:
+        """What coordinators may see: only ever changed on the reporter's own word."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE cases SET register = ?, consent_asked_at = NULL, updated_at = ? WHERE id = ?",
+                (register, to_db(now), case.id),
+            )
+            await Outbox.insert(conn, case.id, deliveries, now)
+        case.register = register
+        case.consent_asked_at = None
+
+    async def ask_consent(self, case: CaseRecord, deliveries: Sequence[Delivery], now: datetime) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute("UPDATE cases SET consent_asked_at = ? WHERE id = ?", (to_db(now), case.id))
+            await Outbox.insert(conn, case.id, deliveries, now)
+        case.consent_asked_at = now
+
+    async def share_name_with_counsellor(self, case: CaseRecord, share: bool, now: datetime) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE cases SET share_name_counsellor = ?, updated_at = ? WHERE id = ?",
+                (int(share), to_db(now), case.id),
+            )
+        case.share_name_counsellor = share
+
+    async def withdraw(self, case: CaseRecord, deliveries: Sequence[Delivery], now: datetime) -> bool:
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE cases SET status = 'withdrawn', withdrawn_at = ?, updated_at = ?"
+                " WHERE id = ? AND status IN ('new', 'acknowledged', 'in_progress', 'closed')",
+                (to_db(now), to_db(now), case.id),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await conn.execute(
+                "UPDATE scheduled SET status = 'cancelled' WHERE case_id = ? AND status = 'pending'", (case.id,)
+            )
+            await Outbox.insert(conn, case.id, deliveries, now)
+        case.status = "withdrawn"
+        case.withdrawn_at = now
+        return True
+
+    async def news(self, case_id: str, now: datetime) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute("UPDATE cases SET last_news_at = ? WHERE id = ?", (to_db(now), case_id))
+
+    async def seen_by_counsellor(self, case_id: str, index: bytes, now: datetime) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE case_counsellors SET seen_at = ? WHERE case_id = ? AND staff_index = ?",
+                (to_db(now), case_id, index),
+            )
+
+    async def seen_by_coordinator(self, case_id: str, index: bytes, now: datetime) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO coordinator_views (case_id, staff_index, seen_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (case_id, staff_index) DO UPDATE SET seen_at = excluded.seen_at",
+                (case_id, index, to_db(now)),
+            )
+
+    async def listing(
+        self,
+        where: str,
+        args: Sequence[object],
+        *,
+        seen: str,
+        seen_args: Sequence[object],
+        offset: int,
+        limit: int,
+    ) -> tuple[list[CaseListing], int]:
+        """A page of submitted cases (coarse fields only, nothing decrypted) and the total count.
+
+        ``seen`` is an SQL expression for when the viewer last looked, to mark cases with
+        something new since then.
+        """
+        async with self._db.transaction() as conn:
+            async with conn.execute(f"SELECT COUNT(*) FROM cases c WHERE {where}", tuple(args)) as cursor:
+                total = (await cursor.fetchone())[0]
+            async with conn.execute(
+                f"SELECT c.id, c.reference, c.status, c.category, c.role, c.audience, c.submitted_at, c.register,"
+                f" ({seen}) AS seen_at,"
+                " (SELECT MAX(created_at) FROM case_messages m"
+                " WHERE m.case_id = c.id AND m.author = 'reporter') AS latest"
+                f" FROM cases c WHERE {where} ORDER BY c.submitted_at DESC LIMIT ? OFFSET ?",
+                (*seen_args, *args, limit, offset),
+            ) as cursor:
+                rows = await cursor.fetchall()
+        listings = []
+        for row in rows:
+            seen_at, latest, submitted = row["seen_at"], row["latest"], row["submitted_at"]
+            newest = max(filter(None, (latest, submitted)))
+            listings.append(
+                CaseListing(
+                    id=row["id"],
+                    reference=row["reference"],
+                    status=row["status"],
+                    category=row["category"],
+                    role=row["role"],
+                    audience=row["audience"],
+                    submitted_at=from_db(submitted),
+                    register=row["register"],
+                    unread=seen_at is None or newest > seen_at,
+                )
+            )
+        return listings, total
+
+    async def of_person(self, person_id: str) -> list[CaseRecord]:
+        """A reporter's submitted cases, newest first."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT id FROM cases WHERE person_id = ? AND status != 'draft' ORDER BY submitted_at DESC",
+                (person_id,),
+            ) as cursor:
+                ids = [row[0] for row in await cursor.fetchall()]
+        return [case for case in [await self.get(i) for i in ids] if case is not None]
 
     async def register(self, case: CaseRecord, deliveries: Sequence[Delivery], now: datetime) -> bool:
         """Record that a coordinator registered the case; False if that happened already."""
@@ -364,18 +658,30 @@ class Cases:
         case.registered_at = now
         return True
 
-    async def without_recipient(self, role: str, wishes: Sequence[str]) -> list[str]:
-        """Open cases whose wish needs someone in ``role`` but that have never been queued to one.
-
-        That happens when a report came in while nobody held the role in the
-        configuration; at start-up such cases are routed again.
-        """
-        marks = ", ".join("?" for _ in wishes)
+    async def without_counsellor(self) -> list[str]:
+        """Open cases that need a counsellor but were never assigned one (none was configured)."""
         async with self._db.transaction() as conn:
             async with conn.execute(
-                f"SELECT id FROM cases WHERE status IN ('new', 'acknowledged', 'in_progress') AND wish IN ({marks})"
-                " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.case_id = cases.id AND o.recipient_role = ?)"
-                " ORDER BY submitted_at",
-                (*wishes, role),
+                "SELECT id FROM cases WHERE status IN ('new', 'acknowledged', 'in_progress')"
+                " AND wish IN ('counsellor', 'counsellor_and_register')"
+                " AND NOT EXISTS (SELECT 1 FROM case_counsellors cc WHERE cc.case_id = cases.id)"
+                " ORDER BY submitted_at"
             ) as cursor:
                 return [row[0] for row in await cursor.fetchall()]
+
+    async def without_coordinator_delivery(self) -> list[str]:
+        """Cases in the register that never went to a coordinator (none was configured)."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT id FROM cases WHERE status IN ('new', 'acknowledged', 'in_progress')"
+                " AND register IN ('anonymous', 'named')"
+                " AND NOT EXISTS (SELECT 1 FROM outbox o"
+                " WHERE o.case_id = cases.id AND o.recipient_role = 'coordinator')"
+                " ORDER BY submitted_at"
+            ) as cursor:
+                return [row[0] for row in await cursor.fetchall()]
+
+    async def assign(self, case: CaseRecord, index: bytes, deliveries: Sequence[Delivery], now: datetime) -> None:
+        async with self._db.transaction() as conn:
+            await self._set_counsellor(conn, case.id, index, "assigned", now)
+            await Outbox.insert(conn, case.id, deliveries, now)

@@ -136,7 +136,7 @@ class DataKey:
 class Vault:
     """Holds the keys derived from the master key; never exposes the master key itself."""
 
-    __slots__ = ("_wrapper", "_index_key", "_check_key")
+    __slots__ = ("_wrapper", "_index_key", "_check_key", "_audit_key")
 
     def __init__(self, master: bytes) -> None:
         if len(master) != 32:
@@ -144,6 +144,12 @@ class Vault:
         self._wrapper = AESGCM(_derive(master, "key-wrapping"))
         self._index_key = _derive(master, "blind-index")
         self._check_key = _derive(master, "key-check")
+        self._audit_key = _derive(master, "audit-chain")
+
+    @property
+    def audit_key(self) -> bytes:
+        """The key of the audit trail's hash chain (separate from every other key)."""
+        return self._audit_key
 
     def key_check(self) -> bytes:
         """A value stored in the database so a different key file is recognised at start-up."""

@@ -26,6 +26,10 @@ class Delivery:
     recipient_role: str
     kind: str
     ref: str | None = None
+    # Set when a scheduled item causes this notification: a second run of the item adds nothing.
+    dedupe: str | None = None
+    # When it may go out at the earliest (quiet hours, a scheduled follow-up); default now.
+    not_before: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +70,8 @@ class Outbox:
             next_seq[delivery.recipient_index] = seq + 1
             await conn.execute(
                 "INSERT INTO outbox (id, case_id, recipient_index, recipient_role, kind, ref, seq,"
-                " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " next_attempt_at, created_at, dedupe) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (dedupe) WHERE dedupe IS NOT NULL DO NOTHING",
                 (
                     uuid.uuid4().hex,
                     case_id,
@@ -75,8 +80,9 @@ class Outbox:
                     delivery.kind,
                     delivery.ref,
                     seq,
+                    to_db(delivery.not_before or now),
                     to_db(now),
-                    to_db(now),
+                    delivery.dedupe,
                 ),
             )
 

@@ -27,6 +27,8 @@ class PersonRecord:
     language: str
     language_chosen: bool
     role: str | None
+    department: str | None = None
+    admitted: bool = False
 
 
 class People:
@@ -53,6 +55,8 @@ class People:
             language=row["language"],
             language_chosen=bool(row["language_chosen"]),
             role=row["role"],
+            department=row["department"],
+            admitted=row["admitted_at"] is not None,
         )
 
     async def get(self, person_id: str) -> PersonRecord | None:
@@ -114,6 +118,8 @@ class People:
                 language if "language" in changes else existing.language,
                 existing.language_chosen,
                 existing.role,
+                existing.department,
+                existing.admitted,
             )
         return existing
 
@@ -122,6 +128,33 @@ class People:
 
     async def set_role(self, person_id: str, role: str, now: datetime) -> None:
         await self._update(person_id, {"role": role}, now)
+
+    async def erase(self, person_id: str, deliveries: list, now: datetime) -> list[str]:
+        """Erase a person and everything of theirs: crypto-shredding by deleting every row that
+        holds one of their keys (their own, and each of their cases'), then folding the WAL into
+        the database so no copy of the deleted pages remains beside it.
+
+        ``deliveries`` (about cases that disappear) are queued in the same transaction, with no
+        case attached. Returns the references of the erased cases.
+        """
+        from storage.outbox import Outbox
+
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT reference FROM cases WHERE person_id = ? AND status != 'draft'", (person_id,)
+            ) as cursor:
+                references = [row[0] for row in await cursor.fetchall()]
+            await conn.execute("DELETE FROM cases WHERE person_id = ?", (person_id,))
+            await conn.execute(
+                "DELETE FROM composing WHERE person_index = (SELECT tg_index FROM persons WHERE id = ?)", (person_id,)
+            )
+            await conn.execute(
+                "DELETE FROM outbox WHERE recipient_index = (SELECT tg_index FROM persons WHERE id = ?)", (person_id,)
+            )
+            await conn.execute("DELETE FROM persons WHERE id = ?", (person_id,))
+            await Outbox.insert(conn, None, deliveries, now)
+        await self._db.checkpoint()
+        return references
 
     async def _key(self, person_id: str) -> DataKey:
         async with self._db.transaction() as conn:

@@ -7,9 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from flows.acknowledgement import Acknowledgements
+from flows.access import Access
+from flows.casework import Casework
+from flows.clock import Periods
+from flows.escalation import Escalation
 from flows.intake import Intake
 from flows.model import Audience, Coordinator, Counsellor, Language, Sender
+from flows.mycases import MyCaseFlow
+from flows.relay import Relay
 from flows.routing import Router
 from storage import Storage
 
@@ -62,12 +67,32 @@ def router(storage) -> Router:
 
 @pytest.fixture
 def intake(storage, router, clock) -> Intake:
-    return Intake(storage, router, clock, AMSTERDAM, timedelta(hours=24))
+    return Intake(storage, router, clock, AMSTERDAM, Periods())
 
 
 @pytest.fixture
-def acknowledgements(storage, router, clock) -> Acknowledgements:
-    return Acknowledgements(storage, router, clock)
+def access(storage, router) -> Access:
+    return Access(storage, router)
+
+
+@pytest.fixture
+def casework(storage, router, access, clock) -> Casework:
+    return Casework(storage, router, access, clock, AMSTERDAM)
+
+
+@pytest.fixture
+def mycases(storage, router, access, clock) -> MyCaseFlow:
+    return MyCaseFlow(storage, router, access, clock, AMSTERDAM)
+
+
+@pytest.fixture
+def relay(storage, router, access, mycases, clock) -> Relay:
+    return Relay(storage, router, access, mycases, clock)
+
+
+@pytest.fixture
+def escalation(storage, router, clock) -> Escalation:
+    return Escalation(storage, router, clock)
 
 
 @pytest.fixture

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
+from flows.clock import Periods
 from flows.intake import MAX_ATTACHMENTS, MAX_DESCRIPTION, Intake, tag_of
 from flows.model import AttachmentKind, IncomingAttachment, Step
 from flows.outcome import Answer, Outcome, StartReport
@@ -255,7 +256,7 @@ async def test_a_draft_survives_a_restart_and_continues_where_it_was(tmp_path, c
     from storage import Storage
 
     first = await Storage.open(tmp_path / "m.db", tmp_path / "m.key")
-    intake = Intake(first, make_router(first), clock, AMSTERDAM, timedelta(hours=24))
+    intake = Intake(first, make_router(first), clock, AMSTERDAM, Periods())
     anna = reporter()
     out = await intake.start(anna)
     out = await press(intake, anna, out, "category.violence")
@@ -263,7 +264,7 @@ async def test_a_draft_survives_a_restart_and_continues_where_it_was(tmp_path, c
     await first.close()
 
     second = await Storage.open(tmp_path / "m.db", tmp_path / "m.key")
-    intake = Intake(second, make_router(second), clock, AMSTERDAM, timedelta(hours=24))
+    intake = Intake(second, make_router(second), clock, AMSTERDAM, Periods())
     out = await intake.start(anna)
     assert keys(out) == ["draft.resume"]
     out = await intake.press(anna, pending)  # the button from before the restart still works
@@ -343,13 +344,11 @@ async def test_a_file_sent_outside_a_report_starts_one(intake, storage):
 
 
 async def test_with_nobody_configured_the_report_is_kept_and_routed_once_someone_is(storage, clock):
-    lonely = Intake(
-        storage, make_router(storage, counsellors=(), coordinators=()), clock, AMSTERDAM, timedelta(hours=24)
-    )
+    lonely = Intake(storage, make_router(storage, counsellors=(), coordinators=()), clock, AMSTERDAM, Periods())
     out = await file_report(lonely, reporter(), wish="counsellor_and_register")
     assert out.replies[0].params["next"][0].key == "submitted.next_counsellor_missing"
     assert await outbox_rows(storage) == []
-    staffed = Intake(storage, make_router(storage), clock, AMSTERDAM, timedelta(hours=24))
+    staffed = Intake(storage, make_router(storage), clock, AMSTERDAM, Periods())
     assert await staffed.route_waiting() == 2  # once for the counsellor, once for the coordinator
     assert {r[1] for r in await outbox_rows(storage)} == {COUNSELLOR, COORDINATOR}
     assert await staffed.route_waiting() == 0

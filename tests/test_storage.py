@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from storage import Storage
-from storage.database import Database, migrations
+from storage.database import Database, migrations, to_db
 from storage.outbox import Delivery
 
 
@@ -19,22 +19,82 @@ async def test_the_database_runs_in_wal_mode_with_secure_delete(storage):
             assert (await c.fetchone())[0] == 1
 
 
+async def _write_version_one_case(db, vault, *, now):
+    """A reporter and a submitted case exactly as version 1 of the schema stored them."""
+    person_id, case_id = "p" * 32, "c" * 32
+    person_key, person_wrapped = vault.new_data_key(table="persons", row_id=person_id)
+    case_key, case_wrapped = vault.new_data_key(table="cases", row_id=case_id)
+
+    def seal(key, table, column, row, text):
+        return key.seal_text(text, table=table, column=column, row_id=row)
+
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO persons (id, tg_index, wrapped_key, telegram_id, display_name, username, language,"
+            " language_chosen, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?, NULL, 'nl', 0, 'employee', ?, ?)",
+            (
+                person_id,
+                vault.blind_index("tg-user", 42),
+                person_wrapped,
+                seal(person_key, "persons", "telegram_id", person_id, "42"),
+                seal(person_key, "persons", "display_name", person_id, "Anna"),
+                to_db(now),
+                to_db(now),
+            ),
+        )
+        await conn.execute(
+            "INSERT INTO cases (id, reference, person_id, wrapped_key, status, category, incident_date, channel, role,"
+            " audience, wish, share_name_counsellor, share_name_coordinator, description, created_at, updated_at,"
+            " submitted_at, acknowledged_at, acknowledged_by)"
+            " VALUES (?, 'MB-2345-6789', ?, ?, 'acknowledged', 'threat', '2026-11-17', 'phone', 'employee', 'staff',"
+            " 'counsellor_and_register', 1, 1, ?, ?, ?, ?, ?, ?)",
+            (
+                case_id,
+                person_id,
+                case_wrapped,
+                seal(case_key, "cases", "description", case_id, "Wat er gebeurde"),
+                to_db(now),
+                to_db(now),
+                to_db(now),
+                to_db(now),
+                vault.blind_index("tg-user", 1001),
+            ),
+        )
+    return case_id
+
+
 async def test_a_database_from_the_first_version_is_upgraded_with_its_reports_intact(tmp_path, clock):
     old = await Storage.open(tmp_path / "m.db", tmp_path / "m.key", upgrade_to=1)
     assert await old.db.schema_version() == 1
-    person = await old.people.ensure(telegram_id=42, display_name="Anna", username="a", language="nl", now=clock.now())
-    draft = await old.cases.create_draft(person_id=person.id, step="summary", role="employee", now=clock.now())
-    draft.description = "Wat er gebeurde"
-    await old.cases.save(draft, clock.now())
+    case_id = await _write_version_one_case(old.db, old.vault, now=clock.now())
     await old.close()
 
     new = await Storage.open(tmp_path / "m.db", tmp_path / "m.key")
     assert await new.db.schema_version() == len(migrations())
-    case = await new.cases.get(draft.id)
-    assert case.description == "Wat er gebeurde"
+    case = await new.cases.get(case_id)
+    assert case.description == "Wat er gebeurde" and case.status == "acknowledged"
+    assert case.register == "named"  # registration with the name shared, as the reporter chose then
     assert (await new.people.find(42)).display_name == "Anna"
     await new.outbox.enqueue(case.id, [Delivery(b"i" * 32, "counsellor", "case_report")], clock.now())
     assert await new.outbox.status_counts() == {"pending": 1}
+    await new.close()
+
+
+async def test_reports_delivered_before_case_handling_keep_their_counsellors(tmp_path, clock):
+    old = await Storage.open(tmp_path / "m.db", tmp_path / "m.key", upgrade_to=2)
+    case_id = await _write_version_one_case(old.db, old.vault, now=clock.now())
+    first, second = old.vault.blind_index("tg-user", 1001), old.vault.blind_index("tg-user", 1003)
+    async with old.db.transaction() as conn:
+        for n, index in enumerate((first, second)):
+            await conn.execute(
+                "INSERT INTO outbox (id, case_id, recipient_index, recipient_role, kind, seq, status,"
+                " next_attempt_at, created_at) VALUES (?, ?, ?, 'counsellor', 'case_report', 0, 'sent', ?, ?)",
+                (f"o{n}", case_id, index, to_db(clock.now()), to_db(clock.now())),
+            )
+    await old.close()
+    new = await Storage.open(tmp_path / "m.db", tmp_path / "m.key")
+    # The one who acknowledged handles it; the other counsellor who received it no longer has access.
+    assert await new.cases.counsellors_of(case_id) == {first: "assigned", second: "former"}
     await new.close()
 
 

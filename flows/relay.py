@@ -1,0 +1,173 @@
+"""Messages between a reporter and the staff on their case, carried by the bot.
+
+When someone presses "message the reporter", "add information", "reply" or "add a
+note", the next text (or file) they send is taken for that purpose: the intent is
+kept in the database (``composing``), so a restart in between loses nothing. Each
+message is re-authorised when it arrives, not only when the button was pressed: a
+case that changed hands or was withdrawn in the meantime takes nothing more.
+
+The reporter sees "your counsellor" (with the counsellor's configured name) or "the
+coordinator"; staff see the reporter under the case reference unless the reporter
+shares their name (see flows.routing.shows_name).
+"""
+
+from __future__ import annotations
+
+from flows.access import Access, Grant, Permission
+from flows.clock import Clock
+from flows.model import IncomingAttachment, Language, Sender
+from flows.mycases import MyCaseFlow
+from flows.outcome import CaseCommand, Choice, Outcome, Reply
+from flows.routing import CASE_ADDITION, COORDINATOR, COUNSELLOR, RELAY, REPORTER, Router
+from storage import Storage
+from storage.composing import Composing
+from storage.outbox import Delivery
+
+MAX_MESSAGE = 3500  # one Telegram message with the header around it
+MAX_NOTE = 3500
+
+# purpose -> the permission that must still hold when the text arrives
+_PERMISSIONS = {
+    "message": Permission.MESSAGE,
+    "note": Permission.NOTES,
+    "action_note": Permission.RECORD_ACTION,
+    "addition": Permission.ADD_INFO,
+    "reply": Permission.REPLY,
+}
+
+
+class Relay:
+    def __init__(self, storage: Storage, router: Router, access: Access, mycases: MyCaseFlow, clock: Clock) -> None:
+        self._storage = storage
+        self._router = router
+        self._access = access
+        self._mycases = mycases
+        self._clock = clock
+
+    async def current(self, sender: Sender) -> Composing | None:
+        return await self._storage.composing.current(self._storage.people.index_of(sender.telegram_id))
+
+    async def stop(self, sender: Sender) -> Outcome:
+        await self._storage.composing.stop(self._storage.people.index_of(sender.telegram_id))
+        return Outcome(await self._language(sender, None), edit_pressed=Reply("compose.stopped"))
+
+    async def _language(self, sender: Sender, grant: Grant | None) -> Language:
+        if grant is not None and grant.member is not None:
+            return grant.member.language
+        if grant is not None and grant.person is not None:
+            return Language(grant.person.language)
+        members = self._router.staff_member(sender.telegram_id)
+        if members:
+            return members[0].language
+        person = await self._storage.people.find(sender.telegram_id)
+        return Language(person.language) if person else Language.from_telegram(sender.language_code)
+
+    async def _grant(self, sender: Sender, composing: Composing) -> Grant | None:
+        case = await self._storage.cases.get(composing.case_id)
+        if case is None:
+            return None
+        return await self._access.check_case(sender, _PERMISSIONS[composing.purpose], case)
+
+    async def text(self, sender: Sender, text: str) -> Outcome | None:
+        """Take ``text`` for what the sender is composing; None if they are not composing."""
+        composing = await self.current(sender)
+        if composing is None:
+            return None
+        return await self._take(sender, composing, text.strip(), None)
+
+    async def attachment(self, sender: Sender, incoming: IncomingAttachment) -> Outcome | None:
+        composing = await self.current(sender)
+        if composing is None or composing.purpose not in ("message", "addition", "reply"):
+            return None
+        return await self._take(sender, composing, (incoming.caption or "").strip(), incoming)
+
+    async def _take(
+        self, sender: Sender, composing: Composing, text: str, incoming: IncomingAttachment | None
+    ) -> Outcome:
+        grant = await self._grant(sender, composing)
+        index = self._storage.people.index_of(sender.telegram_id)
+        if grant is None:
+            # The case changed hands, closed for this, or was withdrawn while they typed.
+            await self._storage.composing.stop(index)
+            return Outcome(await self._language(sender, None), replies=[Reply("compose.no_longer")])
+        language = await self._language(sender, grant)
+        limit = MAX_NOTE if composing.purpose in ("note", "action_note") else MAX_MESSAGE
+        if len(text) > limit:
+            return Outcome(language, replies=[Reply("compose.too_long", {"length": len(text), "max": limit})])
+        if not text and incoming is None:
+            return Outcome(language, replies=[Reply("compose.empty")])
+        now = self._clock.now()
+        case = grant.case
+        await self._storage.composing.stop(index)
+        if composing.purpose == "note":
+            await self._storage.casefile.add_note(case, grant.index, text, now)
+            await self._audit(grant, "added_note")
+            return Outcome(language, replies=[Reply("note.saved", {"reference": case.reference})])
+        if composing.purpose == "action_note":
+            await self._storage.casefile.update_action(
+                case, composing.detail or "", outcome=None, note=text, deliveries=[], now=now
+            )
+            await self._audit(grant, "action_note")
+            return Outcome(language, replies=[Reply("action.note_saved", {"reference": case.reference})])
+        attachment_id = None
+        if incoming is not None:
+            attachment_id = await self._storage.cases.add_attachment(
+                case,
+                kind=incoming.kind.value,
+                content=incoming.content,
+                file_name=incoming.file_name,
+                mime_type=incoming.mime_type,
+                duration=incoming.duration,
+                now=now,
+                added_later=True,
+            )
+        if composing.purpose == "message":
+            thread = COORDINATOR if grant.member is not None and composing.detail == COORDINATOR else COUNSELLOR
+            deliveries = await self._reporter(case)
+            author = thread
+            reply = Reply(
+                "message.sent",
+                {"reference": case.reference},
+                ((Choice("message.another", CaseCommand("ms", case.reference)),),),
+            )
+            action = "messaged_reporter"
+        elif composing.purpose == "addition":
+            thread, author = "case", REPORTER
+            deliveries = [Delivery(i, r, CASE_ADDITION) for i, r in await self._mycases.staff_on(case)]
+            reply = Reply("addition.sent" if deliveries else "addition.kept", {"reference": case.reference})
+            action = "added_information"
+        else:
+            thread, author = composing.detail or COUNSELLOR, REPORTER
+            staff = await self._mycases.staff_on(
+                case, counsellors=thread == COUNSELLOR, coordinators=thread == COORDINATOR
+            )
+            deliveries = [Delivery(i, r, RELAY) for i, r in staff]
+            reply = Reply("reply.sent" if deliveries else "reply.kept", {"reference": case.reference})
+            action = f"replied_{thread}"
+        await self._storage.casefile.add_message(
+            case,
+            thread=thread,
+            author=author,
+            author_index=None if author == REPORTER else grant.index,
+            body=text,
+            attachment_id=attachment_id,
+            deliveries=deliveries,
+            now=now,
+        )
+        await self._audit(grant, action)
+        return Outcome(language, replies=[reply], wake_outbox=bool(deliveries))
+
+    async def _reporter(self, case) -> list[Delivery]:
+        if case.person_id is None:
+            return []
+        person = await self._storage.people.get(case.person_id)
+        return [] if person is None else [Delivery(self._storage.people.index_of(person.telegram_id), REPORTER, RELAY)]
+
+    async def _audit(self, grant: Grant, action: str) -> None:
+        await self._storage.audit.record(
+            actor_role=grant.relation.value if grant.is_staff else "reporter",
+            actor=grant.member.name if grant.member is not None else "reporter",
+            action=action,
+            now=self._clock.now(),
+            case_ref=grant.case.reference,
+        )
