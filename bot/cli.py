@@ -14,11 +14,13 @@ import sys
 from pathlib import Path
 
 from bot import logs
-from bot.config import ConfigError, Settings, load_settings
-from storage import StorageRefused
+from bot.config import ConfigError, Settings, load_settings, parse_duration
+from flows.model import Role
+from storage import Storage, StorageRefused
 
 EXIT_BAD_CONFIG = 2
 EXIT_UNREACHABLE = 1
+EXIT_AUDIT_BROKEN = 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,6 +33,20 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, required=True, metavar="PATH", help="configuration file (TOML)")
     check = commands.add_parser("check-config", help="validate a configuration file and say what is wrong")
     check.add_argument("--config", type=Path, required=True, metavar="PATH", help="configuration file (TOML)")
+    invite = commands.add_parser("invite", help='create a single-use invitation link (for [access] mode = "invite")')
+    invite.add_argument("--config", type=Path, required=True, metavar="PATH", help="configuration file (TOML)")
+    invite.add_argument(
+        "--role", required=True, choices=[r.value for r in Role], help="the role the invited person reports as"
+    )
+    invite.add_argument("--department", default="", help="optional department, at most 30 characters")
+    invite.add_argument(
+        "--valid", default=None, metavar="DURATION", help="how long the link works (ISO 8601, e.g. P7D)"
+    )
+    audit = commands.add_parser("audit", help="the audit trail")
+    audit.add_argument(
+        "action", choices=["verify"], help="verify: check that no entry was edited, deleted or reordered"
+    )
+    audit.add_argument("--config", type=Path, required=True, metavar="PATH", help="configuration file (TOML)")
     return parser
 
 
@@ -40,6 +56,61 @@ def _summary(settings: Settings) -> str:
         f"database {settings.storage.database}, key file {settings.storage.key_file}; "
         f"Bot API at {settings.telegram.api_base_url}"
     )
+
+
+async def _invite(settings: Settings, args: argparse.Namespace) -> int:
+    from flows.clock import SystemClock
+    from flows.invites import Admission, clean_department, invite_link
+    from flows.routing import Router
+
+    department = clean_department(args.department)
+    if department is None:
+        print("meldbot: --department: at most 30 characters: letters, digits, spaces and . & / -", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    valid_for = settings.access.invite_valid_for
+    if args.valid:
+        try:
+            valid_for = parse_duration(args.valid)
+        except ValueError as problem:
+            print(f"meldbot: --valid: {problem}", file=sys.stderr)
+            return EXIT_BAD_CONFIG
+    if settings.access.mode != "invite":
+        print('note: [access] mode is "open": anyone may report; invitations only set the role and department.')
+    storage = await Storage.open(settings.storage.database, settings.storage.key_file)
+    try:
+        username = await storage.bot_username() or await _ask_bot_username(settings)
+        router = Router(settings.counsellor_list(), settings.coordinator_list(), storage.people.index_of)
+        admission = Admission(storage, router, SystemClock(), settings.access.mode, valid_for)
+        code, expires = await admission.create(
+            role=args.role, department=department, created_by=None, now=SystemClock().now()
+        )
+    finally:
+        await storage.close()
+    print(invite_link(username, code))
+    where = f", department {department}" if department else ""
+    print(f"single use; for role {args.role}{where}; valid until {expires:%Y-%m-%d %H:%M} UTC")
+    return 0
+
+
+async def _ask_bot_username(settings: Settings) -> str:
+    from telegram import Bot
+
+    async with Bot(settings.token, base_url=settings.telegram.api_base_url) as bot:
+        return bot.username
+
+
+async def _audit_verify(settings: Settings) -> int:
+    storage = await Storage.open(settings.storage.database, settings.storage.key_file)
+    try:
+        result = await storage.audit.verify()
+    finally:
+        await storage.close()
+    if result.intact:
+        print(f"audit trail intact: {result.entries} entries, each chained to the one before")
+        return 0
+    where = f" first bad entry: {result.first_bad};" if result.first_bad is not None else ""
+    print(f"AUDIT TRAIL BROKEN:{where} {result.problem}", file=sys.stderr)
+    return EXIT_AUDIT_BROKEN
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +125,12 @@ def main(argv: list[str] | None = None) -> int:
         for warning in settings.warnings():
             print(f"warning: {warning}")
         return 0
+    if args.command in ("invite", "audit"):
+        try:
+            return asyncio.run(_invite(settings, args) if args.command == "invite" else _audit_verify(settings))
+        except StorageRefused as refusal:
+            print(f"meldbot: refusing to open the database: {refusal}", file=sys.stderr)
+            return EXIT_BAD_CONFIG
     logs.configure(settings.logging.level, [settings.token])
     # Opt in to python-telegram-bot's coming behaviour (durations as timedelta), which its rate
     # limiter otherwise warns about on every 429. Process-wide, so only here at the entry point.

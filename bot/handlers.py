@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import traceback
-from dataclasses import dataclass
 
 from telegram import BotCommand, BotCommandScopeChat, Message, Update
 from telegram.constants import ChatType
@@ -31,35 +30,19 @@ from telegram.ext import (
 )
 
 import messages
-from bot import callbacks, render
-from bot.delivery import Courier, send_reply
-from bot.scheduling import Timekeeper
-from flows.casework import Casework
-from flows.intake import MAX_ATTACHMENT_BYTES, Intake
-from flows.invites import INVITE_MODE, Admission
+from bot import callbacks, dispatch, render
+from bot.delivery import send_reply
+from bot.dispatch import Services
+from flows.intake import MAX_ATTACHMENT_BYTES
+from flows.invites import INVITE_MODE
 from flows.model import AttachmentKind, IncomingAttachment, Language, Sender
-from flows.mycases import MyCaseFlow
 from flows.outcome import (
-    Acknowledge,
-    Answer,
-    CaseCommand,
     Choice,
     ChooseLanguage,
-    CleanUp,
-    CreateInvite,
-    Forget,
-    Inbox,
-    MyCases,
     Outcome,
     RegisterView,
     Reply,
-    ResumeDraft,
-    StartReport,
-    StopComposing,
 )
-from flows.relay import Relay
-from flows.routing import Router
-from storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -68,20 +51,6 @@ REPORTER_COMMANDS = ("start", "report", "mycases", "cancel", "language", "forget
 STRANGER_COMMANDS = ("start", "language", "help")
 COUNSELLOR_COMMANDS = ("inbox", "case", "report", "mycases", "cancel", "language", "help")
 COORDINATOR_COMMANDS = ("register", "case", "invite", "report", "mycases", "cancel", "language", "help")
-
-
-@dataclass(slots=True)
-class Services:
-    storage: Storage
-    intake: Intake
-    casework: Casework
-    mycases: MyCaseFlow
-    relay: Relay
-    admission: Admission
-    courier: Courier
-    timekeeper: Timekeeper
-    clock: object
-    router: Router
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -139,6 +108,10 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outc
                     parse_mode=render.PARSE_MODE,
                     reply_markup=render.keyboard(language, outcome.edit_pressed.keyboard),
                 )
+            )
+        elif outcome.pressed_keyboard is not None:
+            await _quietly(
+                query.edit_message_reply_markup(reply_markup=render.keyboard(language, outcome.pressed_keyboard))
             )
         elif outcome.clear_pressed_buttons and query.message is not None and _has_buttons(query.message):
             await _quietly(query.edit_message_reply_markup(reply_markup=None))
@@ -317,108 +290,16 @@ async def _set_menu(context, chat_id: int, language: Language, commands: tuple[s
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    action = callbacks.decode(query.data)
+    action = callbacks.decode(update.callback_query.data)
     sender = sender_of(update)
     svc = services(context)
-    reporter_actions = (StartReport, Answer, ResumeDraft, CleanUp, MyCases, ChooseLanguage)
-    if isinstance(action, reporter_actions) and not await svc.admission.admitted(sender):
-        outcome = svc.admission.stranger(sender)
-        outcome.replies, outcome.toast = [], messages.Label("toast.not_yours")
-        await show(update, context, outcome)
-        return
-    match action:
-        case StartReport():
-            outcome = await svc.intake.start(sender)
-        case Answer():
-            outcome = await svc.intake.press(sender, action)
-        case ResumeDraft():
-            outcome = await svc.intake.resume(sender, action)
-        case ChooseLanguage(language):
-            outcome = await _choose_language(update, context, sender, language)
-        case Acknowledge(reference):
-            outcome = await svc.casework.acknowledge(sender, reference)
-        case CleanUp():
-            outcome = await svc.intake.clean_up(sender, action)
-        case CaseCommand():
-            outcome = await _case_command(svc, sender, action)
-        case Inbox(page):
-            outcome = await svc.casework.inbox(sender, page)
-            outcome.edit_pressed = outcome.replies.pop() if outcome.replies else None
-        case RegisterView():
-            outcome = await svc.casework.register(sender, action)
-            outcome.edit_pressed = outcome.replies.pop() if outcome.replies else None
-        case MyCases(page):
-            outcome = await svc.mycases.list(sender, page)
-            outcome.edit_pressed = outcome.replies.pop() if outcome.replies else None
-        case Forget():
-            outcome = await svc.mycases.forget(sender, action)
-        case CreateInvite():
-            outcome = await svc.admission.create_in_bot(sender, action, context.bot.username)
-        case StopComposing():
-            outcome = await svc.relay.stop(sender)
-        case _:
-            # Forged, mangled, or from a version of the bot that no longer exists.
-            outcome = Outcome(await language_of(context, sender), toast=messages.Label("toast.stale"))
+    outcome = await dispatch.press(svc, sender, action, context.bot.username)
+    if isinstance(action, ChooseLanguage) and outcome.toast is None:
+        members = svc.router.staff_member(sender.telegram_id)
+        if not members:
+            commands = REPORTER_COMMANDS if await svc.admission.admitted(sender) else STRANGER_COMMANDS
+            await _set_menu(context, update.effective_chat.id, action.language, commands)
     await show(update, context, outcome)
-
-
-async def _choose_language(update: Update, context, sender: Sender, language: Language) -> Outcome:
-    svc = services(context)
-    person = await svc.storage.people.ensure(
-        telegram_id=sender.telegram_id,
-        display_name=sender.display_name,
-        username=sender.username,
-        language=language.value,
-        now=svc.clock.now(),
-    )
-    await svc.storage.people.choose_language(person.id, language.value, svc.clock.now())
-    members = svc.router.staff_member(sender.telegram_id)
-    if not members:
-        commands = REPORTER_COMMANDS if await svc.admission.admitted(sender) else STRANGER_COMMANDS
-        await _set_menu(context, update.effective_chat.id, language, commands)
-    return Outcome(language, edit_pressed=Reply("language.set"))
-
-
-async def _case_command(svc: Services, sender: Sender, command: CaseCommand) -> Outcome:
-    """Buttons on a case. Staff verbs and reporter verbs (starting with "m") are distinct."""
-    casework, mine, ref, arg = svc.casework, svc.mycases, command.reference, command.arg
-    match command.verb:
-        case "o":
-            return await casework.open(sender, ref)
-        case "fl":
-            return await casework.files(sender, ref)
-        case "nt":
-            return await casework.start_note(sender, ref)
-        case "nl":
-            return await casework.notes(sender, ref)
-        case "st":
-            return await casework.status(sender, ref, arg)
-        case "ho":
-            return await casework.hand_over(sender, ref, arg)
-        case "rc":
-            return await casework.recuse(sender, ref, arg)
-        case "ms":
-            return await casework.start_message(sender, ref)
-        case "cs":
-            return await casework.ask_consent(sender, ref)
-        case "ac":
-            return await casework.record_action(sender, ref, arg)
-        case "au":
-            return await casework.update_action(sender, ref, arg)
-        case "mo":
-            return await mine.open(sender, ref)
-        case "ma":
-            return await mine.start(sender, ref, "addition", "")
-        case "mr":
-            return await mine.start(sender, ref, "reply", arg)
-        case "mc":
-            return await mine.consent(sender, ref, arg)
-        case "mn":
-            return await mine.toggle_name(sender, ref)
-        case "mw":
-            return await mine.withdraw(sender, ref, arg)
-    return Outcome(Language.from_telegram(sender.language_code), toast=messages.Label("toast.stale"))
 
 
 # -- messages --------------------------------------------------------------------------

@@ -153,6 +153,9 @@ def _condition(permission: Permission, relation: Relation, case: CaseRecord) -> 
         return not has_counsellor_side(case)
     if relation is Relation.ALERTED and permission is Permission.VIEW:
         return case.status in OPEN
+    if case.status == "withdrawn":
+        # A withdrawn case is the reporter's alone: staff keep only its reference in their lists.
+        return relation is Relation.OWNER
     return True
 
 

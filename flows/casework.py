@@ -14,6 +14,7 @@ registration, record actions and their outcomes, message the reporter.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -378,6 +379,7 @@ class Casework:
                 return outcome
             await self._audit(grant, "registered")
             outcome.replies.append(Reply("staff.registered", {"reference": case.reference}))
+            outcome.pressed_keyboard = self._case_buttons(grant)
             outcome.wake_outbox = bool(deliveries)
             return outcome
         if case.acknowledged_at is not None:
@@ -388,6 +390,7 @@ class Casework:
                 )
                 await self._audit(grant, "took_over")
                 outcome.replies.append(Reply("staff.taken", {"reference": case.reference}))
+                outcome.pressed_keyboard = self._case_buttons(replace(grant, relation=Relation.COUNSELLOR))
                 outcome.wake_outbox = True
                 return outcome
             outcome.toast = Label("toast.acknowledged_by_you")
@@ -399,6 +402,8 @@ class Casework:
         await self._storage.schedule.cancel(case.id, ("escalate_counsellors", "escalate_coordinators"))
         await self._audit(grant, "acknowledged" if grant.relation is Relation.COUNSELLOR else "took_over")
         outcome.replies.append(Reply("staff.acknowledged", {"reference": case.reference}))
+        # The pressed message keeps working: it now offers what one does with an acknowledged case.
+        outcome.pressed_keyboard = self._case_buttons(replace(grant, relation=Relation.COUNSELLOR))
         outcome.wake_outbox = bool(deliveries)
         return outcome
 

@@ -80,16 +80,18 @@ class MyCaseFlow:
         cases = [] if person is None else await self._storage.cases.of_person(person.id)
         shown = cases[page * PAGE : (page + 1) * PAGE]
         lines = tuple(
-            Label(
-                "mycases.line",
-                {
-                    "reference": case.reference,
-                    "category": Label(f"category.{case.category}"),
-                    "status": Label(f"status.{case.status}"),
-                    "news": await self._news(case),
-                },
-            )
-            for case in shown
+            [
+                Label(
+                    "mycases.line",
+                    {
+                        "reference": case.reference,
+                        "category": Label(f"category.{case.category}"),
+                        "status": Label(f"status.{case.status}"),
+                        "news": await self._news(case),
+                    },
+                )
+                for case in shown
+            ]
         ) or (Label("mycases.none"),)
         rows = [
             (Choice("list.open", CaseCommand("mo", case.reference), {"reference": case.reference}),)

@@ -156,8 +156,10 @@ class Outcome:
     replies: list[Reply] = field(default_factory=list)
     # Replaces the text of the message whose button was pressed (and removes its buttons).
     edit_pressed: Reply | None = None
-    # Removes the buttons from the pressed message without changing its text.
+    # Removes the buttons from the pressed message without changing its text...
     clear_pressed_buttons: bool = False
+    # ...or replaces them (e.g. a case's buttons after it was acknowledged).
+    pressed_keyboard: Keyboard | None = None
     toast: Label | None = None
     toast_alert: bool = False
     # The messages of this exchange belong to this case's conversation (for clean-up).

@@ -70,7 +70,9 @@ async def test_an_employee_reports_a_threat_with_a_photo_and_the_counsellor_ackn
 
     await carla.press("Ontvangst bevestigen")
     await carla.wait_for_message(lambda m: "Je hebt melding" in m.text)
-    assert carla.chat.get(report.message_id).buttons == []
+    # The report now offers what one does with an acknowledged case.
+    buttons = [label for label, _ in carla.chat.get(report.message_id).buttons]
+    assert "✅ Ontvangst bevestigen" not in buttons and "✉️ Bericht aan melder" in buttons
     told = await anna.wait_for_message(lambda m: "gelezen" in m.text)
     assert reference in told.text
     # The counsellor for office holders never saw an employee's report.
