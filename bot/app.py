@@ -23,6 +23,8 @@ from bot.delivery import Courier
 from bot.scheduling import Timekeeper
 from bot.updates import PerChatUpdateProcessor
 from flows.access import Access
+from flows.aftercare import KINDS as AFTERCARE_KINDS
+from flows.aftercare import AftercareFlow
 from flows.casework import Casework
 from flows.clock import Clock, Periods, SystemClock
 from flows.escalation import KINDS as ESCALATIONS
@@ -79,8 +81,9 @@ class Meldbot:
             )
             self.application = application
             periods = Periods(settings.cases.acknowledge_within, settings.cases.escalate_to_coordinators_after)
-            intake = Intake(storage, router, self.clock, settings.zone, periods)
             access = Access(storage, router)
+            aftercare = AftercareFlow(storage, router, access, self.clock, settings.zone, settings.aftercare_plan())
+            intake = Intake(storage, router, self.clock, settings.zone, periods, aftercare)
             mycases = MyCaseFlow(storage, router, access, self.clock, settings.zone)
             self.courier = Courier(
                 application,
@@ -90,6 +93,8 @@ class Meldbot:
                 settings.zone,
                 sweep_interval=settings.delivery.sweep_interval,
                 max_backoff=settings.delivery.max_backoff,
+                quiet=settings.quiet(),
+                aftercare=aftercare,
             )
             self.timekeeper = Timekeeper(
                 application,
@@ -101,15 +106,18 @@ class Meldbot:
             escalation = Escalation(storage, router, self.clock)
             for kind in ESCALATIONS:
                 self.timekeeper.handle(kind, escalation.run)
+            for kind in AFTERCARE_KINDS:
+                self.timekeeper.handle(kind, aftercare.run)
             application.bot_data["services"] = handlers.Services(
                 storage=storage,
                 intake=intake,
-                casework=Casework(storage, router, access, self.clock, settings.zone),
+                casework=Casework(storage, router, access, self.clock, settings.zone, aftercare),
                 mycases=mycases,
                 relay=Relay(storage, router, access, mycases, self.clock),
                 admission=Admission(
                     storage, router, self.clock, settings.access.mode, settings.access.invite_valid_for
                 ),
+                aftercare=aftercare,
                 courier=self.courier,
                 timekeeper=self.timekeeper,
                 clock=self.clock,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,7 +26,9 @@ from pydantic import (
     model_validator,
 )
 
+from flows.aftercare import AftercarePlan, CheckInStep, SupportContact
 from flows.model import Audience, Coordinator, Counsellor, Language
+from flows.timing import QuietHours
 
 TOKEN_ENV = "MELDBOT_TELEGRAM_TOKEN"
 _TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{8,}$")
@@ -130,6 +132,75 @@ class AccessSettings(_Section):
         return _duration(value)
 
 
+class CheckInSettings(_Section):
+    after: timedelta
+    suggest_doctor: bool = False
+    closing: bool = False
+
+    @field_validator("after", mode="before")
+    @classmethod
+    def _period(cls, value: object) -> timedelta:
+        return _duration(value)
+
+
+class SupportSettings(_Section):
+    kind: Literal["psychological", "physical", "material", "legal", "office_holders"]
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    contact: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _default_check_ins() -> list[CheckInSettings]:
+    return [
+        CheckInSettings(after=timedelta(hours=72)),
+        CheckInSettings(after=timedelta(days=14)),
+        CheckInSettings(after=timedelta(days=42), suggest_doctor=True),
+        CheckInSettings(after=timedelta(days=91), closing=True),
+    ]
+
+
+class AftercareSettings(_Section):
+    check_ins: list[CheckInSettings] = Field(default_factory=_default_check_ins)
+    tips_after: timedelta = timedelta(minutes=15)
+    reoffer_after: timedelta = timedelta(days=14)
+    pause_for: timedelta = timedelta(days=14)
+    feedback_delay: timedelta = timedelta(minutes=10)
+    support: list[SupportSettings] = []
+
+    @field_validator("tips_after", "reoffer_after", "pause_for", "feedback_delay", mode="before")
+    @classmethod
+    def _period(cls, value: object) -> timedelta:
+        return _duration(value)
+
+    @field_validator("check_ins")
+    @classmethod
+    def _in_order(cls, value: list[CheckInSettings]) -> list[CheckInSettings]:
+        if [c.after for c in value] != sorted(c.after for c in value):
+            raise ValueError("check-ins must be listed from the earliest to the latest")
+        return value
+
+
+class FeedbackSettings(_Section):
+    remind_owner_after: timedelta = timedelta(days=7)
+    remind_coordinators_after: timedelta = timedelta(days=14)
+
+    @field_validator("remind_owner_after", "remind_coordinators_after", mode="before")
+    @classmethod
+    def _period(cls, value: object) -> timedelta:
+        return _duration(value)
+
+
+class QuietHoursSettings(_Section):
+    start: str = "21:00"
+    end: str = "08:00"
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError("must be a time of day like 21:00")
+        return value
+
+
 class DeliverySettings(_Section):
     sweep_interval: timedelta = timedelta(seconds=30)
     max_backoff: timedelta = timedelta(hours=1)
@@ -152,6 +223,9 @@ class Settings(_Section):
     coordinators: list[CoordinatorSettings] = []
     access: AccessSettings = AccessSettings()
     cases: CaseSettings = CaseSettings()
+    aftercare: AftercareSettings = AftercareSettings()
+    feedback: FeedbackSettings = FeedbackSettings()
+    quiet_hours: QuietHoursSettings = QuietHoursSettings()
     delivery: DeliverySettings = DeliverySettings()
     logging: LoggingSettings = LoggingSettings()
 
@@ -191,6 +265,23 @@ class Settings(_Section):
             Counsellor(c.telegram_id, c.name, frozenset(Audience(s) for s in c.serves), Language(c.language), i)
             for i, c in enumerate(self.counsellors)
         ]
+
+    def aftercare_plan(self) -> AftercarePlan:
+        care = self.aftercare
+        return AftercarePlan(
+            check_ins=tuple(CheckInStep(c.after, c.suggest_doctor, c.closing) for c in care.check_ins),
+            tips_after=care.tips_after,
+            reoffer_after=care.reoffer_after,
+            pause_for=care.pause_for,
+            feedback_delay=care.feedback_delay,
+            silence_owner_after=self.feedback.remind_owner_after,
+            silence_coordinators_after=self.feedback.remind_coordinators_after,
+            support=tuple(SupportContact(s.kind, s.name, s.contact) for s in care.support),
+        )
+
+    def quiet(self) -> QuietHours:
+        start, end = (time.fromisoformat(t) for t in (self.quiet_hours.start, self.quiet_hours.end))
+        return QuietHours(start, end, self.zone)
 
     def coordinator_list(self) -> list[Coordinator]:
         return [Coordinator(c.telegram_id, c.name, Language(c.language), i) for i, c in enumerate(self.coordinators)]

@@ -26,11 +26,13 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, ContextTypes, Job
 
 from bot import render
+from flows.aftercare import AftercareFlow
 from flows.clock import Clock
 from flows.model import Language
 from flows.notices import FileNotice, Gone, Notices
 from flows.outcome import Reply
 from flows.routing import REPORTER, Router
+from flows.timing import QuietHours
 from storage import Storage
 from storage.outbox import OutboxItem
 
@@ -41,6 +43,34 @@ BATCH = 32
 PARALLEL = 8
 _FIRST_RETRY = timedelta(seconds=2)
 _UNREACHABLE_FIRST_RETRY = timedelta(minutes=1)
+
+
+class ChatPacer:
+    """At most one message a second to any one chat (Telegram's advice; bursts earn 429s)."""
+
+    def __init__(self, interval: float = 1.0) -> None:
+        self.interval = interval
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._last: dict[int, float] = {}
+        self.waited = 0.0
+
+    @contextlib.asynccontextmanager
+    async def turn(self, chat_id: int):
+        loop = asyncio.get_running_loop()
+        lock = self._locks.setdefault(chat_id, asyncio.Lock())
+        async with lock:
+            wait = self._last.get(chat_id, float("-inf")) + self.interval - loop.time()
+            if wait > 0:
+                self.waited += wait
+                await asyncio.sleep(wait)
+            try:
+                yield
+            finally:
+                self._last[chat_id] = loop.time()
+        if len(self._last) > 4096:  # forget chats that have been quiet for a while
+            cutoff = loop.time() - 60
+            for chat in [c for c, t in self._last.items() if t < cutoff and not self._locks[c].locked()]:
+                del self._last[chat], self._locks[chat]
 
 
 class Undeliverable(Exception):
@@ -76,6 +106,8 @@ class Courier:
         *,
         sweep_interval: timedelta,
         max_backoff: timedelta,
+        quiet: QuietHours | None = None,
+        aftercare: AftercareFlow | None = None,
     ) -> None:
         self._app = application
         self._storage = storage
@@ -84,7 +116,9 @@ class Courier:
         self._zone = zone
         self._sweep_interval = sweep_interval
         self._max_backoff = max_backoff
-        self._notices = Notices(storage, router, zone, clock)
+        self._notices = Notices(storage, router, zone, clock, aftercare)
+        self._quiet = quiet
+        self.pacer = ChatPacer()
         self._lock = asyncio.Lock()
         self._again = False
         self._timer: Job | None = None
@@ -145,15 +179,19 @@ class Courier:
             self._timer = None
 
     async def _deliver_all(self, items: list[OutboxItem]) -> None:
-        # Items of one batch go to different recipients (claim_due takes one per case and
-        # recipient), so they may go out side by side; the rate limiter keeps the pace.
+        # Different recipients side by side; one recipient's items one after the other, paced
+        # at a message a second. The rate limiter keeps the whole at Telegram's 30 a second.
         gate = asyncio.Semaphore(PARALLEL)
+        by_recipient: dict[bytes, list[OutboxItem]] = {}
+        for item in items:
+            by_recipient.setdefault(item.recipient_index, []).append(item)
 
-        async def one(item: OutboxItem) -> None:
+        async def one_recipient(queue: list[OutboxItem]) -> None:
             async with gate:
-                await self._deliver(item)
+                for item in queue:
+                    await self._deliver(item)
 
-        await asyncio.gather(*(one(item) for item in items))
+        await asyncio.gather(*(one_recipient(queue) for queue in by_recipient.values()))
 
     async def _schedule_next(self) -> None:
         if self._stopping:
@@ -169,6 +207,10 @@ class Courier:
     async def _deliver(self, item: OutboxItem) -> None:
         now = self._clock.now()
         outbox = self._storage.outbox
+        if item.recipient_role == REPORTER and self._quiet is not None and self._quiet.is_quiet(now):
+            # Nothing reaches a reporter at night: it waits for the morning.
+            await outbox.defer(item.id, self._quiet.next_allowed(now))
+            return
         try:
             message = await self._send(item)
         except Undeliverable as gone:

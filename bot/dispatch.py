@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import messages
 from bot.delivery import Courier
 from bot.scheduling import Timekeeper
+from flows.aftercare import AftercareFlow
 from flows.casework import Casework
 from flows.intake import Intake
 from flows.invites import Admission
@@ -53,6 +54,7 @@ class Services:
     mycases: MyCaseFlow
     relay: Relay
     admission: Admission
+    aftercare: AftercareFlow
     courier: Courier | None
     timekeeper: Timekeeper | None
     clock: object
@@ -150,4 +152,16 @@ async def _case_command(svc: Services, sender: Sender, command: CaseCommand) -> 
             return await mine.toggle_name(sender, ref)
         case "mw":
             return await mine.withdraw(sender, ref, arg)
+        case "ci":
+            return await svc.aftercare.answer(sender, ref, arg)
+        case "ro":
+            return await svc.aftercare.resume(sender, ref, yes=arg == "y")
+        case "sv":
+            return await svc.aftercare.survey(sender, ref, arg)
+        case "mp":
+            return await svc.aftercare.pause(sender, ref)
+        case "mx":
+            return await svc.aftercare.stop(sender, ref)
+        case "mu":
+            return await svc.aftercare.resume(sender, ref)
     return Outcome(Language.from_telegram(sender.language_code), toast=messages.Label("toast.stale"))

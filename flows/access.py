@@ -53,6 +53,7 @@ class Permission(StrEnum):
     CONSENT = "consent"
     WITHDRAW = "withdraw"
     SHARE_NAME = "share_name"
+    AFTERCARE = "aftercare"  # answer check-ins, pause or stop them, answer the closing question
 
 
 _C, _A, _K, _O = Relation.COUNSELLOR, Relation.ALERTED, Relation.COORDINATOR, Relation.OWNER
@@ -72,6 +73,7 @@ RULES: dict[Permission, tuple[frozenset[Relation], tuple[str, ...]]] = {
     Permission.CONSENT: (frozenset({_O}), LIVE),
     Permission.WITHDRAW: (frozenset({_O}), LIVE),
     Permission.SHARE_NAME: (frozenset({_O}), LIVE),
+    Permission.AFTERCARE: (frozenset({_O}), LIVE),
 }
 
 

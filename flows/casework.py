@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flows.access import OPEN, Access, Grant, Permission, Relation, has_counsellor_side, in_register
+from flows.aftercare import AftercareFlow
 from flows.clock import Clock
 from flows.model import Audience, Counsellor, Language, Sender
 from flows.outcome import (
@@ -34,6 +35,7 @@ from flows.outcome import (
     StopComposing,
 )
 from flows.routing import (
+    ACTION_FEEDBACK,
     CASE_ATTACHMENT,
     CASE_REPORT_HANDED_OVER,
     CASE_WAITING,
@@ -80,12 +82,21 @@ _PERIOD_DAYS = {"w": 7, "m": 30, "q": 91, "y": 365}
 
 
 class Casework:
-    def __init__(self, storage: Storage, router: Router, access: Access, clock: Clock, zone: ZoneInfo) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        router: Router,
+        access: Access,
+        clock: Clock,
+        zone: ZoneInfo,
+        aftercare: AftercareFlow | None = None,
+    ) -> None:
         self._storage = storage
         self._router = router
         self._access = access
         self._clock = clock
         self._zone = zone
+        self._aftercare = aftercare
 
     # -- helpers --------------------------------------------------------------------
 
@@ -290,6 +301,30 @@ class Casework:
             Label("view.action", {"kind": Label(f"action.{a.kind}"), "outcome": Label(f"outcome.{a.outcome}")})
             for a in actions
         ) or (Label("view.no_actions"),)
+        wellbeing: tuple[Label, ...] = ()
+        if role == COUNSELLOR:  # health information: the counsellor's alone, never the coordinators'
+            answers = await self._storage.aftercare.answers(case)
+            wellbeing = (
+                (
+                    Label(
+                        "view.wellbeing",
+                        {
+                            "lines": tuple(
+                                Label(
+                                    "view.checkin",
+                                    {
+                                        "when": _local(a.answered_at, self._zone),
+                                        "answer": Label(f"checkin.answer_{a.answer}"),
+                                    },
+                                )
+                                for a in answers[-4:]
+                            )
+                        },
+                    ),
+                )
+                if answers
+                else ()
+            )
         counsellors = await self._storage.cases.counsellors_of(case.id)
         handler_names = ", ".join(
             m.name
@@ -314,6 +349,7 @@ class Casework:
                 "attachments": case.attachment_count,
                 "history": history_lines,
                 "actions": action_lines,
+                "wellbeing": wellbeing,
             },
             self._case_buttons(grant),
             protect_content=True,
@@ -467,8 +503,15 @@ class Casework:
         if value == case.status:
             outcome.toast = Label("toast.already_noted")
             return outcome
-        deliveries = await self._to_reporter(case, REPORTER_STATUS, value)
+        if value == "closed" and self._aftercare is not None:
+            # The last word on a case: a closing message with the question whether it was enough.
+            deliveries = await self._aftercare.closing_deliveries(case)
+            if not await self._storage.aftercare.ask_survey(case, [], self._clock.now()):
+                deliveries = await self._to_reporter(case, REPORTER_STATUS, value)
+        else:
+            deliveries = await self._to_reporter(case, REPORTER_STATUS, value)
         await self._storage.cases.set_status(case, value, deliveries, self._clock.now())
+        await self._storage.cases.news(case.id, self._clock.now())
         if value == "closed":
             await self._storage.schedule.cancel(case.id, ("escalate_counsellors", "escalate_coordinators"))
         await self._audit(grant, "status", value)
@@ -629,7 +672,12 @@ class Casework:
         if outcome_value not in OUTCOMES:
             return self._denied(sender)
         action_id = await self._storage.casefile.record_action(
-            case, kind=kind, outcome=outcome_value, recorded_by=grant.index, deliveries=[], now=self._clock.now()
+            case,
+            kind=kind,
+            outcome=outcome_value,
+            recorded_by=grant.index,
+            deliveries=await self._feedback(case),
+            now=self._clock.now(),
         )
         await self._audit(grant, "recorded_action", f"{kind}/{outcome_value}")
         await self._storage.composing.start(grant.index, case.id, "action_note", action_id, self._clock.now())
@@ -646,6 +694,18 @@ class Casework:
             ),
             replies=[Reply(prompt, {}, ((Choice("compose.skip", StopComposing()),),))],
         )
+
+    async def _feedback(self, case: CaseRecord) -> list[Delivery]:
+        """What came of it, for the reporter: sent after a short wait for the personal note
+        typed next (the text is composed when it goes out, so the note is in it)."""
+        if self._aftercare is None:
+            return []
+        now = self._clock.now()
+        await self._storage.cases.news(case.id, now)
+        return [
+            replace(d, not_before=now + self._aftercare.plan.feedback_delay)
+            for d in await self._to_reporter(case, ACTION_FEEDBACK)
+        ]
 
     async def update_action(self, sender: Sender, reference: str, arg: str) -> Outcome:
         """Change the outcome of an action recorded earlier (``arg``: action id prefix and outcome)."""
@@ -676,7 +736,12 @@ class Casework:
         if outcome_value not in OUTCOMES:
             return self._denied(sender)
         await self._storage.casefile.update_action(
-            grant.case, action.id, outcome=outcome_value, note=None, deliveries=[], now=self._clock.now()
+            grant.case,
+            action.id,
+            outcome=outcome_value,
+            note=None,
+            deliveries=await self._feedback(grant.case),
+            now=self._clock.now(),
         )
         await self._audit(grant, "updated_action", f"{action.kind}/{outcome_value}")
         await self._storage.composing.start(grant.index, grant.case.id, "action_note", action.id, self._clock.now())

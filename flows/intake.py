@@ -13,8 +13,10 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from flows.aftercare import AftercareFlow
 from flows.clock import Clock, Periods, local_today
 from flows.dates import parse_incident_date
+from flows.escalation import ESCALATE_COORDINATORS, ESCALATE_COUNSELLORS
 from flows.model import (
     QUESTIONS,
     Audience,
@@ -43,8 +45,6 @@ from storage import Storage
 from storage.cases import CaseRecord
 from storage.people import PersonRecord
 
-ESCALATE_COUNSELLORS = "escalate_counsellors"
-ESCALATE_COORDINATORS = "escalate_coordinators"
 MAX_DESCRIPTION = 8000  # characters, all text of one report together
 MAX_ATTACHMENTS = 10
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024  # the most a bot may download through the Bot API
@@ -88,7 +88,16 @@ def _is_story(text: str) -> bool:
 
 
 class Intake:
-    def __init__(self, storage: Storage, router: Router, clock: Clock, zone: ZoneInfo, periods: Periods) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        router: Router,
+        clock: Clock,
+        zone: ZoneInfo,
+        periods: Periods,
+        aftercare: AftercareFlow | None = None,
+    ) -> None:
+        self._aftercare = aftercare
         self._storage = storage
         self._router = router
         self._clock = clock
@@ -552,10 +561,12 @@ class Intake:
         attachment_ids = await self._storage.cases.attachment_ids(draft.id)
         deliveries = self._router.deliveries(draft, attachment_ids, route)
         draft.state.pop("before_cancel", None)
-        timers = []
+        timers: list[tuple] = []
         if wish.reaches_counsellor:
             first = now + self._periods.acknowledge_within
             timers = [(ESCALATE_COUNSELLORS, first), (ESCALATE_COORDINATORS, first + self._periods.escalate_after)]
+        if self._aftercare is not None:
+            timers += self._aftercare.timers_at_submission(draft, now)
         await self._storage.cases.submit(
             draft, deliveries, now, counsellors=[self._router.index(c) for c in route.counsellors], scheduled=timers
         )

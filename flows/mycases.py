@@ -172,6 +172,7 @@ class MyCaseFlow:
                 "category": Label(f"category.{case.category}"),
                 "date": case.incident_date,
                 "register": Label(f"mine.register_{case.register}"),
+                "aftercare": Label(f"mine.aftercare_{case.aftercare}"),
                 "history": lines,
                 "actions": action_lines,
             },
@@ -202,6 +203,10 @@ class MyCaseFlow:
         if has_counsellor_side(case):
             label = "mine.name_shared" if case.share_name_counsellor else "mine.name_hidden"
             rows.append((Choice(label, CaseCommand("mn", ref)),))
+        if case.aftercare == "active":
+            rows.append((Choice("mine.pause", CaseCommand("mp", ref)), Choice("mine.stop", CaseCommand("mx", ref))))
+        else:
+            rows.append((Choice("mine.resume", CaseCommand("mu", ref)),))
         rows.append((Choice("mine.withdraw", CaseCommand("mw", ref)),))
         return tuple(rows)
 

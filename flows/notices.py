@@ -9,12 +9,15 @@ that are not theirs carry only the reference, group, category and age.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flows.access import in_register
+from flows.aftercare import AftercareFlow, checkin_keyboard, practical_tips, reoffer_keyboard, survey_keyboard
 from flows.clock import Clock
 from flows.outcome import Acknowledge, CaseCommand, Choice, Label, Reply
 from flows.routing import (
+    ACTION_FEEDBACK,
     CASE_ADDITION,
     CASE_ATTACHMENT,
     CASE_ERASED,
@@ -25,6 +28,8 @@ from flows.routing import (
     CASE_TEXT,
     CASE_WAITING,
     CASE_WITHDRAWN,
+    CHECK_IN,
+    CHECKIN_ALERT,
     CONSENT_ANSWER,
     CONSENT_REQUEST,
     COORDINATOR,
@@ -32,12 +37,16 @@ from flows.routing import (
     COUNSELLOR,
     REGISTER_WITHDRAWN,
     RELAY,
+    REOFFER,
     REPORTER,
     REPORTER_ACKNOWLEDGED,
     REPORTER_ESCALATED,
     REPORTER_NEW_COUNSELLOR,
     REPORTER_REGISTERED,
     REPORTER_STATUS,
+    SILENCE_REMINDER,
+    SURVEY,
+    TIPS,
     Router,
     description_parts,
     shows_name,
@@ -75,11 +84,14 @@ Notice = Reply | FileNotice
 
 
 class Notices:
-    def __init__(self, storage: Storage, router: Router, zone: ZoneInfo, clock: Clock) -> None:
+    def __init__(
+        self, storage: Storage, router: Router, zone: ZoneInfo, clock: Clock, aftercare: AftercareFlow | None = None
+    ) -> None:
         self._storage = storage
         self._router = router
         self._zone = zone
         self._clock = clock
+        self._aftercare = aftercare
 
     async def compose(self, item: OutboxItem, language: str) -> list[Notice]:
         """The message(s) one outbox item becomes (a file with a text in front, for some)."""
@@ -106,7 +118,7 @@ class Notices:
             return await self._message(case, item, role)
         if role == REPORTER:
             return [await self._to_reporter(case, item)]
-        return [self._to_staff(case, item)]
+        return [await self._to_staff(case, item)]
 
     def staff_report(self, case: CaseRecord, reporter: PersonRecord | None, role: str, banner: str | None) -> Reply:
         """The report as a counsellor or coordinator receives it, with its buttons."""
@@ -210,6 +222,36 @@ class Notices:
             return Reply("reporter.new_counsellor", reference)
         if item.kind == REPORTER_STATUS:
             return Reply("reporter.status", {**reference, "status": Label(f"status.{item.ref}")})
+        if item.kind == CHECK_IN:
+            step = int(item.ref or 0)
+            plan = self._aftercare.plan if self._aftercare else None
+            closing = plan is not None and step < len(plan.check_ins) and plan.check_ins[step].closing
+            support = self._aftercare.support_lines(case) if self._aftercare else ()
+            return Reply(
+                "checkin.closing" if closing else "checkin.ask",
+                {**reference, "days": self._age(case).days, "support": _support_block(support)},
+                checkin_keyboard(case.reference, step),
+            )
+        if item.kind == TIPS:
+            return Reply("tips.intro", {**reference, "tips": tuple(Label(key) for key in practical_tips(case))})
+        if item.kind == REOFFER:
+            return Reply("reoffer.ask", reference, reoffer_keyboard(case.reference))
+        if item.kind == SURVEY:
+            return Reply("survey.ask", reference, survey_keyboard(case.reference))
+        if item.kind == ACTION_FEEDBACK:
+            action = await self._storage.casefile.action(case, item.ref or "")
+            if action is None:
+                raise Gone("action_gone")
+            note = Label("feedback.note", {"note": action.note}) if action.note else ""
+            return Reply(
+                "feedback.action",
+                {
+                    **reference,
+                    "kind": Label(f"action.{action.kind}"),
+                    "outcome": Label(f"outcome.{action.outcome}"),
+                    "note": note,
+                },
+            )
         if item.kind == CONSENT_REQUEST:
             ref = case.reference
             return Reply(
@@ -223,7 +265,10 @@ class Notices:
             )
         raise Gone(f"unknown_kind:{item.kind}")
 
-    def _to_staff(self, case: CaseRecord, item: OutboxItem) -> Reply:
+    def _age(self, case: CaseRecord) -> timedelta:
+        return self._clock.now() - case.submitted_at if case.submitted_at else timedelta(0)
+
+    async def _to_staff(self, case: CaseRecord, item: OutboxItem) -> Reply:
         reference = {"reference": case.reference}
         if item.kind == CONSENT_ANSWER:
             return Reply(f"staff.consent_{item.ref}", reference)
@@ -231,6 +276,35 @@ class Notices:
             return Reply("staff.register_withdrawn", reference)
         if item.kind == CASE_WITHDRAWN:
             return Reply("staff.case_withdrawn", reference)
+        if item.kind == CHECKIN_ALERT:
+            reporter = None if case.person_id is None else await self._storage.people.get(case.person_id)
+            who = (
+                Label("relay.reporter_named", {"name": reporter.display_name})
+                if reporter is not None and shows_name(case, COUNSELLOR)
+                else Label("relay.reporter")
+            )
+            return Reply(
+                f"staff.checkin_{item.ref}",
+                {**reference, "who": who},
+                (
+                    (
+                        Choice("case.message", CaseCommand("ms", case.reference)),
+                        Choice("case.open", CaseCommand("o", case.reference)),
+                    ),
+                ),
+            )
+        if item.kind == SILENCE_REMINDER:
+            in_view = item.recipient_role == COUNSELLOR or in_register(case)
+            return Reply(
+                "staff.silence" if in_view else "staff.silence_metadata",
+                {
+                    **reference,
+                    "days": int(item.ref or 0),
+                    "audience": Label(f"audience.{case.audience}"),
+                    "category": Label(f"category.{case.category}"),
+                },
+                ((Choice("case.open", CaseCommand("o", case.reference)),),) if in_view else (),
+            )
         if item.kind in (COORDINATOR_ALERT, CASE_WAITING):
             return Reply(
                 "staff.coordinator_alert" if item.kind == COORDINATOR_ALERT else "staff.case_waiting",
@@ -244,6 +318,10 @@ class Notices:
                 },
             )
         raise Gone(f"unknown_kind:{item.kind}")
+
+
+def _support_block(lines: tuple[Label, ...]) -> Label | str:
+    return Label("checkin.support", {"lines": lines}) if lines else ""
 
 
 def staff_text_part(case: CaseRecord, number: int) -> Reply | None:

@@ -18,7 +18,7 @@ from flows.clock import Clock
 from flows.model import IncomingAttachment, Language, Sender
 from flows.mycases import MyCaseFlow
 from flows.outcome import CaseCommand, Choice, Outcome, Reply
-from flows.routing import CASE_ADDITION, COORDINATOR, COUNSELLOR, RELAY, REPORTER, Router
+from flows.routing import ACTION_FEEDBACK, CASE_ADDITION, COORDINATOR, COUNSELLOR, RELAY, REPORTER, Router
 from storage import Storage
 from storage.composing import Composing
 from storage.outbox import Delivery
@@ -28,6 +28,7 @@ MAX_NOTE = 3500
 
 # purpose -> the permission that must still hold when the text arrives
 _PERMISSIONS = {
+    "survey_comment": Permission.AFTERCARE,
     "message": Permission.MESSAGE,
     "note": Permission.NOTES,
     "action_note": Permission.RECORD_ACTION,
@@ -48,7 +49,15 @@ class Relay:
         return await self._storage.composing.current(self._storage.people.index_of(sender.telegram_id))
 
     async def stop(self, sender: Sender) -> Outcome:
-        await self._storage.composing.stop(self._storage.people.index_of(sender.telegram_id))
+        index = self._storage.people.index_of(sender.telegram_id)
+        composing = await self._storage.composing.current(index)
+        await self._storage.composing.stop(index)
+        if composing is not None and composing.purpose == "action_note":
+            # No personal note: the feedback to the reporter need not wait for one.
+            await self._storage.outbox.hurry(composing.case_id, ACTION_FEEDBACK, self._clock.now())
+            return Outcome(await self._language(sender, None), edit_pressed=Reply("compose.skipped"), wake_outbox=True)
+        if composing is not None and composing.purpose == "survey_comment":
+            return Outcome(await self._language(sender, None), edit_pressed=Reply("survey.no_comment"))
         return Outcome(await self._language(sender, None), edit_pressed=Reply("compose.stopped"))
 
     async def _language(self, sender: Sender, grant: Grant | None) -> Language:
@@ -91,7 +100,7 @@ class Relay:
             await self._storage.composing.stop(index)
             return Outcome(await self._language(sender, None), replies=[Reply("compose.no_longer")])
         language = await self._language(sender, grant)
-        limit = MAX_NOTE if composing.purpose in ("note", "action_note") else MAX_MESSAGE
+        limit = MAX_NOTE if composing.purpose in ("note", "action_note", "survey_comment") else MAX_MESSAGE
         if len(text) > limit:
             return Outcome(language, replies=[Reply("compose.too_long", {"length": len(text), "max": limit})])
         if not text and incoming is None:
@@ -107,8 +116,14 @@ class Relay:
             await self._storage.casefile.update_action(
                 case, composing.detail or "", outcome=None, note=text, deliveries=[], now=now
             )
+            await self._storage.outbox.hurry(case.id, ACTION_FEEDBACK, now)
             await self._audit(grant, "action_note")
-            return Outcome(language, replies=[Reply("action.note_saved", {"reference": case.reference})])
+            return Outcome(
+                language, replies=[Reply("action.note_saved", {"reference": case.reference})], wake_outbox=True
+            )
+        if composing.purpose == "survey_comment":
+            await self._storage.aftercare.comment_survey(case, text, now)
+            return Outcome(language, replies=[Reply("survey.comment_saved")])
         attachment_id = None
         if incoming is not None:
             attachment_id = await self._storage.cases.add_attachment(

@@ -47,6 +47,13 @@ REPORTER_REGISTERED = "reporter_registered"
 REPORTER_ESCALATED = "reporter_escalated"  # honest word that more people were asked
 REPORTER_NEW_COUNSELLOR = "reporter_new_counsellor"
 REPORTER_STATUS = "reporter_status"  # ref: the new status
+CHECK_IN = "check_in"  # ref: the step number; to the reporter
+TIPS = "tips"  # practical reminders for the kind of incident; to the reporter
+REOFFER = "reoffer"  # aftercare offered once more; to the reporter
+CHECKIN_ALERT = "checkin_alert"  # ref: the answer (bothers, talk); to the counsellor
+ACTION_FEEDBACK = "action_feedback"  # ref: the action id; to the reporter
+SILENCE_REMINDER = "silence_reminder"  # ref: days without news; to the case owner or coordinators
+SURVEY = "survey"  # the closing question; to the reporter
 
 
 def description_parts(description: str) -> list[str]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storage.audit import AuditTrail
-from storage.casefile import CaseFile
+from storage.casefile import Aftercare, CaseFile
 from storage.cases import Cases
 from storage.composing import ComposingStore
 from storage.crypto import KeyFile, KeyFileError, Vault, read_or_create_key_file
@@ -51,6 +51,7 @@ class Storage:
     invites: Invites
     schedule: Schedule
     audit: AuditTrail
+    aftercare: Aftercare
 
     @classmethod
     async def open(cls, database: Path, key_path: Path, *, upgrade_to: int | None = None) -> Storage:
@@ -87,6 +88,7 @@ class Storage:
             invites=Invites(db, vault),
             schedule=Schedule(db),
             audit=AuditTrail(db, vault.audit_key),
+            aftercare=Aftercare(db, vault),
         )
 
     async def close(self) -> None:

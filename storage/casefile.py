@@ -235,3 +235,95 @@ class CaseFile:
 
     async def action(self, case: CaseRecord, action_id: str) -> ActionRecord | None:
         return next((a for a in await self.actions(case) if a.id == action_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInAnswer:
+    step: int
+    answer: str
+    answered_at: datetime
+
+
+class Aftercare:
+    """Check-in answers (sealed: health information) and the closing question."""
+
+    def __init__(self, db: Database, vault: Vault) -> None:
+        self._db = db
+        self._vault = vault
+
+    def _key(self, case: CaseRecord):
+        return self._vault.unwrap(case.wrapped_key, table="cases", row_id=case.id)
+
+    async def answer(self, case: CaseRecord, step: int, answer: str, deliveries: list[Delivery], now: datetime) -> None:
+        answer_id = uuid.uuid4().hex
+        sealed = self._key(case).seal_text(answer, table="checkin_answers", column="answer", row_id=answer_id)
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO checkin_answers (id, case_id, step, answer, answered_at) VALUES (?, ?, ?, ?, ?)",
+                (answer_id, case.id, step, sealed, to_db(now)),
+            )
+            await Outbox.insert(conn, case.id, deliveries, now)
+
+    async def answers(self, case: CaseRecord) -> list[CheckInAnswer]:
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT * FROM checkin_answers WHERE case_id = ? ORDER BY answered_at, rowid", (case.id,)
+            ) as cursor:
+                rows = await cursor.fetchall()
+        key = self._key(case)
+        return [
+            CheckInAnswer(
+                row["step"],
+                key.open_text(row["answer"], table="checkin_answers", column="answer", row_id=row["id"]),
+                from_db(row["answered_at"]),
+            )
+            for row in rows
+        ]
+
+    async def ask_survey(self, case: CaseRecord, deliveries: list[Delivery], now: datetime) -> bool:
+        """Queue the closing question once per case; False if it was asked before."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO surveys (case_id, asked_at) VALUES (?, ?) ON CONFLICT (case_id) DO NOTHING",
+                (case.id, to_db(now)),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await Outbox.insert(conn, case.id, deliveries, now)
+        return True
+
+    async def answer_survey(self, case: CaseRecord, answer: str, now: datetime) -> bool:
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE surveys SET answer = ?, answered_at = ? WHERE case_id = ?", (answer, to_db(now), case.id)
+            )
+        return cursor.rowcount == 1
+
+    async def comment_survey(self, case: CaseRecord, comment: str, now: datetime) -> None:
+        sealed = self._key(case).seal_text(comment, table="surveys", column="comment", row_id=case.id)
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE surveys SET comment = ?, answered_at = COALESCE(answered_at, ?) WHERE case_id = ?",
+                (sealed, to_db(now), case.id),
+            )
+
+    async def survey(self, case: CaseRecord) -> tuple[str | None, str | None] | None:
+        async with self._db.transaction() as conn:
+            async with conn.execute("SELECT * FROM surveys WHERE case_id = ?", (case.id,)) as cursor:
+                row = await cursor.fetchone()
+        if row is None:
+            return None
+        comment = (
+            None
+            if row["comment"] is None
+            else self._key(case).open_text(row["comment"], table="surveys", column="comment", row_id=case.id)
+        )
+        return row["answer"], comment
+
+    async def survey_counts(self) -> dict[str, int]:
+        """For the statistics: how many said yes, partly, no (and how many did not answer)."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT COALESCE(answer, 'unanswered'), COUNT(*) FROM surveys GROUP BY 1"
+            ) as cursor:
+                return {row[0]: row[1] for row in await cursor.fetchall()}

@@ -67,6 +67,7 @@ class CaseRecord:
     last_news_at: datetime | None = None
     department: str | None = None
     updated_at: datetime | None = None
+    aftercare: str = "active"
 
     @property
     def submitted(self) -> bool:
@@ -152,6 +153,7 @@ class Cases:
             last_news_at=from_db(row["last_news_at"]),
             department=row["department"],
             updated_at=from_db(row["updated_at"]),
+            aftercare=row["aftercare"],
         )
 
     async def _fetch(self, where: str, args: tuple) -> CaseRecord | None:
@@ -567,6 +569,13 @@ class Cases:
         case.status = "withdrawn"
         case.withdrawn_at = now
         return True
+
+    async def set_aftercare(self, case: CaseRecord, state: str, now: datetime) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE cases SET aftercare = ?, updated_at = ? WHERE id = ?", (state, to_db(now), case.id)
+            )
+        case.aftercare = state
 
     async def news(self, case_id: str, now: datetime) -> None:
         async with self._db.transaction() as conn:

@@ -148,12 +148,31 @@ class Outbox:
                 (to_db(at), error, item_id),
             )
 
+    async def defer(self, item_id: str, at: datetime) -> None:
+        """Put a claimed item back for later without counting it as a failed attempt."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET status = 'pending', next_attempt_at = ?, claimed_until = NULL,"
+                " attempts = MAX(0, attempts - 1) WHERE id = ?",
+                (to_db(at), item_id),
+            )
+
     async def give_up(self, item_id: str, error: str) -> None:
         async with self._db.transaction() as conn:
             await conn.execute(
                 "UPDATE outbox SET status = 'failed', claimed_until = NULL, last_error = ? WHERE id = ?",
                 (error, item_id),
             )
+
+    async def hurry(self, case_id: str, kind: str, now: datetime) -> int:
+        """Let a case's waiting items of this kind go out now rather than at their planned moment."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE outbox SET next_attempt_at = ? WHERE case_id = ? AND kind = ? AND status = 'pending'"
+                " AND next_attempt_at > ?",
+                (to_db(now), case_id, kind, to_db(now)),
+            )
+            return cursor.rowcount
 
     async def next_due(self) -> datetime | None:
         """When the earliest unsent item falls due (None when there is nothing to send)."""

@@ -16,6 +16,8 @@ import aiosqlite
 
 from storage.database import Database, from_db, to_db
 
+Timer = tuple  # (kind, due) or (kind, due, detail)
+
 
 @dataclass(frozen=True, slots=True)
 class DueItem:
@@ -24,33 +26,57 @@ class DueItem:
     case_id: str | None
     due_at: datetime
     attempts: int
+    detail: str | None = None
 
 
 def _item(row: aiosqlite.Row) -> DueItem:
-    return DueItem(row["id"], row["kind"], row["case_id"], from_db(row["due_at"]), row["attempts"])
+    return DueItem(row["id"], row["kind"], row["case_id"], from_db(row["due_at"]), row["attempts"], row["detail"])
 
 
 class Schedule:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def add(self, case_id: str | None, items: Sequence[tuple[str, datetime]], now: datetime) -> list[str]:
+    async def add(self, case_id: str | None, items: Sequence[Timer], now: datetime) -> list[str]:
         async with self._db.transaction() as conn:
             return await self.insert(conn, case_id, items, now)
 
     @staticmethod
     async def insert(
-        conn: aiosqlite.Connection, case_id: str | None, items: Sequence[tuple[str, datetime]], now: datetime
+        conn: aiosqlite.Connection, case_id: str | None, items: Sequence[Timer], now: datetime
     ) -> list[str]:
+        """Store timers: ``(kind, due)`` or ``(kind, due, detail)``."""
         ids = []
-        for kind, due in items:
+        for kind, due, *rest in items:
             item_id = uuid.uuid4().hex
             await conn.execute(
-                "INSERT INTO scheduled (id, kind, case_id, due_at, created_at) VALUES (?, ?, ?, ?, ?)",
-                (item_id, kind, case_id, to_db(due), to_db(now)),
+                "INSERT INTO scheduled (id, kind, case_id, due_at, created_at, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                (item_id, kind, case_id, to_db(due), to_db(now), rest[0] if rest else None),
             )
             ids.append(item_id)
         return ids
+
+    async def of_case(self, case_id: str, kinds: Sequence[str]) -> list[DueItem]:
+        """A case's pending items of these kinds, earliest first."""
+        marks = ", ".join("?" for _ in kinds)
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                f"SELECT * FROM scheduled WHERE case_id = ? AND kind IN ({marks}) AND status IN ('pending', 'claimed')"
+                " ORDER BY due_at",
+                (case_id, *kinds),
+            ) as cursor:
+                return [_item(row) for row in await cursor.fetchall()]
+
+    async def postpone(self, case_id: str, kinds: Sequence[str], by: timedelta) -> int:
+        """Move a case's pending items of these kinds later (a reporter's pause)."""
+        items = await self.of_case(case_id, kinds)
+        async with self._db.transaction() as conn:
+            for item in items:
+                await conn.execute(
+                    "UPDATE scheduled SET due_at = ? WHERE id = ? AND status = 'pending'",
+                    (to_db(item.due_at + by), item.id),
+                )
+        return len(items)
 
     async def pending(self) -> list[DueItem]:
         """Everything not yet done, earliest first (claimed items too: their run may have died)."""

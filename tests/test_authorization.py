@@ -14,12 +14,13 @@ from pathlib import Path
 
 from bot import dispatch
 from flows.access import Access
+from flows.aftercare import AftercareFlow, AftercarePlan
 from flows.casework import Casework
 from flows.clock import Periods
 from flows.intake import Intake
 from flows.invites import Admission
 from flows.mycases import MyCaseFlow
-from flows.outcome import Acknowledge, CaseCommand
+from flows.outcome import Acknowledge, CaseCommand, CleanUp
 from flows.relay import Relay
 from storage import Storage
 from tests.conftest import (
@@ -49,13 +50,15 @@ def services(storage: Storage, clock: ManualClock) -> dispatch.Services:
     router = make_router(storage, counsellors=COUNSELLORS)
     access = Access(storage, router)
     mycases = MyCaseFlow(storage, router, access, clock, AMSTERDAM)
+    aftercare = AftercareFlow(storage, router, access, clock, AMSTERDAM, AftercarePlan())
     return dispatch.Services(
         storage=storage,
-        intake=Intake(storage, router, clock, AMSTERDAM, Periods()),
-        casework=Casework(storage, router, access, clock, AMSTERDAM),
+        intake=Intake(storage, router, clock, AMSTERDAM, Periods(), aftercare),
+        casework=Casework(storage, router, access, clock, AMSTERDAM, aftercare),
         mycases=mycases,
         relay=Relay(storage, router, access, mycases, clock),
         admission=Admission(storage, router, clock, "open", timedelta(days=7)),
+        aftercare=aftercare,
         courier=None,
         timekeeper=None,
         clock=clock,
@@ -124,7 +127,14 @@ REPORTER_ACTIONS = {
     "share_name": lambda r, p: CaseCommand("mn", r),
     "withdraw_ask": lambda r, p: CaseCommand("mw", r),
     "withdraw_yes": lambda r, p: CaseCommand("mw", r, "y"),
-    "clean_up": lambda r, p: __import__("flows.outcome", fromlist=["CleanUp"]).CleanUp(r),
+    "clean_up": lambda r, p: CleanUp(r),
+    "checkin_fine": lambda r, p: CaseCommand("ci", r, "0.fine"),
+    "checkin_talk": lambda r, p: CaseCommand("ci", r, "1.talk"),
+    "checkin_stop": lambda r, p: CaseCommand("ci", r, "2.stop"),
+    "pause_checkins": lambda r, p: CaseCommand("mp", r),
+    "stop_checkins": lambda r, p: CaseCommand("mx", r),
+    "resume_checkins": lambda r, p: CaseCommand("mu", r),
+    "reoffer_no": lambda r, p: CaseCommand("ro", r, "n"),
 }
 ALL_ACTIONS = {**STAFF_ACTIONS, **REPORTER_ACTIONS}
 COUNSELLOR_ALLOWED = set(STAFF_ACTIONS)

@@ -48,7 +48,14 @@ async def test_a_counsellor_and_a_reporter_talk_through_the_bot(emu, meldbot):
     await carla.press("Status")
     await carla.wait_for_message(lambda m: "Welke status" in m.text)
     await carla.press("afgesloten")
-    await anna.wait_for_message(lambda m: "staat nu op: afgesloten" in m.text)
+    closing = await anna.wait_for_message(lambda m: "is afgesloten" in m.text)
+    assert "was de nazorg en terugkoppeling genoeg?" in closing.text
+    await anna.press("Deels")
+    await anna.wait_for_message(lambda m: "Wil je er iets over kwijt" in m.text)
+    await anna.send("Het bellen hielp, maar het duurde lang.")
+    await anna.wait_for_message(lambda m: "bewaard" in m.text)
+    case = await meldbot.storage.cases.by_reference(reference)
+    assert await meldbot.storage.aftercare.survey(case) == ("partly", "Het bellen hielp, maar het duurde lang.")
     await anna.command("/mycases")
     mine = await anna.wait_for_message(lambda m: "Je meldingen" in m.text)
     assert reference in mine.text and "afgesloten" in mine.text
