@@ -371,7 +371,9 @@ class AftercareFlow:
 
 
 def checkin_keyboard(reference: str, step: int) -> tuple[tuple[Choice, ...], ...]:
-    return tuple((Choice(f"checkin.{answer}", CaseCommand("ci", reference, f"{step}.{answer}")),) for answer in ANSWERS)
+    return tuple(
+        (Choice(f"checkin.answer_{answer}", CaseCommand("ci", reference, f"{step}.{answer}")),) for answer in ANSWERS
+    )
 
 
 def reoffer_keyboard(reference: str) -> tuple[tuple[Choice, ...], ...]:

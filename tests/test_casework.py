@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from flows.access import Access, Permission
+from flows.aftercare import AftercareFlow, AftercarePlan
 from flows.casework import Casework
 from flows.clock import Periods
 from flows.escalation import Escalation
@@ -59,12 +60,15 @@ def to(storage, member_or_id, rows):
 class World:
     """Two staff counsellors, one for office holders, one coordinator, and the flows over them."""
 
-    def __init__(self, storage, clock, counsellors=(STAFF_COUNSELLOR, SECOND_STAFF, HOLDERS_COUNSELLOR)):
+    def __init__(self, storage, clock, counsellors=(STAFF_COUNSELLOR, SECOND_STAFF, HOLDERS_COUNSELLOR), plan=None):
         self.storage, self.clock = storage, clock
         self.router = make_router(storage, counsellors=counsellors)
         self.access = Access(storage, self.router)
-        self.intake = Intake(storage, self.router, clock, AMSTERDAM, Periods(timedelta(hours=24), timedelta(hours=24)))
-        self.casework = Casework(storage, self.router, self.access, clock, AMSTERDAM)
+        self.aftercare = AftercareFlow(storage, self.router, self.access, clock, AMSTERDAM, plan or AftercarePlan())
+        self.intake = Intake(
+            storage, self.router, clock, AMSTERDAM, Periods(timedelta(hours=24), timedelta(hours=24)), self.aftercare
+        )
+        self.casework = Casework(storage, self.router, self.access, clock, AMSTERDAM, self.aftercare)
         from flows.mycases import MyCaseFlow
         from flows.relay import Relay
 
@@ -76,14 +80,18 @@ class World:
         out = await file_report(self.intake, who or reporter(), **kwargs)
         return await self.storage.cases.by_reference(out.replies[0].params["reference"])
 
-    async def run_due(self):
+    async def run_due(self, kinds=("escalate_counsellors", "escalate_coordinators")):
+        """Run what has fallen due (as the Timekeeper would), of these kinds; returns how many acted."""
         ran = 0
         for item in await self.storage.schedule.due(self.clock.now(), 100):
+            if item.kind not in kinds:
+                continue
             claimed = await self.storage.schedule.claim(item.id, self.clock.now(), timedelta(minutes=5))
             if claimed:
-                await self.escalation.run(claimed)
+                handler = self.escalation if claimed.kind.startswith("escalate") else self.aftercare
+                if await handler.run(claimed):
+                    ran += 1
                 await self.storage.schedule.finish(claimed.id, self.clock.now())
-                ran += 1
         return ran
 
 
