@@ -70,7 +70,9 @@ class Meldbot:
                 # Telegram's limits (30 messages a second overall, 20 a minute per group).
                 # A 429 is waited out and retried twice here; the outbox courier retries beyond that.
                 .rate_limiter(AIORateLimiter(max_retries=2))
-                .concurrent_updates(PerChatUpdateProcessor(64))
+                # Enough slots that a button press never waits behind other chats' handlers queued
+                # in the rate limiter: its answer (not rate limited) then comes at once.
+                .concurrent_updates(PerChatUpdateProcessor(256))
                 .get_updates_read_timeout(settings.telegram.poll_timeout + 10)
                 # On stop, python-telegram-bot confirms the last updates with one more
                 # getUpdates while the cancelled long poll may still hold its connection; a

@@ -48,6 +48,7 @@ class Timekeeper:
         self._handlers: dict[str, Handler] = {}
         self._on_effect = on_effect
         self._scheduled: set[str] = set()
+        self._looked = None
         self._stopping = False
         self.ran = 0
 
@@ -57,6 +58,7 @@ class Timekeeper:
     async def start(self) -> int:
         """Give every pending item a job; start the sweep. Returns how many were scheduled."""
         self._stopping = False
+        self._looked = self._clock.now()
         pending = await self._storage.schedule.pending()
         for item in pending:
             self._schedule(item)
@@ -86,10 +88,13 @@ class Timekeeper:
         self._scheduled.add(item.id)
 
     async def wake(self) -> None:
-        """New items may have been stored: give them jobs."""
+        """New items may have been stored: give them jobs (only those stored since the last look)."""
         if self._stopping:
             return
-        for item in await self._storage.schedule.pending():
+        looked, self._looked = self._looked, self._clock.now()
+        # A little overlap, so an item stored in the same instant as the last look is not missed.
+        since = None if looked is None else looked - timedelta(seconds=1)
+        for item in await self._storage.schedule.created_since(since):
             self._schedule(item)
 
     async def _job(self, context: ContextTypes.DEFAULT_TYPE) -> None:

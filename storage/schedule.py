@@ -86,6 +86,16 @@ class Schedule:
             ) as cursor:
                 return [_item(row) for row in await cursor.fetchall()]
 
+    async def created_since(self, moment: datetime | None) -> list[DueItem]:
+        """Pending items stored after ``moment`` (all pending items when None), earliest due first."""
+        if moment is None:
+            return await self.pending()
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT * FROM scheduled WHERE status = 'pending' AND created_at >= ? ORDER BY due_at", (to_db(moment),)
+            ) as cursor:
+                return [_item(row) for row in await cursor.fetchall()]
+
     async def due(self, now: datetime, limit: int) -> list[DueItem]:
         async with self._db.transaction() as conn:
             async with conn.execute(
