@@ -293,13 +293,14 @@ class Courier:
         bot: Bot = self._app.bot
         first: Message | None = None
         for notice in notices:
-            if isinstance(notice, FileNotice):
-                caption = notice.caption
-                message = await _send_file(
-                    bot, chat_id, notice.attachment, render.text(language, caption), caption.protect_content
-                )
-            else:
-                message = await send_reply(bot, chat_id, Language(language), notice)
+            async with self.pacer.turn(chat_id):
+                if isinstance(notice, FileNotice):
+                    caption = notice.caption
+                    message = await _send_file(
+                        bot, chat_id, notice.attachment, render.text(language, caption), caption.protect_content
+                    )
+                else:
+                    message = await send_reply(bot, chat_id, Language(language), notice)
             first = first or message
         return first
 

@@ -747,7 +747,7 @@ def print_cost(results: dict[str, Any], users: int, per_user: int) -> None:
     )
     print(header)
     rows = [
-        ("meldbot (AIORateLimiter, 64 concurrent)", meld),
+        ("meldbot (AIORateLimiter, 256 concurrent)", meld),
         ("bare PTB echo (defaults)", results["echo"]),
         ("bare PTB echo + AIORateLimiter", results["echo_limited"]),
     ]
