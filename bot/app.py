@@ -15,11 +15,12 @@ import signal
 
 from telegram import BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application
+from telegram.ext import Application
 
 from bot import handlers
 from bot.config import Settings
 from bot.delivery import Courier
+from bot.ratelimit import TelegramPacer
 from bot.scheduling import Timekeeper
 from bot.updates import PerChatUpdateProcessor
 from flows.access import Access
@@ -67,9 +68,9 @@ class Meldbot:
                 .token(settings.token)
                 .base_url(settings.telegram.api_base_url)
                 .base_file_url(settings.telegram.file_base_url)
-                # Telegram's limits (30 messages a second overall, 20 a minute per group).
-                # A 429 is waited out and retried twice here; the outbox courier retries beyond that.
-                .rate_limiter(AIORateLimiter(max_retries=2))
+                # Telegram's limits, 30 a second overall (evenly spread) and 20 a minute per group;
+                # 429s waited out and retried twice, the outbox courier retrying beyond that.
+                .rate_limiter(TelegramPacer())
                 # Enough slots that a button press never waits behind other chats' handlers queued
                 # in the rate limiter: its answer (not rate limited) then comes at once.
                 .concurrent_updates(PerChatUpdateProcessor(256))

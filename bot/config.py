@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PositiveInt,
@@ -58,6 +59,10 @@ def _duration(value: object) -> timedelta:
     if result <= timedelta(0):
         raise ValueError("must be longer than zero")
     return result
+
+
+# An ISO 8601 duration in the file ("PT24H", "P3D"), a timedelta in the program.
+Period = Annotated[timedelta, BeforeValidator(_duration)]
 
 
 class _Section(BaseModel):
@@ -113,34 +118,19 @@ class CoordinatorSettings(_Section):
 
 
 class CaseSettings(_Section):
-    acknowledge_within: timedelta = timedelta(hours=24)
-    escalate_to_coordinators_after: timedelta = timedelta(hours=24)
-
-    @field_validator("acknowledge_within", "escalate_to_coordinators_after", mode="before")
-    @classmethod
-    def _period(cls, value: object) -> timedelta:
-        return _duration(value)
+    acknowledge_within: Period = timedelta(hours=24)
+    escalate_to_coordinators_after: Period = timedelta(hours=24)
 
 
 class AccessSettings(_Section):
     mode: Literal["open", "invite"] = "open"
-    invite_valid_for: timedelta = timedelta(days=14)
-
-    @field_validator("invite_valid_for", mode="before")
-    @classmethod
-    def _period(cls, value: object) -> timedelta:
-        return _duration(value)
+    invite_valid_for: Period = timedelta(days=14)
 
 
 class CheckInSettings(_Section):
-    after: timedelta
+    after: Period
     suggest_doctor: bool = False
     closing: bool = False
-
-    @field_validator("after", mode="before")
-    @classmethod
-    def _period(cls, value: object) -> timedelta:
-        return _duration(value)
 
 
 class SupportSettings(_Section):
@@ -160,16 +150,11 @@ def _default_check_ins() -> list[CheckInSettings]:
 
 class AftercareSettings(_Section):
     check_ins: list[CheckInSettings] = Field(default_factory=_default_check_ins)
-    tips_after: timedelta = timedelta(minutes=15)
-    reoffer_after: timedelta = timedelta(days=14)
-    pause_for: timedelta = timedelta(days=14)
-    feedback_delay: timedelta = timedelta(minutes=10)
+    tips_after: Period = timedelta(minutes=15)
+    reoffer_after: Period = timedelta(days=14)
+    pause_for: Period = timedelta(days=14)
+    feedback_delay: Period = timedelta(minutes=10)
     support: list[SupportSettings] = []
-
-    @field_validator("tips_after", "reoffer_after", "pause_for", "feedback_delay", mode="before")
-    @classmethod
-    def _period(cls, value: object) -> timedelta:
-        return _duration(value)
 
     @field_validator("check_ins")
     @classmethod
@@ -180,13 +165,8 @@ class AftercareSettings(_Section):
 
 
 class FeedbackSettings(_Section):
-    remind_owner_after: timedelta = timedelta(days=7)
-    remind_coordinators_after: timedelta = timedelta(days=14)
-
-    @field_validator("remind_owner_after", "remind_coordinators_after", mode="before")
-    @classmethod
-    def _period(cls, value: object) -> timedelta:
-        return _duration(value)
+    remind_owner_after: Period = timedelta(days=7)
+    remind_coordinators_after: Period = timedelta(days=14)
 
 
 class QuietHoursSettings(_Section):
@@ -202,13 +182,8 @@ class QuietHoursSettings(_Section):
 
 
 class DeliverySettings(_Section):
-    sweep_interval: timedelta = timedelta(seconds=30)
-    max_backoff: timedelta = timedelta(hours=1)
-
-    @field_validator("sweep_interval", "max_backoff", mode="before")
-    @classmethod
-    def _period(cls, value: object) -> timedelta:
-        return _duration(value)
+    sweep_interval: Period = timedelta(seconds=30)
+    max_backoff: Period = timedelta(hours=1)
 
 
 class LoggingSettings(_Section):

@@ -185,6 +185,12 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await gate(update, context):
         return
     await show(update, context, await svc.intake.welcome(sender))
+    for member in svc.router.staff_member(sender.telegram_id):
+        # Staff who open the bot after it started get their menu now (Telegram refuses it before).
+        commands = COUNSELLOR_COMMANDS if type(member).__name__ == "Counsellor" else COORDINATOR_COMMANDS
+        if svc.admission.mode != INVITE_MODE:
+            commands = tuple(c for c in commands if c != "invite")
+        await _set_menu(context, update.effective_chat.id, member.language, commands)
 
 
 async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -19,6 +19,7 @@ still be open.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from flows.model import Coordinator, Counsellor, Sender, Wish
@@ -146,6 +147,18 @@ class Access:
         index = self._storage.people.index_of(sender.telegram_id)
         person = await self._storage.people.find_by_index(index) if relation is Relation.OWNER else None
         return Grant(case, relation, index, relations[relation], person)
+
+
+async def record(storage: Storage, grant: Grant, action: str, now: datetime, detail: str | None = None) -> None:
+    """An audit entry for what someone did under a grant: staff by their configured name, a reporter as such."""
+    await storage.audit.record(
+        actor_role=grant.relation.value if grant.is_staff else "reporter",
+        actor=grant.member.name if grant.member is not None else "reporter",
+        action=action,
+        now=now,
+        case_ref=grant.case.reference,
+        detail=detail,
+    )
 
 
 def _condition(permission: Permission, relation: Relation, case: CaseRecord) -> bool:

@@ -163,12 +163,8 @@ class AftercareFlow:
             return False
         return await self._to_reporter(case, CHECK_IN, item.detail, item.id)
 
-    async def _reporter_index(self, case: CaseRecord) -> bytes | None:
-        person = None if case.person_id is None else await self._storage.people.get(case.person_id)
-        return None if person is None else self._storage.people.index_of(person.telegram_id)
-
     async def _to_reporter(self, case: CaseRecord, kind: str, ref: str | None, dedupe: str) -> bool:
-        index = await self._reporter_index(case)
+        index = await self._storage.people.index_of_person(case.person_id)
         if index is None:
             return False
         await self._storage.outbox.enqueue(case.id, [Delivery(index, REPORTER, kind, ref, dedupe)], self._clock.now())
@@ -352,7 +348,7 @@ class AftercareFlow:
     # -- closing ----------------------------------------------------------------------
 
     async def closing_deliveries(self, case: CaseRecord) -> list[Delivery]:
-        index = await self._reporter_index(case)
+        index = await self._storage.people.index_of_person(case.person_id)
         return [] if index is None else [Delivery(index, REPORTER, SURVEY)]
 
     async def survey(self, sender: Sender, reference: str, answer: str) -> Outcome:

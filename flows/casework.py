@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flows.access import OPEN, Access, Grant, Permission, Relation, has_counsellor_side, in_register
+from flows.access import OPEN, Access, Grant, Permission, Relation, has_counsellor_side, in_register, record
 from flows.aftercare import AftercareFlow
 from flows.clock import Clock
 from flows.model import Audience, Counsellor, Language, Sender
@@ -110,23 +110,10 @@ class Casework:
         return Outcome(self._language(sender), toast=Label("toast.not_yours"), clear_pressed_buttons=False)
 
     async def _audit(self, grant: Grant, action: str, detail: str | None = None) -> None:
-        await self._storage.audit.record(
-            actor_role=grant.relation.value if grant.is_staff else "reporter",
-            actor=grant.member.name if grant.member is not None else "reporter",
-            action=action,
-            now=self._clock.now(),
-            case_ref=grant.case.reference,
-            detail=detail,
-        )
-
-    async def _reporter_index(self, case: CaseRecord) -> bytes | None:
-        if case.person_id is None:
-            return None
-        person = await self._storage.people.get(case.person_id)
-        return None if person is None else self._storage.people.index_of(person.telegram_id)
+        await record(self._storage, grant, action, self._clock.now(), detail)
 
     async def _to_reporter(self, case: CaseRecord, kind: str, ref: str | None = None) -> list[Delivery]:
-        index = await self._reporter_index(case)
+        index = await self._storage.people.index_of_person(case.person_id)
         return [] if index is None else [Delivery(index, REPORTER, kind, ref)]
 
     def counsellor(self, sender: Sender) -> Counsellor | None:
@@ -272,7 +259,7 @@ class Casework:
     async def case_view(self, grant: Grant) -> Reply:
         case = grant.case
         role = COORDINATOR if grant.relation is Relation.COORDINATOR else COUNSELLOR
-        reporter = None if case.person_id is None else await self._storage.people.get(case.person_id)
+        reporter = await self._storage.people.get(case.person_id)
         if shows_name(case, role) and reporter is not None:
             who: Label = Label(
                 "staff.reporter_named", {"name": reporter.display_name, "username": _at(reporter.username)}

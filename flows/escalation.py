@@ -57,11 +57,9 @@ class Escalation:
             deliveries = self._router.report_deliveries(
                 case, attachment_ids, [(index, COUNSELLOR) for index in others], CASE_REPORT_ESCALATED
             )
-            reporter = None if case.person_id is None else await self._storage.people.get(case.person_id)
+            reporter = await self._storage.people.index_of_person(case.person_id)
             if reporter is not None:
-                deliveries.append(
-                    Delivery(self._storage.people.index_of(reporter.telegram_id), REPORTER, REPORTER_ESCALATED)
-                )
+                deliveries.append(Delivery(reporter, REPORTER, REPORTER_ESCALATED))
             deliveries = [_once(d, item.id, n) for n, d in enumerate(deliveries)]
             await self._storage.cases.alert_counsellors(case.id, others, deliveries, 1, now)
             await self._audit(case.reference, "escalated_to_counsellors", str(len(others)))

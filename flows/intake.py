@@ -10,6 +10,7 @@ it is added to the description. The state diagram is ``flows/intake.mmd``.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -43,7 +44,10 @@ from flows.outcome import (
 from flows.routing import Route, Router, register_for
 from storage import Storage
 from storage.cases import CaseRecord
+from storage.crypto import DecryptionError
 from storage.people import PersonRecord
+
+log = logging.getLogger(__name__)
 
 MAX_DESCRIPTION = 8000  # characters, all text of one report together
 MAX_ATTACHMENTS = 10
@@ -609,7 +613,9 @@ class Intake:
         routed = 0
         now = self._clock.now()
         for case_id in await self._storage.cases.without_counsellor():
-            case = await self._storage.cases.get(case_id)
+            case = await self._readable(case_id)
+            if case is None:
+                continue
             audience = Audience(case.audience)
             serving = self._router.serving(audience)
             if not serving:
@@ -623,12 +629,22 @@ class Intake:
             routed += 1
         if self._router.coordinators:
             for case_id in await self._storage.cases.without_coordinator_delivery():
-                case = await self._storage.cases.get(case_id)
+                case = await self._readable(case_id)
+                if case is None:
+                    continue
                 attachment_ids = await self._storage.cases.attachment_ids(case.id)
                 deliveries = self._router.report_deliveries(case, attachment_ids, self._router.coordinator_recipients())
                 await self._storage.outbox.enqueue(case.id, deliveries, now)
                 routed += 1
         return routed
+
+    async def _readable(self, case_id: str) -> CaseRecord | None:
+        """A case, or None (logged) if it cannot be decrypted: one damaged row must not stop the bot."""
+        try:
+            return await self._storage.cases.get(case_id)
+        except DecryptionError as error:
+            log.error("case row cannot be read and is skipped: %s", error)
+            return None
 
     async def clean_up(self, sender: Sender, action: CleanUp) -> Outcome:
         """Delete the report's conversation from the reporter's chat (within Telegram's 48 hours)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flows.access import Access, Grant, Permission, has_counsellor_side, in_register
+from flows.access import Access, Grant, Permission, has_counsellor_side, in_register, record
 from flows.clock import Clock
 from flows.model import Language, Sender
 from flows.outcome import CaseCommand, Choice, Forget, Label, MyCases, Outcome, Reply, StopComposing
@@ -50,14 +50,7 @@ class MyCaseFlow:
         return Outcome(await self._language(sender), toast=Label("toast.not_yours"))
 
     async def _audit(self, grant: Grant, action: str, detail: str | None = None) -> None:
-        await self._storage.audit.record(
-            actor_role="reporter",
-            actor="reporter",
-            action=action,
-            now=self._clock.now(),
-            case_ref=grant.case.reference,
-            detail=detail,
-        )
+        await record(self._storage, grant, action, self._clock.now(), detail)
 
     async def staff_on(
         self, case: CaseRecord, *, counsellors: bool = True, coordinators: bool = True

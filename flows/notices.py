@@ -102,7 +102,7 @@ class Notices:
             raise Gone("case_gone")
         role = item.recipient_role
         if item.kind in _BANNERS:
-            reporter = None if case.person_id is None else await self._storage.people.get(case.person_id)
+            reporter = await self._storage.people.get(case.person_id)
             return [self.staff_report(case, reporter, role, _BANNERS[item.kind])]
         if item.kind == CASE_TEXT:
             reply = staff_text_part(case, int(item.ref or 0))
@@ -181,7 +181,7 @@ class Notices:
                 ((Choice("relay.reply", reply_to),),),
             )
         else:
-            reporter = None if case.person_id is None else await self._storage.people.get(case.person_id)
+            reporter = await self._storage.people.get(case.person_id)
             if shows_name(case, role) and reporter is not None:
                 who: Label = Label("relay.reporter_named", {"name": reporter.display_name})
             else:
@@ -277,7 +277,7 @@ class Notices:
         if item.kind == CASE_WITHDRAWN:
             return Reply("staff.case_withdrawn", reference)
         if item.kind == CHECKIN_ALERT:
-            reporter = None if case.person_id is None else await self._storage.people.get(case.person_id)
+            reporter = await self._storage.people.get(case.person_id)
             who = (
                 Label("relay.reporter_named", {"name": reporter.display_name})
                 if reporter is not None and shows_name(case, COUNSELLOR)

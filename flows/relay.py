@@ -13,7 +13,7 @@ shares their name (see flows.routing.shows_name).
 
 from __future__ import annotations
 
-from flows.access import Access, Grant, Permission
+from flows.access import Access, Grant, Permission, record
 from flows.clock import Clock
 from flows.model import IncomingAttachment, Language, Sender
 from flows.mycases import MyCaseFlow
@@ -173,16 +173,8 @@ class Relay:
         return Outcome(language, replies=[reply], wake_outbox=bool(deliveries))
 
     async def _reporter(self, case) -> list[Delivery]:
-        if case.person_id is None:
-            return []
-        person = await self._storage.people.get(case.person_id)
-        return [] if person is None else [Delivery(self._storage.people.index_of(person.telegram_id), REPORTER, RELAY)]
+        index = await self._storage.people.index_of_person(case.person_id)
+        return [] if index is None else [Delivery(index, REPORTER, RELAY)]
 
     async def _audit(self, grant: Grant, action: str) -> None:
-        await self._storage.audit.record(
-            actor_role=grant.relation.value if grant.is_staff else "reporter",
-            actor=grant.member.name if grant.member is not None else "reporter",
-            action=action,
-            now=self._clock.now(),
-            case_ref=grant.case.reference,
-        )
+        await record(self._storage, grant, action, self._clock.now())

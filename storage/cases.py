@@ -212,29 +212,29 @@ class Cases:
             created_at=now,
         )
 
+    def _answers(self, case: CaseRecord) -> dict[str, object]:
+        """A draft's answers as columns, the reporter's words sealed."""
+        key = self._key(case.id, case.wrapped_key)
+        return {
+            "category": case.category,
+            "incident_date": None if case.incident_date is None else case.incident_date.isoformat(),
+            "channel": case.channel,
+            "role": case.role,
+            "audience": case.audience,
+            "wish": case.wish,
+            "share_name_counsellor": int(case.share_name_counsellor),
+            "share_name_coordinator": int(case.share_name_coordinator),
+            "description": self._seal_description(key, case),
+            "draft_state": key.seal_text(json.dumps(case.state), table=TABLE, column="draft_state", row_id=case.id),
+        }
+
     async def save(self, case: CaseRecord, now: datetime) -> None:
         """Write back a draft's answers and sealed working state."""
-        key = self._key(case.id, case.wrapped_key)
+        columns = {"step": case.step, **self._answers(case), "updated_at": to_db(now)}
         async with self._db.transaction() as conn:
             await conn.execute(
-                "UPDATE cases SET step = ?, category = ?, incident_date = ?, channel = ?, role = ?, audience = ?,"
-                " wish = ?, share_name_counsellor = ?, share_name_coordinator = ?, description = ?,"
-                " draft_state = ?, updated_at = ? WHERE id = ?",
-                (
-                    case.step,
-                    case.category,
-                    None if case.incident_date is None else case.incident_date.isoformat(),
-                    case.channel,
-                    case.role,
-                    case.audience,
-                    case.wish,
-                    int(case.share_name_counsellor),
-                    int(case.share_name_coordinator),
-                    self._seal_description(key, case),
-                    key.seal_text(json.dumps(case.state), table=TABLE, column="draft_state", row_id=case.id),
-                    to_db(now),
-                    case.id,
-                ),
+                f"UPDATE cases SET {', '.join(f'{name} = ?' for name in columns)} WHERE id = ?",
+                (*columns.values(), case.id),
             )
 
     @staticmethod
@@ -361,32 +361,20 @@ class Cases:
     ) -> None:
         """Turn a draft into a new case, assign its counsellor(s) and queue its notifications and
         timers, in one transaction: either all of it happened or none."""
-        key = self._key(case.id, case.wrapped_key)
+        columns = {
+            **self._answers(case),
+            "status": "new",
+            "step": None,
+            "submitted_at": to_db(now),
+            "updated_at": to_db(now),
+            "last_news_at": to_db(now),
+            "register": case.register,
+            "department": case.department,
+        }
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
-                "UPDATE cases SET status = 'new', step = NULL, category = ?, incident_date = ?, channel = ?,"
-                " role = ?, audience = ?, wish = ?, share_name_counsellor = ?, share_name_coordinator = ?,"
-                " description = ?, draft_state = ?, submitted_at = ?, updated_at = ?, register = ?, department = ?,"
-                " last_news_at = ?"
-                " WHERE id = ? AND status = 'draft'",
-                (
-                    case.category,
-                    None if case.incident_date is None else case.incident_date.isoformat(),
-                    case.channel,
-                    case.role,
-                    case.audience,
-                    case.wish,
-                    int(case.share_name_counsellor),
-                    int(case.share_name_coordinator),
-                    self._seal_description(key, case),
-                    key.seal_text(json.dumps(case.state), table=TABLE, column="draft_state", row_id=case.id),
-                    to_db(now),
-                    to_db(now),
-                    case.register,
-                    case.department,
-                    to_db(now),
-                    case.id,
-                ),
+                f"UPDATE cases SET {', '.join(f'{name} = ?' for name in columns)} WHERE id = ? AND status = 'draft'",
+                (*columns.values(), case.id),
             )
             if cursor.rowcount != 1:
                 raise LookupError(f"case {case.reference} is no longer a draft")

@@ -59,11 +59,19 @@ class People:
             admitted=row["admitted_at"] is not None,
         )
 
-    async def get(self, person_id: str) -> PersonRecord | None:
+    async def get(self, person_id: str | None) -> PersonRecord | None:
+        """The person with this id (None for None: a case whose reporter was erased)."""
+        if person_id is None:
+            return None
         async with self._db.transaction() as conn:
             async with conn.execute("SELECT * FROM persons WHERE id = ?", (person_id,)) as cursor:
                 row = await cursor.fetchone()
         return None if row is None else self._open(row)
+
+    async def index_of_person(self, person_id: str | None) -> bytes | None:
+        """The blind index to address a person by (None if they no longer exist)."""
+        person = await self.get(person_id)
+        return None if person is None else self.index_of(person.telegram_id)
 
     async def find(self, telegram_id: int) -> PersonRecord | None:
         return await self.find_by_index(self.index_of(telegram_id))
