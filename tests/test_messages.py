@@ -80,3 +80,22 @@ def test_a_missing_parameter_is_a_loud_error_not_a_silent_gap():
 
 def test_plain_text_for_buttons_has_no_markup():
     assert messages.plain("nl", "summary.sent", {"reference": "MB-2345-6789"}) == "✅ Verstuurd: melding MB-2345-6789."
+
+
+def test_every_text_is_valid_telegram_html_whatever_is_filled_in():
+    """Parsed exactly as Telegram would (tests/emulator's parser, strict about '&')."""
+    from tests.emulator import HtmlParseError, parse_html
+
+    hostile = "<b>&amp; & <script> </i>"
+    broken = []
+    for language in messages.LANGUAGES:
+        for key, template in messages.catalogue(language).items():
+            filled = template.format_map({name: messages.escape(hostile) for name in messages.placeholders(template)})
+            try:
+                plain_text, _ = parse_html(filled)
+            except HtmlParseError as error:
+                broken.append(f"{language}:{key}: {error}")
+                continue
+            if messages.placeholders(template):
+                assert hostile in plain_text, f"{language}:{key}"
+    assert broken == []
