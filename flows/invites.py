@@ -50,7 +50,10 @@ class Admission:
         if self.mode == OPEN_MODE or self._router.staff_member(sender.telegram_id):
             return True
         person = await self._storage.people.find(sender.telegram_id)
-        return person is not None and person.admitted
+        if person is None:
+            return False
+        # Someone who reported while the bot was open keeps access when it turns to invitations.
+        return person.admitted or await self._storage.cases.has_reported(person.id)
 
     def stranger(self, sender: Sender) -> Outcome:
         return Outcome(Language.from_telegram(sender.language_code), replies=[Reply("invite.stranger")])

@@ -630,6 +630,13 @@ class Cases:
             )
         return listings, total
 
+    async def has_reported(self, person_id: str) -> bool:
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT 1 FROM cases WHERE person_id = ? AND status != 'draft' LIMIT 1", (person_id,)
+            ) as cursor:
+                return await cursor.fetchone() is not None
+
     async def of_person(self, person_id: str) -> list[CaseRecord]:
         """A reporter's submitted cases, newest first."""
         async with self._db.transaction() as conn:

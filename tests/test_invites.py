@@ -110,3 +110,13 @@ def test_meldbot_invite_prints_a_working_link(tmp_path, capsys, monkeypatch):
 
     assert asyncio.run(redeem()) == ("invite.welcome", "council_member")
     assert main(["invite", "--config", str(config), "--role", "mayor", "--valid", "tomorrow"]) == 2
+
+
+async def test_someone_who_reported_while_the_bot_was_open_keeps_access_in_invite_mode(storage, clock):
+    from tests.test_casework import World
+
+    world = World(storage, clock)
+    anna = reporter(6010)
+    await world.report(anna)
+    assert await admission(storage, clock, "invite").admitted(anna)
+    assert not await admission(storage, clock, "invite").admitted(reporter(6011))
