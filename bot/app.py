@@ -136,7 +136,7 @@ class Meldbot:
             if rerouted:
                 log.info("routed %d report(s) that were waiting for a recipient", rerouted)
             await self._check_staff_reachable(router)
-            self.courier.start()
+            await self.courier.start()
             scheduled = await self.timekeeper.start()
             if scheduled:
                 log.info("%d scheduled item(s) pending", scheduled)

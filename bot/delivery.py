@@ -26,6 +26,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, ContextTypes, Job
 
 from bot import render
+from flows.access import Drop, Readdress
 from flows.aftercare import AftercareFlow
 from flows.clock import Clock
 from flows.model import Language
@@ -126,8 +127,12 @@ class Courier:
         self._stopping = False
         self.sent = 0
 
-    def start(self) -> None:
+    async def start(self) -> None:
         self._stopping = False
+        recovered = await self._storage.outbox.recover_after_restart()
+        if recovered:
+            # Claimed by the run before a crash: perhaps sent already, the answer lost (see README).
+            log.info("%d outbox item(s) were being sent when the bot last stopped; sending them again", recovered)
         self._sweep = self._app.job_queue.run_repeating(
             self._job, interval=self._sweep_interval, first=0, name="outbox-sweep"
         )
@@ -150,6 +155,11 @@ class Courier:
             self._again = True
             return
         self._app.job_queue.run_once(self._job, when=0, name="outbox-wake")
+
+    async def arrived(self, recipient_index: bytes) -> None:
+        """Someone opened the bot: what waited because they could not be reached goes now."""
+        if await self._storage.outbox.hurry_recipient(recipient_index, self._clock.now()):
+            self.wake()
 
     async def _job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.run()
@@ -211,6 +221,19 @@ class Courier:
             # Nothing reaches a reporter at night: it waits for the morning.
             await outbox.defer(item.id, self._quiet.next_allowed(now))
             return
+        verdict = await self._notices.authorise(item)
+        if isinstance(verdict, Drop):
+            log.info("outbox item %s (%s) not sent: %s", item.id[:8], item.kind, verdict.reason)
+            await outbox.drop(item.id, verdict.reason)
+            return
+        if isinstance(verdict, Readdress):
+            deliveries = await self._notices.handlers_now(item)
+            log.info(
+                "outbox item %s (%s) goes to whoever handles the case now (%d)", item.id[:8], item.kind, len(deliveries)
+            )
+            await outbox.readdress(item.id, item.case_id, deliveries, now)
+            self._again = True
+            return
         try:
             message = await self._send(item)
         except Undeliverable as gone:
@@ -253,7 +276,7 @@ class Courier:
             )
             await outbox.retry_later(item.id, now + wait, "telegram")
             return
-        await outbox.delivered(item.id, message.message_id if message else None, self._clock.now())
+        await outbox.delivered(item.id, message.message_id, self._clock.now())
         self.sent += 1
 
     async def _unreachable(self, item: OutboxItem) -> None:
@@ -275,7 +298,7 @@ class Courier:
             return f"a former {item.recipient_role}"
         return f"{item.recipient_role}s[{member.position}] in the configuration"
 
-    async def _send(self, item: OutboxItem) -> Message | None:
+    async def _send(self, item: OutboxItem) -> Message:
         if item.recipient_role == REPORTER:
             person = await self._storage.people.find_by_index(item.recipient_index)
             if person is None:
@@ -287,22 +310,17 @@ class Courier:
                 raise Undeliverable("recipient_not_configured")
             chat_id, language = member.telegram_id, member.language.value
         try:
-            notices = await self._notices.compose(item, language)
+            notice = await self._notices.compose(item, language)
         except Gone as gone:
             raise Undeliverable(gone.reason) from None
         bot: Bot = self._app.bot
-        first: Message | None = None
-        for notice in notices:
-            async with self.pacer.turn(chat_id):
-                if isinstance(notice, FileNotice):
-                    caption = notice.caption
-                    message = await _send_file(
-                        bot, chat_id, notice.attachment, render.text(language, caption), caption.protect_content
-                    )
-                else:
-                    message = await send_reply(bot, chat_id, Language(language), notice)
-            first = first or message
-        return first
+        async with self.pacer.turn(chat_id):
+            if isinstance(notice, FileNotice):
+                caption = notice.caption
+                return await _send_file(
+                    bot, chat_id, notice.attachment, render.text(language, caption), caption.protect_content
+                )
+            return await send_reply(bot, chat_id, Language(language), notice)
 
 
 async def send_reply(bot: Bot, chat_id: int, language: Language | str, reply: Reply) -> Message:

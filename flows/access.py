@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from flows import routing
 from flows.model import Coordinator, Counsellor, Sender, Wish
 from flows.routing import Router
 from storage import Storage
@@ -159,6 +160,118 @@ async def record(storage: Storage, grant: Grant, action: str, now: datetime, det
         case_ref=grant.case.reference,
         detail=detail,
     )
+
+
+# -- what may be sent, decided when it is sent ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Deliver the item as it is."""
+
+
+@dataclass(frozen=True, slots=True)
+class Drop:
+    """Do not deliver: the recipient may no longer receive this (``reason`` is a short code)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Readdress:
+    """Not for this recipient any more, but it still matters: it goes to whoever handles the case now."""
+
+    reason: str
+
+
+Verdict = Send | Drop | Readdress
+
+# Staff notifications that carry the report, the conversation or health information.
+_CONTENT = frozenset(
+    {
+        routing.CASE_REPORT,
+        routing.CASE_REPORT_ESCALATED,
+        routing.CASE_REPORT_HANDED_OVER,
+        routing.CASE_REPORT_CONSENTED,
+        routing.CASE_TEXT,
+        routing.CASE_ATTACHMENT,
+        routing.RELAY,
+        routing.RELAY_FILE,
+        routing.CASE_ADDITION,
+        routing.CHECKIN_ALERT,
+    }
+)
+# What a counsellor who alerted (asked to pick the case up) may receive: the report itself.
+_REPORT_PARTS = frozenset(
+    {routing.CASE_REPORT, routing.CASE_REPORT_ESCALATED, routing.CASE_TEXT, routing.CASE_ATTACHMENT}
+)
+# Counsellor notifications that belong to the case rather than the person: when the counsellor
+# they were queued for no longer handles it, the one who does receives them instead.
+_FOLLOWS_THE_HANDLER = frozenset(
+    {
+        routing.RELAY,
+        routing.RELAY_FILE,
+        routing.CASE_ADDITION,
+        routing.CHECKIN_ALERT,
+        routing.CONSENT_ANSWER,
+        routing.SILENCE_REMINDER,
+    }
+)
+# Metadata only (reference, group, category, age): for coordinators about open cases.
+_ALERTS = frozenset({routing.COORDINATOR_ALERT, routing.CASE_WAITING})
+
+
+def delivery_verdict(
+    case: CaseRecord,
+    kind: str,
+    recipient_role: str,
+    *,
+    counsellor_state: str | None,
+    told_before: bool,
+    is_the_reporter: bool,
+    excluded: bool,
+) -> Verdict:
+    """May this notification go to this recipient now, given the case as it is at this moment?
+
+    The same rules as :data:`RULES` and :func:`in_register`, applied at the moment of
+    sending rather than the moment of queueing: a case can be withdrawn, its consent
+    withdrawn, handed over or erased while a message waits for someone who has not
+    pressed Start yet. ``counsellor_state`` is the recipient's state on the case
+    (assigned, alerted, former, recused, or None); ``told_before`` whether anything about
+    this case ever reached them.
+    """
+    if recipient_role == routing.REPORTER:
+        # After withdrawing, the reporter hears nothing more about the case.
+        return Drop("withdrawn") if case.status == "withdrawn" else Send()
+    if is_the_reporter or excluded:
+        return Drop("excluded")
+    if kind == routing.CASE_WITHDRAWN:
+        # Only someone who knew of the case learns that it was withdrawn; nothing else.
+        return Send() if case.status == "withdrawn" and told_before else Drop("never_told")
+    if kind == routing.REGISTER_WITHDRAWN:
+        return Send() if told_before and not in_register(case) else Drop("never_told")
+    if case.status == "withdrawn":
+        return Drop("withdrawn")
+    if recipient_role == routing.COORDINATOR:
+        if kind in _ALERTS or kind == routing.SILENCE_REMINDER:
+            return Send() if case.status in OPEN else Drop("closed")
+        if kind == routing.CHECKIN_ALERT:
+            return Drop("health_information")
+        if kind in _CONTENT:
+            return Send() if in_register(case) else Drop("not_in_register")
+        return Send()
+    # A counsellor.
+    if kind == routing.CASE_TAKEN_OVER:
+        return Send() if counsellor_state == "former" else Drop("not_on_case")
+    if kind == routing.SILENCE_REMINDER and case.status not in OPEN:
+        return Drop("closed")
+    if counsellor_state == "assigned":
+        return Send()
+    if counsellor_state == "alerted" and kind in _REPORT_PARTS and case.status in OPEN:
+        return Send()
+    if kind in _FOLLOWS_THE_HANDLER:
+        return Readdress("handler_changed")
+    return Drop("not_on_case")
 
 
 def _condition(permission: Permission, relation: Relation, case: CaseRecord) -> bool:

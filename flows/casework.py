@@ -38,6 +38,7 @@ from flows.routing import (
     ACTION_FEEDBACK,
     CASE_ATTACHMENT,
     CASE_REPORT_HANDED_OVER,
+    CASE_TAKEN_OVER,
     CASE_WAITING,
     CONSENT_REQUEST,
     COORDINATOR,
@@ -408,9 +409,9 @@ class Casework:
         if case.acknowledged_at is not None:
             # Acknowledged already (by a colleague who then went quiet?): an alerted counsellor takes over.
             if grant.relation is Relation.ALERTED:
-                await self._storage.cases.take(
-                    case, grant.index, await self._to_reporter(case, REPORTER_NEW_COUNSELLOR), now
-                )
+                deliveries = await self._to_reporter(case, REPORTER_NEW_COUNSELLOR)
+                deliveries += await self._tell_taken_over(case, grant.index)
+                await self._storage.cases.take(case, grant.index, deliveries, now)
                 await self._audit(grant, "took_over")
                 outcome.replies.append(Reply("staff.taken", {"reference": case.reference}))
                 outcome.pressed_keyboard = self._case_buttons(replace(grant, relation=Relation.COUNSELLOR))
@@ -419,6 +420,8 @@ class Casework:
             outcome.toast = Label("toast.acknowledged_by_you")
             return outcome
         deliveries = await self._to_reporter(case, REPORTER_ACKNOWLEDGED)
+        if grant.relation is Relation.ALERTED:
+            deliveries += await self._tell_taken_over(case, grant.index)
         if not await self._storage.cases.acknowledge(case, grant.index, deliveries, now):
             outcome.toast = Label("toast.acknowledged_by_colleague")
             return outcome
@@ -429,6 +432,11 @@ class Casework:
         outcome.pressed_keyboard = self._case_buttons(replace(grant, relation=Relation.COUNSELLOR))
         outcome.wake_outbox = bool(deliveries)
         return outcome
+
+    async def _tell_taken_over(self, case: CaseRecord, by: bytes) -> list[Delivery]:
+        """The counsellor a colleague takes the case from hears it (sent once they are no longer on it)."""
+        states = await self._storage.cases.counsellors_of(case.id)
+        return [Delivery(i, COUNSELLOR, CASE_TAKEN_OVER) for i, s in states.items() if s == "assigned" and i != by]
 
     async def _already_done(self, sender: Sender, reference: str) -> Outcome | None:
         """A kinder word than 'not yours' for a counsellor whose colleague was first."""
@@ -568,6 +576,7 @@ class Casework:
         else:
             # Nobody left who serves this group: the coordinators are told a case waits (no content).
             deliveries = [Delivery(i, COORDINATOR, CASE_WAITING) for i, _ in self._router.coordinator_recipients()]
+            deliveries += await self._to_reporter(case, REPORTER_NEW_COUNSELLOR)
             await self._storage.cases.step_back(case, grant.index, deliveries, now)
             await self._audit(grant, "recused", "waiting")
             reply = Reply("recuse.nobody", {"reference": case.reference})

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flows.access import in_register
+from flows.access import Drop, Send, Verdict, delivery_verdict, in_register
 from flows.aftercare import AftercareFlow, checkin_keyboard, practical_tips, reoffer_keyboard, survey_keyboard
 from flows.clock import Clock
 from flows.outcome import Acknowledge, CaseCommand, Choice, Label, Reply
@@ -25,6 +25,7 @@ from flows.routing import (
     CASE_REPORT_CONSENTED,
     CASE_REPORT_ESCALATED,
     CASE_REPORT_HANDED_OVER,
+    CASE_TAKEN_OVER,
     CASE_TEXT,
     CASE_WAITING,
     CASE_WITHDRAWN,
@@ -37,6 +38,7 @@ from flows.routing import (
     COUNSELLOR,
     REGISTER_WITHDRAWN,
     RELAY,
+    RELAY_FILE,
     REOFFER,
     REPORTER,
     REPORTER_ACKNOWLEDGED,
@@ -53,7 +55,7 @@ from flows.routing import (
 )
 from storage import Storage
 from storage.cases import AttachmentRecord, CaseRecord
-from storage.outbox import OutboxItem
+from storage.outbox import Delivery, OutboxItem
 from storage.people import PersonRecord
 
 _BANNERS = {
@@ -93,32 +95,66 @@ class Notices:
         self._clock = clock
         self._aftercare = aftercare
 
-    async def compose(self, item: OutboxItem, language: str) -> list[Notice]:
-        """The message(s) one outbox item becomes (a file with a text in front, for some)."""
+    async def authorise(self, item: OutboxItem) -> Verdict:
+        """Whether the item may go out now, to this recipient, given the case as it is now."""
         if item.kind == CASE_ERASED:
-            return [Reply("staff.case_erased", {"reference": item.ref or ""})]
+            return Send()
+        case = None if item.case_id is None else await self._storage.cases.get(item.case_id)
+        if case is None:
+            return Drop("case_gone")
+        if item.kind == REPORTER_NEW_COUNSELLOR and await self._storage.outbox.superseded(item):
+            return Drop("superseded")  # a later word on who handles the case follows
+        reporter = await self._storage.people.index_of_person(case.person_id)
+        states = await self._storage.cases.counsellors_of(case.id)
+        return delivery_verdict(
+            case,
+            item.kind,
+            item.recipient_role,
+            counsellor_state=states.get(item.recipient_index),
+            told_before=await self._storage.outbox.told_before(case.id, item.recipient_index),
+            is_the_reporter=item.recipient_role != REPORTER and reporter == item.recipient_index,
+            excluded=item.recipient_index in await self._storage.cases.excluded_from(case.id),
+        )
+
+    async def handlers_now(self, item: OutboxItem) -> list[Delivery]:
+        """The same notification for whoever handles the case now (after a hand-over or a take-over)."""
+        if item.case_id is None:
+            return []
+        states = await self._storage.cases.counsellors_of(item.case_id)
+        return [
+            Delivery(index, COUNSELLOR, item.kind, item.ref, dedupe=f"{item.id}:{n}")
+            for n, index in enumerate(sorted(i for i, state in states.items() if state == "assigned"))
+            if index != item.recipient_index
+        ]
+
+    async def compose(self, item: OutboxItem, language: str) -> Notice:
+        """The one Telegram message an outbox item becomes (call :meth:`authorise` first)."""
+        if item.kind == CASE_ERASED:
+            return Reply("staff.case_erased", {"reference": item.ref or ""})
         case = None if item.case_id is None else await self._storage.cases.get(item.case_id)
         if case is None:
             raise Gone("case_gone")
         role = item.recipient_role
         if item.kind in _BANNERS:
             reporter = await self._storage.people.get(case.person_id)
-            return [self.staff_report(case, reporter, role, _BANNERS[item.kind])]
+            return self.staff_report(case, reporter, role, _BANNERS[item.kind])
         if item.kind == CASE_TEXT:
             reply = staff_text_part(case, int(item.ref or 0))
             if reply is None:
                 raise Gone("text_part_gone")
-            return [reply]
+            return reply
         if item.kind == CASE_ATTACHMENT:
             attachment = await self._storage.cases.attachment(case, item.ref or "")
             if attachment is None:
                 raise Gone("attachment_gone")
-            return [FileNotice(attachment, attachment_caption(case, attachment))]
+            return FileNotice(attachment, attachment_caption(case, attachment))
         if item.kind in (RELAY, CASE_ADDITION):
             return await self._message(case, item, role)
+        if item.kind == RELAY_FILE:
+            return await self._message_file(case, item, role)
         if role == REPORTER:
-            return [await self._to_reporter(case, item)]
-        return [await self._to_staff(case, item)]
+            return await self._to_reporter(case, item)
+        return await self._to_staff(case, item)
 
     def staff_report(self, case: CaseRecord, reporter: PersonRecord | None, role: str, banner: str | None) -> Reply:
         """The report as a counsellor or coordinator receives it, with its buttons."""
@@ -163,48 +199,61 @@ class Notices:
             protect_content=True,
         )
 
-    async def _message(self, case: CaseRecord, item: OutboxItem, role: str) -> list[Notice]:
+    async def _message(self, case: CaseRecord, item: OutboxItem, role: str) -> Reply:
         message = await self._storage.casefile.message(case, item.ref or "")
         if message is None:
             raise Gone("message_gone")
-        notices: list[Notice] = []
+        # A message with a file comes in two: this text, then the file (its own outbox item).
+        body = message.body or ("📎" if message.attachment_id else "")
         if role == REPORTER:
             sender_label = (
                 Label("relay.from_coordinator")
                 if message.author == COORDINATOR
                 else Label("relay.from_counsellor", {"name": self._name(message.author_index, COUNSELLOR)})
             )
-            reply_to = CaseCommand("mr", case.reference, message.author)
-            text = Reply(
+            return Reply(
                 "relay.to_reporter",
-                {"from": sender_label, "reference": case.reference, "text": message.body or "📎"},
-                ((Choice("relay.reply", reply_to),),),
+                {"from": sender_label, "reference": case.reference, "text": body},
+                ((Choice("relay.reply", CaseCommand("mr", case.reference, message.author)),),),
             )
+        reporter = await self._storage.people.get(case.person_id)
+        if shows_name(case, role) and reporter is not None:
+            who: Label = Label("relay.reporter_named", {"name": reporter.display_name})
         else:
-            reporter = await self._storage.people.get(case.person_id)
-            if shows_name(case, role) and reporter is not None:
-                who: Label = Label("relay.reporter_named", {"name": reporter.display_name})
-            else:
-                who = Label("relay.reporter")
-            key = "relay.addition_to_staff" if item.kind == CASE_ADDITION else "relay.to_staff"
-            text = Reply(
-                key,
-                {"who": who, "reference": case.reference, "text": message.body or "📎"},
+            who = Label("relay.reporter")
+        key = "relay.addition_to_staff" if item.kind == CASE_ADDITION else "relay.to_staff"
+        return Reply(
+            key,
+            {"who": who, "reference": case.reference, "text": body},
+            (
                 (
-                    (
-                        Choice("case.message", CaseCommand("ms", case.reference)),
-                        Choice("case.open", CaseCommand("o", case.reference)),
-                    ),
+                    Choice("case.message", CaseCommand("ms", case.reference)),
+                    Choice("case.open", CaseCommand("o", case.reference)),
                 ),
-                protect_content=True,
-            )
-        notices.append(text)
-        if message.attachment_id:
-            attachment = await self._storage.cases.attachment(case, message.attachment_id)
-            if attachment is not None:
-                caption = Reply("relay.file", {"reference": case.reference}, protect_content=role != REPORTER)
-                notices.append(FileNotice(attachment, caption))
-        return notices
+            ),
+            protect_content=True,
+        )
+
+    async def _message_file(self, case: CaseRecord, item: OutboxItem, role: str) -> FileNotice:
+        message = await self._storage.casefile.message(case, item.ref or "")
+        attachment = (
+            None
+            if message is None or message.attachment_id is None
+            else await self._storage.cases.attachment(case, message.attachment_id)
+        )
+        if attachment is None:
+            raise Gone("attachment_gone")
+        return FileNotice(
+            attachment, Reply("relay.file", {"reference": case.reference}, protect_content=role != REPORTER)
+        )
+
+    async def _handler_names(self, case: CaseRecord) -> str:
+        states = await self._storage.cases.counsellors_of(case.id)
+        return ", ".join(
+            member.name
+            for index, state in states.items()
+            if state == "assigned" and (member := self._router.staff_by_index(index, COUNSELLOR)) is not None
+        )
 
     def _name(self, index: bytes | None, role: str) -> str:
         member = None if index is None else self._router.staff_by_index(index, role)
@@ -219,7 +268,10 @@ class Notices:
         if item.kind == REPORTER_ESCALATED:
             return Reply("reporter.escalated", reference)
         if item.kind == REPORTER_NEW_COUNSELLOR:
-            return Reply("reporter.new_counsellor", reference)
+            names = await self._handler_names(case)
+            if not names:
+                return Reply("reporter.waiting_counsellor", reference)
+            return Reply("reporter.new_counsellor", {**reference, "name": names})
         if item.kind == REPORTER_STATUS:
             return Reply("reporter.status", {**reference, "status": Label(f"status.{item.ref}")})
         if item.kind == CHECK_IN:
@@ -276,6 +328,8 @@ class Notices:
             return Reply("staff.register_withdrawn", reference)
         if item.kind == CASE_WITHDRAWN:
             return Reply("staff.case_withdrawn", reference)
+        if item.kind == CASE_TAKEN_OVER:
+            return Reply("staff.taken_over", {**reference, "name": await self._handler_names(case) or "—"})
         if item.kind == CHECKIN_ALERT:
             reporter = await self._storage.people.get(case.person_id)
             who = (

@@ -18,7 +18,16 @@ from flows.clock import Clock
 from flows.model import IncomingAttachment, Language, Sender
 from flows.mycases import MyCaseFlow
 from flows.outcome import CaseCommand, Choice, Outcome, Reply
-from flows.routing import ACTION_FEEDBACK, CASE_ADDITION, COORDINATOR, COUNSELLOR, RELAY, REPORTER, Router
+from flows.routing import (
+    ACTION_FEEDBACK,
+    CASE_ADDITION,
+    COORDINATOR,
+    COUNSELLOR,
+    RELAY,
+    RELAY_FILE,
+    REPORTER,
+    Router,
+)
 from storage import Storage
 from storage.composing import Composing
 from storage.outbox import Delivery
@@ -136,9 +145,12 @@ class Relay:
                 now=now,
                 added_later=True,
             )
+        kinds = (RELAY, RELAY_FILE) if attachment_id else (RELAY,)
         if composing.purpose == "message":
             thread = COORDINATOR if grant.member is not None and composing.detail == COORDINATOR else COUNSELLOR
-            deliveries = await self._reporter(case)
+            deliveries = [
+                Delivery(d.recipient_index, d.recipient_role, k) for d in await self._reporter(case) for k in kinds
+            ]
             author = thread
             reply = Reply(
                 "message.sent",
@@ -148,7 +160,8 @@ class Relay:
             action = "messaged_reporter"
         elif composing.purpose == "addition":
             thread, author = "case", REPORTER
-            deliveries = [Delivery(i, r, CASE_ADDITION) for i, r in await self._mycases.staff_on(case)]
+            additions = (CASE_ADDITION, RELAY_FILE) if attachment_id else (CASE_ADDITION,)
+            deliveries = [Delivery(i, r, k) for i, r in await self._mycases.staff_on(case) for k in additions]
             reply = Reply("addition.sent" if deliveries else "addition.kept", {"reference": case.reference})
             action = "added_information"
         else:
@@ -156,7 +169,7 @@ class Relay:
             staff = await self._mycases.staff_on(
                 case, counsellors=thread == COUNSELLOR, coordinators=thread == COORDINATOR
             )
-            deliveries = [Delivery(i, r, RELAY) for i, r in staff]
+            deliveries = [Delivery(i, r, k) for i, r in staff for k in kinds]
             reply = Reply("reply.sent" if deliveries else "reply.kept", {"reference": case.reference})
             action = f"replied_{thread}"
         await self._storage.casefile.add_message(

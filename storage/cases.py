@@ -481,6 +481,12 @@ class Cases:
             await conn.execute("UPDATE cases SET escalation = MAX(escalation, ?) WHERE id = ?", (level, case_id))
             await Outbox.insert(conn, case_id, deliveries, now)
 
+    async def excluded_from(self, case_id: str) -> frozenset[bytes]:
+        """Staff the reporter excluded from this case (conflict of interest)."""
+        async with self._db.transaction() as conn:
+            async with conn.execute("SELECT staff_index FROM case_exclusions WHERE case_id = ?", (case_id,)) as cursor:
+                return frozenset(bytes(row[0]) for row in await cursor.fetchall())
+
     async def counsellors_of(self, case_id: str) -> dict[bytes, str]:
         """Every counsellor who ever had this case, with their state."""
         async with self._db.transaction() as conn:

@@ -157,6 +157,60 @@ class Outbox:
                 (to_db(at), item_id),
             )
 
+    async def drop(self, item_id: str, reason: str) -> None:
+        """Not sent, on purpose: the recipient may no longer receive it (not a failure)."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET status = 'dropped', claimed_until = NULL, last_error = ? WHERE id = ?",
+                (reason, item_id),
+            )
+
+    async def readdress(self, item_id: str, case_id: str | None, deliveries: Sequence[Delivery], now: datetime) -> None:
+        """Replace an item by the same notification to other recipients, in one transaction."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET status = 'dropped', claimed_until = NULL, last_error = 'readdressed' WHERE id = ?",
+                (item_id,),
+            )
+            await self.insert(conn, case_id, deliveries, now)
+
+    async def told_before(self, case_id: str, recipient_index: bytes) -> bool:
+        """Whether anything about this case ever reached this recipient."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT 1 FROM outbox WHERE case_id = ? AND recipient_index = ? AND status = 'sent' LIMIT 1",
+                (case_id, recipient_index),
+            ) as cursor:
+                return await cursor.fetchone() is not None
+
+    async def superseded(self, item: OutboxItem) -> bool:
+        """Whether a later item of the same kind waits for the same recipient about the same case."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT 1 FROM outbox WHERE case_id IS ? AND recipient_index = ? AND kind = ? AND seq > ?"
+                " AND status IN ('pending', 'sending') LIMIT 1",
+                (item.case_id, item.recipient_index, item.kind, item.seq),
+            ) as cursor:
+                return await cursor.fetchone() is not None
+
+    async def recover_after_restart(self) -> int:
+        """Items left 'sending' by a run that died: due again at once (only one bot runs per database)."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE outbox SET status = 'pending', claimed_until = NULL WHERE status = 'sending'"
+            )
+            return cursor.rowcount
+
+    async def hurry_recipient(self, recipient_index: bytes, now: datetime) -> int:
+        """Someone just opened the bot: what waits for them because they could not be reached goes now."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE outbox SET next_attempt_at = ? WHERE recipient_index = ? AND status = 'pending'"
+                " AND last_error = 'unreachable' AND next_attempt_at > ?",
+                (to_db(now), recipient_index, to_db(now)),
+            )
+            return cursor.rowcount
+
     async def give_up(self, item_id: str, error: str) -> None:
         async with self._db.transaction() as conn:
             await conn.execute(

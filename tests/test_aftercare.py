@@ -160,7 +160,7 @@ async def test_an_anonymous_reporter_who_wants_to_talk_gets_a_counsellor_who_doe
     notices = Notices(storage, world.router, AMSTERDAM, clock, world.aftercare)
     (row,) = await outbox(storage, CHECKIN_ALERT)
     item = OutboxItem("x", case.id, row[0], row[1], row[2], row[3], 0, 1, clock.now())
-    (alert,) = await notices.compose(item, "nl")
+    alert = await notices.compose(item, "nl")
     assert alert.params["who"].key == "relay.reporter"  # "the reporter", no name
     view = (await world.casework.open(staff(STAFF_COUNSELLOR), case.reference)).replies[0]
     assert view.params["who"].key == "staff.reporter_pseudonym"
@@ -182,7 +182,7 @@ async def test_practical_tips_follow_the_kind_of_incident(world, storage, clock)
     await world.run_due(("tips",))
     notices = Notices(storage, world.router, AMSTERDAM, clock, world.aftercare)
     (row,) = await outbox(storage, TIPS)
-    (tips,) = await notices.compose(OutboxItem("x", case.id, row[0], row[1], row[2], row[3], 0, 1, clock.now()), "nl")
+    tips = await notices.compose(OutboxItem("x", case.id, row[0], row[1], row[2], row[3], 0, 1, clock.now()), "nl")
     assert [t.key for t in tips.params["tips"]] == ["tips.footage", "tips.police_report"]
 
 
@@ -198,9 +198,7 @@ async def test_an_action_reaches_the_reporter_with_the_personal_note_typed_after
     # ...and goes as soon as the note is there.
     assert saved.wake_outbox and await feedback_due(storage) == clock.now()
     notices = Notices(storage, world.router, AMSTERDAM, clock, world.aftercare)
-    (feedback,) = await notices.compose(
-        OutboxItem("x", case.id, row[0], row[1], row[2], row[3], 0, 1, clock.now()), "en"
-    )
+    feedback = await notices.compose(OutboxItem("x", case.id, row[0], row[1], row[2], row[3], 0, 1, clock.now()), "en")
     import messages
 
     text = messages.render("en", feedback.key, feedback.params)

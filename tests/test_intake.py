@@ -37,9 +37,16 @@ async def press(intake: Intake, sender, outcome: Outcome, label: str) -> Outcome
 
 
 async def file_report(
-    intake: Intake, sender, *, role="employee", wish="counsellor", text="Hij schreeuwde tegen me."
+    intake: Intake,
+    sender,
+    *,
+    role="employee",
+    wish="counsellor",
+    text="Hij schreeuwde tegen me.",
+    share_coordinator=False,
 ) -> Outcome:
-    """The shortest path; returns the outcome of the confirmation."""
+    """The shortest path (or one toggle more, to share the name with the coordinator);
+    returns the outcome of the confirmation."""
     out = await intake.start(sender)
     out = await press(intake, sender, out, "category.threat")
     out = await press(intake, sender, out, "when.today")
@@ -48,6 +55,9 @@ async def file_report(
     if out.replies[-1].key == "ask.role":
         out = await press(intake, sender, out, f"role.{role}")
     out = await press(intake, sender, out, f"wish.{wish}")
+    if share_coordinator and wish == "counsellor_and_register":
+        out = await press(intake, sender, out, "toggle.coordinator_off")
+        out.replies.append(out.edit_pressed)
     return await press(intake, sender, out, "button.confirm")
 
 

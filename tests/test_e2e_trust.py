@@ -1,0 +1,153 @@
+"""End to end: what may be sent is decided when it is sent.
+
+A notification waits in the outbox until Telegram takes it; a coordinator who has not
+pressed Start yet keeps it waiting for days. Whatever happened to the case meanwhile
+(withdrawn, consent withdrawn, handed over) decides what they receive when they do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.e2e import COORDINATOR_ID, STAFF_COUNSELLOR_ID, BotUnderTest
+from tests.test_e2e_report import file_report, reference_in
+
+pytestmark = pytest.mark.e2e
+
+LATE_COORDINATOR_ID = 2301
+
+
+async def outbox_settled(bot: BotUnderTest, timeout: float = 10) -> None:
+    """Wait until nothing waits in the outbox any more (sent, or given up as undeliverable)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            counts = await bot.storage.outbox.status_counts()
+            if not counts.get("pending") and not counts.get("sending"):
+                return
+            await asyncio.sleep(0.1)
+
+
+async def staff_started(emu, *ids: int) -> None:
+    for user_id in ids:
+        member = emu.user(user_id, first_name=f"Staff{user_id}", language_code="nl")
+        await member.command("/start")
+
+
+async def bot_with_late_coordinator(emu, tmp_path) -> BotUnderTest:
+    """The counsellor opened the bot; the coordinator has not (yet)."""
+    await staff_started(emu, STAFF_COUNSELLOR_ID)
+    emu.user(LATE_COORDINATOR_ID, first_name="Laat", language_code="nl")
+    bot = BotUnderTest(
+        emu, tmp_path, coordinators=[{"telegram_id": LATE_COORDINATOR_ID, "name": "Coördinator die later start"}]
+    )
+    await bot.start()
+    return bot
+
+
+async def file_with_name_for_coordinator(reporter) -> str:
+    """ "Talk and registration", with the name switched on for the coordinator."""
+    await reporter.command("/start")
+    await reporter.wait_for_message(lambda m: "112" in m.text)
+    await reporter.press("Melding maken")
+    await reporter.wait_for_message(lambda m: "Wat is er gebeurd?" in m.text)
+    await reporter.press("Bedreiging")
+    await reporter.wait_for_message(lambda m: "Wanneer gebeurde het?" in m.text)
+    await reporter.press("Vandaag")
+    await reporter.wait_for_message(lambda m: "binnen" in m.text)
+    await reporter.press("Persoonlijk")
+    await reporter.wait_for_message(lambda m: "eigen woorden" in m.text)
+    await reporter.send("Hij schold me uit en zei dat hij wist waar ik woon. GEHEIMEDETAIL")
+    await reporter.wait_for_message(lambda m: "Wat is je rol" in m.text)
+    await reporter.press("Medewerker")
+    await reporter.wait_for_message(lambda m: "Wat wil je met je melding" in m.text)
+    await reporter.press("Gesprek én registreren")
+    await reporter.wait_for_message(lambda m: "Klopt dit?" in m.text)
+    await reporter.press("Naam delen met coördinator: nee")
+    await reporter.wait_for_edit(lambda m: any("coördinator: ja" in label for label, _ in m.buttons))
+    await reporter.press("Versturen")
+    return reference_in(await reporter.wait_for_message(lambda m: "Je melding is verstuurd" in m.text))
+
+
+async def open_my_case(reporter, reference: str) -> None:
+    await reporter.command("/mycases")
+    await reporter.wait_for_message(lambda m: "Je meldingen" in m.text)
+    await reporter.press(reference)
+    await reporter.wait_for_message(lambda m: f"Je melding {reference}" in m.text)
+
+
+async def test_a_withdrawn_report_never_reaches_a_coordinator_who_starts_the_bot_later(emu, tmp_path):
+    bot = await bot_with_late_coordinator(emu, tmp_path)
+    try:
+        sanne = emu.user(5701, first_name="Sanne", last_name="Verborgen", username="sanneverb", language_code="nl")
+        reference = await file_with_name_for_coordinator(sanne)
+        await emu.user(STAFF_COUNSELLOR_ID).wait_for_message(lambda m: reference in m.text)
+        await open_my_case(sanne, reference)
+        await sanne.press("Melding intrekken")
+        await sanne.wait_for_message(lambda m: "intrekken?" in m.text)
+        await sanne.press("Ja, intrekken")
+        await sanne.wait_for_edit(lambda m: "is ingetrokken" in m.text)
+
+        late = emu.user(LATE_COORDINATOR_ID)
+        await late.command("/start")
+        await late.wait_for_message(lambda m: "112" in m.text or "coördinator" in m.text.lower())
+        await outbox_settled(bot)
+        seen = "\n".join(m.text for m in late.chat.messages)
+        assert "Verborgen" not in seen and "sanneverb" not in seen and "GEHEIMEDETAIL" not in seen
+        assert all(m.media_type is None for m in late.chat.messages)
+        emu.assert_healthy(allow_failed_requests=True)
+    finally:
+        await bot.stop()
+
+
+async def test_after_consent_is_withdrawn_nothing_with_content_reaches_the_coordinator(emu, tmp_path):
+    bot = await bot_with_late_coordinator(emu, tmp_path)
+    try:
+        sanne = emu.user(5702, first_name="Sanne", last_name="Verborgen", username="sanneverb", language_code="nl")
+        reference = await file_with_name_for_coordinator(sanne)
+        await emu.user(STAFF_COUNSELLOR_ID).wait_for_message(lambda m: reference in m.text)
+        await open_my_case(sanne, reference)
+        await sanne.press("Toestemming coördinator intrekken")
+        await sanne.wait_for_edit(lambda m: "toestemming is ingetrokken" in m.text)
+
+        late = emu.user(LATE_COORDINATOR_ID)
+        await late.command("/start")
+        await late.wait_for_message(lambda m: "112" in m.text or "coördinator" in m.text.lower())
+        await outbox_settled(bot)
+        seen = "\n".join(m.text for m in late.chat.messages)
+        assert "GEHEIMEDETAIL" not in seen and "Verborgen" not in seen and "sanneverb" not in seen
+        assert reference not in seen  # it never reached them: nothing to tell them about it either
+        emu.assert_healthy(allow_failed_requests=True)
+    finally:
+        await bot.stop()
+
+
+async def test_after_a_hand_over_the_reporter_is_told_who_their_counsellor_now_is(emu, tmp_path):
+    second_id = 1011
+    await staff_started(emu, STAFF_COUNSELLOR_ID, COORDINATOR_ID, second_id)
+    bot = BotUnderTest(
+        emu,
+        tmp_path,
+        counsellors=[
+            {"telegram_id": STAFF_COUNSELLOR_ID, "name": "Vera de Vries", "serves": ["staff"]},
+            {"telegram_id": second_id, "name": "Karim Amrani", "serves": ["staff"]},
+        ],
+    )
+    await bot.start()
+    try:
+        anna = emu.user(5703, first_name="Anna", language_code="nl")
+        reference = reference_in(await file_report(anna))
+        vera = emu.user(STAFF_COUNSELLOR_ID)
+        await vera.wait_for_message(lambda m: reference in m.text)
+        await vera.command(f"/case {reference}")
+        await vera.wait_for_message(lambda m: m.text.startswith(f"📁 {reference}"))
+        await vera.press("Overdragen")
+        await vera.wait_for_message(lambda m: "Karim Amrani" in " ".join(label for label, _ in m.buttons))
+        await vera.press("Karim Amrani")
+        told = await anna.wait_for_message(lambda m: reference in m.text and "Karim Amrani" in m.text)
+        assert "Vera" not in told.text
+        await emu.user(second_id).wait_for_message(lambda m: reference in m.text)
+        emu.assert_healthy()
+    finally:
+        await bot.stop()
