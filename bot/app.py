@@ -86,7 +86,15 @@ class Meldbot:
             periods = Periods(settings.cases.acknowledge_within, settings.cases.escalate_to_coordinators_after)
             access = Access(storage, router)
             aftercare = AftercareFlow(storage, router, access, self.clock, settings.zone, settings.aftercare_plan())
-            intake = Intake(storage, router, self.clock, settings.zone, periods, aftercare)
+            intake = Intake(
+                storage,
+                router,
+                self.clock,
+                settings.zone,
+                periods,
+                aftercare,
+                max_attachment_mb=settings.attachments.max_megabytes,
+            )
             mycases = MyCaseFlow(storage, router, access, self.clock, settings.zone)
             self.courier = Courier(
                 application,

@@ -117,6 +117,11 @@ class CoordinatorSettings(_Section):
     language: Literal["nl", "en"] = "nl"
 
 
+class AttachmentSettings(_Section):
+    # The Bot API lets a bot download files up to 20 MB; a lower cap keeps the database small.
+    max_megabytes: Annotated[int, Field(ge=1, le=20)] = 20
+
+
 class CaseSettings(_Section):
     acknowledge_within: Period = timedelta(hours=24)
     escalate_to_coordinators_after: Period = timedelta(hours=24)
@@ -197,6 +202,7 @@ class Settings(_Section):
     counsellors: list[CounsellorSettings] = []
     coordinators: list[CoordinatorSettings] = []
     access: AccessSettings = AccessSettings()
+    attachments: AttachmentSettings = AttachmentSettings()
     cases: CaseSettings = CaseSettings()
     aftercare: AftercareSettings = AftercareSettings()
     feedback: FeedbackSettings = FeedbackSettings()

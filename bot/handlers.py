@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import traceback
+import warnings
+from datetime import timedelta
 
 from telegram import BotCommand, BotCommandScopeChat, Message, Update
 from telegram.constants import ChatType
@@ -33,7 +35,6 @@ import messages
 from bot import callbacks, dispatch, render
 from bot.delivery import send_reply
 from bot.dispatch import Services
-from flows.intake import MAX_ATTACHMENT_BYTES
 from flows.invites import INVITE_MODE
 from flows.model import AttachmentKind, IncomingAttachment, Language, Sender
 from flows.outcome import (
@@ -330,12 +331,9 @@ async def on_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if composing is None and not await gate(update, context):
         return
     kind, media, file_name, mime_type, duration = _media_of(message)
-    if media.file_size is not None and media.file_size > MAX_ATTACHMENT_BYTES:
-        await show(
-            update,
-            context,
-            await svc.intake.notice(sender, "attachment.too_big", {"max_mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)}),
-        )
+    too_big = {"max_mb": svc.intake.max_attachment_mb}
+    if media.file_size is not None and media.file_size > svc.intake.max_attachment_bytes:
+        await show(update, context, await svc.intake.notice(sender, "attachment.too_big", too_big))
         return
     try:
         telegram_file = await media.get_file()
@@ -343,9 +341,7 @@ async def on_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     except BadRequest as error:
         log.info("could not fetch an attachment: %s", type(error).__name__)
         key = "attachment.too_big" if "too big" in error.message.lower() else "attachment.failed"
-        await show(
-            update, context, await svc.intake.notice(sender, key, {"max_mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)})
-        )
+        await show(update, context, await svc.intake.notice(sender, key, too_big))
         return
     except TelegramError as error:
         log.info("could not fetch an attachment: %s", type(error).__name__)
@@ -359,22 +355,33 @@ async def on_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await show(update, context, await svc.intake.attachment(sender, incoming))
 
 
+def _seconds(duration: object) -> int | None:
+    """A duration as whole seconds: python-telegram-bot gives an int, or a timedelta with PTB_TIMEDELTA on."""
+    if isinstance(duration, timedelta):
+        return round(duration.total_seconds())
+    return duration if isinstance(duration, int) else None
+
+
 def _media_of(message: Message):
-    if message.photo:
-        return AttachmentKind.PHOTO, message.photo[-1], None, "image/jpeg", None
-    if message.document:
-        doc = message.document
-        return AttachmentKind.DOCUMENT, doc, doc.file_name, doc.mime_type, None
-    if message.voice:
-        return AttachmentKind.VOICE, message.voice, None, message.voice.mime_type, message.voice.duration
-    if message.audio:
-        audio = message.audio
-        return AttachmentKind.AUDIO, audio, audio.file_name, audio.mime_type, audio.duration
-    if message.video:
-        video = message.video
-        return AttachmentKind.VIDEO, video, video.file_name, video.mime_type, video.duration
-    note = message.video_note
-    return AttachmentKind.VIDEO_NOTE, note, None, "video/mp4", note.duration
+    with warnings.catch_warnings():
+        # Reading .duration warns about python-telegram-bot's coming timedelta unless PTB_TIMEDELTA is on.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if message.photo:
+            return AttachmentKind.PHOTO, message.photo[-1], None, "image/jpeg", None
+        if message.document:
+            doc = message.document
+            return AttachmentKind.DOCUMENT, doc, doc.file_name, doc.mime_type, None
+        if message.voice:
+            voice = message.voice
+            return AttachmentKind.VOICE, voice, None, voice.mime_type, _seconds(voice.duration)
+        if message.audio:
+            audio = message.audio
+            return AttachmentKind.AUDIO, audio, audio.file_name, audio.mime_type, _seconds(audio.duration)
+        if message.video:
+            video = message.video
+            return AttachmentKind.VIDEO, video, video.file_name, video.mime_type, _seconds(video.duration)
+        note = message.video_note
+        return AttachmentKind.VIDEO_NOTE, note, None, "video/mp4", _seconds(note.duration)
 
 
 async def on_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

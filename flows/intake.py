@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 
 MAX_DESCRIPTION = 8000  # characters, all text of one report together
 MAX_ATTACHMENTS = 10
-MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024  # the most a bot may download through the Bot API
+MAX_ATTACHMENT_MB = 20  # the most a bot may download through the Bot API
 SUMMARY_EXCERPT = 900
 # Telegram lets a bot delete messages in a private chat for 48 hours.
 CLEANUP_WINDOW = timedelta(hours=48)
@@ -100,14 +100,21 @@ class Intake:
         zone: ZoneInfo,
         periods: Periods,
         aftercare: AftercareFlow | None = None,
+        *,
+        max_attachment_mb: int = MAX_ATTACHMENT_MB,
     ) -> None:
         self._aftercare = aftercare
+        self.max_attachment_mb = max_attachment_mb
         self._storage = storage
         self._router = router
         self._clock = clock
         self._zone = zone
         self._periods = periods
         self._response_hours = max(1, round(periods.acknowledge_within.total_seconds() / 3600))
+
+    @property
+    def max_attachment_bytes(self) -> int:
+        return self.max_attachment_mb * 1024 * 1024
 
     # -- who is talking -------------------------------------------------------------
 
@@ -494,8 +501,8 @@ class Intake:
         if draft.attachment_count >= MAX_ATTACHMENTS:
             outcome.replies.append(Reply("attachment.too_many", {"max": MAX_ATTACHMENTS}))
             return outcome
-        if len(incoming.content) > MAX_ATTACHMENT_BYTES:
-            outcome.replies.append(Reply("attachment.too_big", {"max_mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)}))
+        if len(incoming.content) > self.max_attachment_bytes:
+            outcome.replies.append(Reply("attachment.too_big", {"max_mb": self.max_attachment_mb}))
             return outcome
         now = self._clock.now()
         await self._storage.cases.add_attachment(

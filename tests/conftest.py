@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,10 @@ from flows.mycases import MyCaseFlow
 from flows.relay import Relay
 from flows.routing import Router
 from storage import Storage
+
+# The meldbot command opts in to python-telegram-bot's timedelta durations (PTB_TIMEDELTA);
+# the bot under test runs in this process, so the tests do the same.
+os.environ["PTB_TIMEDELTA"] = "1"
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 

@@ -326,6 +326,24 @@ class SimUser(_ChatWatcher):
             )
         )
 
+    async def send_audio(
+        self, data: bytes, duration: int = 30, file_name: str = "opname.mp3", mime_type: str = "audio/mpeg"
+    ) -> ChatMessage:
+        self._open_chat()
+        sf = self._emu.register_file("audio", data, file_name=file_name, mime_type=mime_type, duration=duration)
+        return self._deliver(
+            self._user_message(self, media_type="audio", content=self._emu.media_content("audio", sf), file=sf)
+        )
+
+    async def send_video_note(self, data: bytes, duration: int = 8) -> ChatMessage:
+        self._open_chat()
+        sf = self._emu.register_file("video_note", data, mime_type="video/mp4", duration=duration)
+        return self._deliver(
+            self._user_message(
+                self, media_type="video_note", content=self._emu.media_content("video_note", sf), file=sf
+            )
+        )
+
     async def send_sticker(self, emoji: str = "👍") -> ChatMessage:
         self._open_chat()
         sf = self._emu.register_file("sticker", b"RIFF\x00\x00\x00\x00WEBPVP8 sticker", mime_type="image/webp")
