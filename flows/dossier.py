@@ -64,6 +64,8 @@ class TimelineKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class TimelineEntry:
+    """One step in a case's life; give every moment a time zone (UTC from storage is fine)."""
+
     moment: datetime
     kind: TimelineKind
     text: str
@@ -119,7 +121,7 @@ class Dossier:
     language: Language
     generated_at: datetime
     cases: tuple[CaseSection, ...]
-    zone: ZoneInfo = field(default=AMSTERDAM)  # aware moments are shown in this zone
+    zone: ZoneInfo = AMSTERDAM  # moments are shown in this zone
 
     def __post_init__(self) -> None:
         if not self.cases:
@@ -214,8 +216,10 @@ def _perpetrator_lines(language: str, cases: Sequence[CaseSection]) -> list[str]
     for case in cases:
         for detail in case.facts.perpetrator:
             value = detail.value.strip()
+            if not value:
+                continue
             same = (detail.kind, normalise(detail.kind, value) or value.casefold())
-            if not value or same in seen:
+            if same in seen:
                 continue
             seen.add(same)
             lines.append(f"{messages.plain(language, f'perpetrator.kind.{detail.kind.value}')}: {value}")
@@ -229,7 +233,7 @@ def render_dossier(dossier: Dossier) -> bytes:
     second writes them into the contents and the footers (the layout is the same).
     """
     pictures = {
-        (case.reference, number): _picture(attachment)
+        (case.reference, number): _picture(attachment.content, attachment.sha256)
         for case in dossier.cases
         for number, attachment in enumerate(case.attachments, start=1)
         if attachment.content is not None
@@ -267,9 +271,8 @@ class _PictureProblem(StrEnum):
 _Picture = Image.Image | _PictureProblem
 
 
-def _picture(attachment: Attachment) -> _Picture:
-    content = attachment.content or b""
-    if hashlib.sha256(content).hexdigest() != attachment.sha256.lower():
+def _picture(content: bytes, sha256: str) -> _Picture:
+    if hashlib.sha256(content).hexdigest() != sha256.lower():
         return _PictureProblem.MISMATCH
     try:
         with Image.open(io.BytesIO(content)) as opened:
@@ -411,8 +414,8 @@ class _CaseFilePdf(FPDF):
         if self.get_y() + height > self.page_break_trigger:
             self.add_page()
 
-    def rule(self, color: tuple[int, int, int] = RULE) -> None:
-        self.set_draw_color(*color)
+    def rule(self) -> None:
+        self.set_draw_color(*RULE)
         self.set_line_width(0.3)
         self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
 
