@@ -229,3 +229,44 @@ async def test_a_burst_of_follow_ups_meets_429s_and_5xx_and_arrives_once_within_
         assert emu.peak_rate() <= 30
         assert emu.faults_served == 6
         emu.assert_healthy(allow_failed_requests=True)
+
+
+async def test_killed_after_telegram_took_a_message_but_before_the_bot_recorded_it_one_duplicate_at_most(tmp_path):
+    """The one window no bot can close: Telegram accepted a message and the answer never came
+    back (here: the process is killed while the emulator holds the answer). The Bot API has no
+    idempotency key, so after the restart that one message is sent again; nothing else is."""
+    async with emulator() as emu:
+        emu.user(STAFF_COUNSELLOR_ID, first_name="Carla", language_code="nl", started=True)
+        config = write_config(
+            tmp_path / "config.toml",
+            emu,
+            tmp_path,
+            counsellors=[(STAFF_COUNSELLOR_ID, "Carla VP")],
+            check_ins=["PT4S", "PT9S"],
+        )
+        bot = BotProcess(config, tmp_path / "bot.log")
+        bot.start()
+        try:
+            await ready(emu, 0)
+            melder = emu.user(5460, first_name="Melder", language_code="nl")
+            from tests.test_e2e_report import file_report as file_through_telegram
+
+            await file_through_telegram(melder, text="Verhaal")
+            # Telegram takes the first check-in, then holds its answer: the bot dies waiting for it.
+            emu.inject_fault(method="sendMessage", chat_id=melder.id, kind="delay", seconds=60, after=True)
+            await melder.wait_for_message(lambda m: "Hoe gaat het" in m.text, timeout=15)
+            bot.kill()
+            mark = len(emu.requests)
+            bot.start()
+            await ready(emu, mark)
+            await melder.wait_for_message(lambda m: "Laatste keer" in m.text, timeout=20)
+            await asyncio.sleep(2)  # time for any further duplicate to show up
+            steps = check_in_steps(melder.chat)
+            assert steps.count(0) == 2, melder.chat.dump()  # the one duplicate the window allows
+            assert steps.count(1) == 1, melder.chat.dump()  # and nothing else twice, nothing lost
+            log = (tmp_path / "bot.log").read_text()
+            assert "were being sent when the bot last stopped" in log
+            assert " ERROR " not in log and "Traceback" not in log
+        finally:
+            bot.stop()
+        emu.assert_healthy(allow_failed_requests=True)
