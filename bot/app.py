@@ -14,7 +14,7 @@ import logging
 import signal
 
 from telegram import BotCommandScopeChat, BotCommandScopeDefault, Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application
 
 from bot import handlers
@@ -224,18 +224,28 @@ class Meldbot:
                 log.info("could not set a command menu: %s", type(error).__name__)
 
     async def _check_staff_reachable(self, router: Router) -> None:
-        """Warn about counsellors and coordinators who have not started the bot: it cannot write to them."""
+        """Warn about counsellors and coordinators who have not started the bot: it cannot write to them.
+
+        Only a warning, so nothing here may stop the start: a Bot API server that answers
+        oddly (a self-hosted one, say) is named as the cause, not the person.
+        """
         bot = self.application.bot
         members = [("counsellors", m) for m in router.counsellors] + [("coordinators", m) for m in router.coordinators]
         for group, member in members:
+            who = f"{group} #{member.position + 1} in the configuration"
             try:
                 await bot.get_chat(member.telegram_id)
-            except TelegramError as error:
+            except (BadRequest, Forbidden) as error:
                 log.warning(
-                    "%s[%d] cannot be reached (%s): they must open the bot and press Start"
-                    " before reports can reach them",
-                    group,
-                    member.position,
+                    "%s cannot be reached yet (%s): they must open the bot and press Start"
+                    " before reports can reach them; what waits for them goes as soon as they do",
+                    who,
+                    type(error).__name__,
+                )
+            except Exception as error:  # a warn-only check: never stop the start over it
+                log.warning(
+                    "could not check whether %s can be reached: the Bot API server's answer was unusable (%s)",
+                    who,
                     type(error).__name__,
                 )
 

@@ -296,7 +296,7 @@ class Courier:
         member = self._router.staff_by_index(item.recipient_index, item.recipient_role)
         if member is None:
             return f"a former {item.recipient_role}"
-        return f"{item.recipient_role}s[{member.position}] in the configuration"
+        return f"{item.recipient_role}s #{member.position + 1} in the configuration"
 
     async def _send(self, item: OutboxItem) -> Message:
         if item.recipient_role == REPORTER:

@@ -9,7 +9,8 @@ buttons without a network.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 
 import messages
 from bot.delivery import Courier
@@ -46,6 +47,23 @@ from storage import Storage
 REPORTER_ACTIONS = (StartReport, Answer, ResumeDraft, CleanUp, MyCases, ChooseLanguage)
 
 
+class RecentIds:
+    """The last ``size`` ids seen, for cheap "did we already ..." checks."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def add(self, item: str) -> None:
+        self._ids[item] = None
+        self._ids.move_to_end(item)
+        while len(self._ids) > self._size:
+            self._ids.popitem(last=False)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._ids
+
+
 @dataclass(slots=True)
 class Services:
     storage: Storage
@@ -59,6 +77,8 @@ class Services:
     timekeeper: Timekeeper | None
     clock: object
     router: Router
+    # Presses already answered (Telegram takes one answer per press): the error handler skips them.
+    answered: RecentIds = field(default_factory=lambda: RecentIds(1024))
 
 
 async def press(svc: Services, sender: Sender, action: Action | None, bot_username: str) -> Outcome:

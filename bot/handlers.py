@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import traceback
 import warnings
+from collections.abc import Awaitable
 from datetime import timedelta
 
 from telegram import BotCommand, BotCommandScopeChat, Message, Update
@@ -98,9 +99,11 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outc
     """Answer the press, edit the pressed message, send replies, and record the exchange."""
     language = outcome.language.value
     query = update.callback_query
-    chat_id = update.effective_chat.id
+    # Private chats only: the chat is the person's own (an update without one is answered there too).
+    chat_id = update.effective_chat.id if update.effective_chat else update.effective_user.id
     if query is not None:
         toast = None if outcome.toast is None else messages.plain(language, outcome.toast.key, outcome.toast.params)
+        services(context).answered.add(query.id)
         await _quietly(query.answer(toast, show_alert=outcome.toast_alert))
         if outcome.edit_pressed is not None:
             await _quietly(
@@ -138,12 +141,16 @@ def _has_buttons(message: object) -> bool:
     return bool(markup and markup.inline_keyboard)
 
 
-async def _quietly(call) -> None:
-    """Edits and answers that may legitimately fail (message not modified, too old, already answered)."""
+async def _quietly(call: Awaitable[object]) -> None:
+    """Cosmetic steps (answering a press, editing the pressed message, deleting messages) that may
+    fail without harm: not modified, too old, already answered, or a network hiccup. They never
+    stop the reply itself, which carries what the person must see."""
     try:
         await call
     except BadRequest as error:
         log.debug("ignored Telegram refusal: %s", type(error).__name__)
+    except TelegramError as error:
+        log.info("a cosmetic step failed (%s); the reply goes on", type(error).__name__)
 
 
 # -- the guard: private chats only -------------------------------------------------------
@@ -183,6 +190,9 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             if svc.admission.mode == INVITE_MODE and await svc.admission.admitted(sender):
                 await _set_menu(context, update.effective_chat.id, outcome.language, REPORTER_COMMANDS)
             return
+    if svc.courier is not None:
+        # Whatever waited for this person because they had not opened the bot goes now.
+        await svc.courier.arrived(svc.storage.people.index_of(sender.telegram_id))
     if not await gate(update, context):
         return
     await show(update, context, await svc.intake.welcome(sender))
@@ -297,9 +307,16 @@ async def _set_menu(context, chat_id: int, language: Language, commands: tuple[s
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    action = callbacks.decode(update.callback_query.data)
+    query = update.callback_query
     sender = sender_of(update)
     svc = services(context)
+    if query.message is None:
+        # A button on an inline message: this bot never sends one, so it is not ours to act on.
+        language = await language_of(context, sender)
+        svc.answered.add(query.id)
+        await _quietly(query.answer(messages.plain(language.value, "toast.stale")))
+        return
+    action = callbacks.decode(query.data)
     outcome = await dispatch.press(svc, sender, action, context.bot.username)
     if isinstance(action, ChooseLanguage) and outcome.toast is None:
         members = svc.router.staff_member(sender.telegram_id)
@@ -406,12 +423,13 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
     if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
         language = Language.from_telegram(update.effective_user.language_code if update.effective_user else None)
+        query = update.callback_query
         try:
-            if update.callback_query is not None:
-                await _quietly(update.callback_query.answer())
+            if query is not None and query.id not in services(context).answered:
+                await _quietly(query.answer())
             await send_reply(context.bot, update.effective_chat.id, language, Reply("error.internal"))
-        except TelegramError:
-            pass
+        except Exception as failure:  # the apology is best effort; its failure must not escape
+            log.warning("could not send the apology for %s: %s", where, type(failure).__name__)
 
 
 def _frames(error: BaseException | None) -> list[traceback.FrameSummary]:

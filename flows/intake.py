@@ -23,6 +23,8 @@ from flows.model import (
     Audience,
     Category,
     Channel,
+    Coordinator,
+    Counsellor,
     IncomingAttachment,
     Language,
     Role,
@@ -141,6 +143,9 @@ class Intake:
     # -- entry points ---------------------------------------------------------------
 
     async def welcome(self, sender: Sender) -> Outcome:
+        members = self._router.staff_member(sender.telegram_id)
+        if members:
+            return self._staff_welcome(members[0])
         person, language = await self._known(sender)
         outcome = Outcome(language)
         outcome.replies.append(
@@ -155,6 +160,15 @@ class Intake:
             if draft is not None:
                 outcome.replies.append(self._resume_question(draft))
         return outcome
+
+    def _staff_welcome(self, member: Counsellor | Coordinator) -> Outcome:
+        """Counsellors and coordinators are welcomed in their role, with their commands."""
+        if isinstance(member, Counsellor):
+            serves = "both" if len(member.serves) == 2 else next(iter(member.serves)).value
+            reply = Reply("welcome.as_counsellor", {"name": member.name, "serves": Label(f"serves.{serves}")})
+        else:
+            reply = Reply("welcome.as_coordinator", {"name": member.name})
+        return Outcome(member.language, replies=[reply])
 
     def _who_receives(self) -> tuple[Label, ...]:
         lines = []

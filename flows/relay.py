@@ -17,7 +17,7 @@ from flows.access import Access, Grant, Permission, record
 from flows.clock import Clock
 from flows.model import IncomingAttachment, Language, Sender
 from flows.mycases import MyCaseFlow
-from flows.outcome import CaseCommand, Choice, Outcome, Reply
+from flows.outcome import CaseCommand, Choice, Label, Outcome, Reply
 from flows.routing import (
     ACTION_FEEDBACK,
     CASE_ADDITION,
@@ -60,12 +60,15 @@ class Relay:
     async def stop(self, sender: Sender) -> Outcome:
         index = self._storage.people.index_of(sender.telegram_id)
         composing = await self._storage.composing.current(index)
+        if composing is None:
+            # An old or replayed "stop" press: there is nothing to stop, and the message stays as it is.
+            return Outcome(await self._language(sender, None), toast=Label("toast.stale"), clear_pressed_buttons=True)
         await self._storage.composing.stop(index)
-        if composing is not None and composing.purpose == "action_note":
+        if composing.purpose == "action_note":
             # No personal note: the feedback to the reporter need not wait for one.
             await self._storage.outbox.hurry(composing.case_id, ACTION_FEEDBACK, self._clock.now())
             return Outcome(await self._language(sender, None), edit_pressed=Reply("compose.skipped"), wake_outbox=True)
-        if composing is not None and composing.purpose == "survey_comment":
+        if composing.purpose == "survey_comment":
             return Outcome(await self._language(sender, None), edit_pressed=Reply("survey.no_comment"))
         return Outcome(await self._language(sender, None), edit_pressed=Reply("compose.stopped"))
 

@@ -212,7 +212,7 @@ async def test_a_report_made_while_the_counsellor_has_not_started_the_bot_arrive
         await newcomer.command("/start")
         report = await newcomer.wait_for_message(lambda m: reference in m.text, timeout=10)
         assert report.protect_content
-        assert "counsellors[0] cannot be reached" in captured_logs.text
+        assert "counsellors #1 in the configuration cannot be reached" in captured_logs.text
         assert len([m for m in newcomer.chat.messages if reference in m.text]) == 1
     finally:
         await bot.stop()

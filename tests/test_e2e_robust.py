@@ -1,0 +1,119 @@
+"""End to end: the bot keeps its word when Telegram, or a Bot API server, does not quite.
+
+A press must always lead to the next question, even when answering the press or editing
+the pressed message fails; a person who opens the bot gets what waited for them at once;
+a warn-only check at start-up never stops the start; odd presses do nothing, quietly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from tests.e2e import COORDINATOR_ID, STAFF_COUNSELLOR_ID, BotUnderTest
+from tests.test_e2e_trust import LATE_COORDINATOR_ID, file_with_name_for_coordinator
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_staff_who_press_start_get_what_waited_for_them_at_once(emu, tmp_path):
+    await emu.user(STAFF_COUNSELLOR_ID, first_name="Carla", language_code="nl").command("/start")
+    emu.user(LATE_COORDINATOR_ID, first_name="Laat", language_code="nl")
+    # An hour between attempts to reach someone who never opened the bot: pressing Start must not wait for it.
+    bot = BotUnderTest(
+        emu,
+        tmp_path,
+        coordinators=[{"telegram_id": LATE_COORDINATOR_ID, "name": "Coördinator"}],
+        delivery={"sweep_interval": "PT30S", "max_backoff": "PT1H"},
+    )
+    await bot.start()
+    try:
+        sanne = emu.user(5901, first_name="Sanne", language_code="nl")
+        reference = await file_with_name_for_coordinator(sanne)
+        await emu.wait_for_request("sendMessage", predicate=lambda r: r.chat_id == LATE_COORDINATOR_ID, timeout=10)
+        late = emu.user(LATE_COORDINATOR_ID)
+        pressed = time.monotonic()
+        await late.command("/start")
+        await late.wait_for_message(lambda m: reference in m.text, timeout=5)
+        assert time.monotonic() - pressed < 5
+        emu.assert_healthy(allow_failed_requests=True)
+    finally:
+        await bot.stop()
+
+
+async def test_a_failed_answer_or_edit_never_stops_the_next_question(emu, meldbot):
+    anna = emu.user(5902, first_name="Anna", language_code="nl")
+    await anna.command("/start")
+    await anna.wait_for_message(lambda m: "112" in m.text)
+    await anna.press("Melding maken")
+    await anna.wait_for_message(lambda m: "Wat is er gebeurd?" in m.text)
+    # The answer to the press is lost on the way, and editing the pressed message times out.
+    emu.inject_fault("answerCallbackQuery", kind="drop", times=1)
+    emu.inject_fault("editMessageText", 502, times=1, chat_id=anna.id)
+    await anna.press_data(anna.chat.bot_messages[-1].message_id, _data_of(anna, "Bedreiging"), timeout=5)
+    await anna.wait_for_message(lambda m: "Wanneer gebeurde het?" in m.text)
+    emu.assert_healthy(allow_failed_requests=True)
+
+
+def _data_of(user, label: str) -> str:
+    for message in reversed(user.chat.bot_messages):
+        for text, data in message.buttons:
+            if label in text:
+                return data
+    raise AssertionError(label)
+
+
+async def test_a_bot_api_server_with_an_unusable_get_chat_answer_does_not_stop_the_start(emu, tmp_path, captured_logs):
+    async def incomplete_chat(call):  # a self-hosted server that leaves out a required field
+        return {"id": call.int("chat_id")}
+
+    emu._methods["getChat"] = incomplete_chat
+    bot = BotUnderTest(emu, tmp_path)
+    await bot.start()
+    try:
+        anna = emu.user(5903, first_name="Anna", language_code="nl")
+        await anna.command("/start")
+        await anna.wait_for_message(lambda m: "112" in m.text)
+    finally:
+        await bot.stop()
+    log = captured_logs.text
+    assert "could not check whether counsellors #1 in the configuration can be reached" in log
+    assert "must open the bot" not in log  # the cause was the server, not the person
+
+
+async def test_a_press_on_an_inline_message_is_answered_quietly_and_does_nothing(emu, meldbot):
+    anna = emu.user(5904, first_name="Anna", language_code="nl")
+    await anna.command("/start")
+    await anna.wait_for_message(lambda m: "112" in m.text)
+    mark = len(emu.requests)
+    emu.enqueue_update(
+        "callback_query",
+        {"id": "77001", "from": anna.api(), "chat_instance": "1", "inline_message_id": "AAAAAB", "data": "r"},
+    )
+    await emu.wait_for_request("answerCallbackQuery", since=mark, timeout=5)
+    await anna.expect_silence(1)
+    assert [r.method for r in emu.requests[mark:] if r.method != "getUpdates"] == ["answerCallbackQuery"]
+
+
+async def test_a_replayed_stop_press_leaves_the_message_alone(emu, meldbot):
+    anna = emu.user(5905, first_name="Anna", language_code="nl")
+    await anna.command("/start")
+    welcome = await anna.wait_for_message(lambda m: "112" in m.text)
+    answer = await anna.press_data(welcome.message_id, "s", timeout=5)
+    assert answer is not None and "eerder bericht" in (answer.text or "")
+    await asyncio.sleep(0.3)
+    assert anna.chat.get(welcome.message_id).text == welcome.text  # not turned into "nothing was sent"
+    emu.assert_healthy(allow_failed_requests=True)
+
+
+async def test_staff_receive_their_role_welcome_when_they_press_start(emu, meldbot):
+    carla = emu.user(STAFF_COUNSELLOR_ID)
+    await carla.command("/start")
+    welcome = await carla.wait_for_message(lambda m: "/inbox" in m.text)
+    assert "vertrouwenspersoon" in welcome.text.lower() and "Melding maken" not in welcome.text
+    coby = emu.user(COORDINATOR_ID)
+    await coby.command("/start")
+    welcome = await coby.wait_for_message(lambda m: "/register" in m.text)
+    assert "coördinator" in welcome.text.lower()
