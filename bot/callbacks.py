@@ -31,7 +31,7 @@ from flows.outcome import (
 MAX_BYTES = 64  # Telegram's limit for callback_data
 _REFERENCE = r"MB-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}"
 _PATTERNS = {
-    "i": re.compile(r"^i:(?P<tag>[0-9a-f]{8}):(?P<step>[a-z_]{1,16}):(?P<value>[a-z_]{1,32})$"),
+    "i": re.compile(r"^i:(?P<tag>[0-9a-f]{8}):(?P<step>[a-z_]{1,16}):(?P<value>[a-z0-9_]{1,32})$"),
     "d": re.compile(r"^d:(?P<tag>[0-9a-f]{8}):(?P<keep>[01])$"),
     "l": re.compile(r"^l:(?P<language>[a-z]{2})$"),
     "a": re.compile(rf"^a:(?P<reference>{_REFERENCE})$"),

@@ -109,6 +109,8 @@ class Access:
             person = await self._storage.people.find_by_index(index)
             if person is not None and person.id == case.person_id:
                 found[Relation.OWNER] = None
+        if index in await self._storage.cases.barred_from(case.id):
+            return found  # their own report, or one they were excluded from: never as staff
         counsellor = self._router.staff_by_index(index, "counsellor")
         if counsellor is not None:
             state = (await self._storage.cases.counsellors_of(case.id)).get(index)
@@ -228,8 +230,7 @@ def delivery_verdict(
     *,
     counsellor_state: str | None,
     told_before: bool,
-    is_the_reporter: bool,
-    excluded: bool,
+    barred: bool,
 ) -> Verdict:
     """May this notification go to this recipient now, given the case as it is at this moment?
 
@@ -238,13 +239,14 @@ def delivery_verdict(
     withdrawn, handed over or erased while a message waits for someone who has not
     pressed Start yet. ``counsellor_state`` is the recipient's state on the case
     (assigned, alerted, former, recused, or None); ``told_before`` whether anything about
-    this case ever reached them.
+    this case ever reached them; ``barred`` whether they may never handle it (they
+    reported it themself, or the reporter excluded them).
     """
     if recipient_role == routing.REPORTER:
         # After withdrawing, the reporter hears nothing more about the case.
         return Drop("withdrawn") if case.status == "withdrawn" else Send()
-    if is_the_reporter or excluded:
-        return Drop("excluded")
+    if barred:
+        return Drop("barred")
     if kind == routing.CASE_WITHDRAWN:
         # Only someone who knew of the case learns that it was withdrawn; nothing else.
         return Send() if case.status == "withdrawn" and told_before else Drop("never_told")

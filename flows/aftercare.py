@@ -189,9 +189,10 @@ class AftercareFlow:
                 if s == "assigned"
             ]
             if not recipients and in_register(case):
-                recipients = self._router.coordinator_recipients()  # they handle anonymous registrations
+                # They handle anonymous registrations.
+                recipients = self._router.coordinator_recipients(await self._storage.cases.barred_from(case.id))
         else:
-            recipients = self._router.coordinator_recipients()
+            recipients = self._router.coordinator_recipients(await self._storage.cases.barred_from(case.id))
         deliveries = [
             Delivery(i, role, SILENCE_REMINDER, str(days), f"{item.id}:{n}") for n, (i, role) in enumerate(recipients)
         ]
@@ -236,7 +237,7 @@ class AftercareFlow:
         await self._storage.audit.record(
             actor_role="reporter", actor="reporter", action="checkin_answered", now=now, case_ref=case.reference
         )
-        replies = []
+        extra: Label | str = ""
         if answer == "stop":
             await self._stop(case)
             key = "checkin.stopped"
@@ -244,14 +245,20 @@ class AftercareFlow:
             key = "checkin.thanks_fine"
         else:
             key = "checkin.alerted" if deliveries else "checkin.no_counsellor"
-            if answer == "bothers" and self.plan.check_ins[step].suggest_doctor:
-                replies.append(Reply("checkin.doctor"))
-            if self.support_lines(case):
-                replies.append(Reply("checkin.support", {"lines": self.support_lines(case)}))
+            # From the step marked for it on (six weeks by default), a lasting worry points to the doctor.
+            doctor = answer == "bothers" and any(s.suggest_doctor for s in self.plan.check_ins[: step + 1])
+            support = self.support_lines(case)
+            extra = Label(
+                "checkin.extra",
+                {
+                    "doctor": Label("checkin.doctor") if doctor else "",
+                    "support": Label("checkin.support_after", {"lines": support}) if support else "",
+                },
+            )
+        # One message: the answer, and where to turn, in place of the question.
         return Outcome(
             language,
-            edit_pressed=Reply(key, {"reference": case.reference}),
-            replies=replies,
+            edit_pressed=Reply(key, {"reference": case.reference, "extra": extra}),
             wake_outbox=bool(deliveries),
         )
 
@@ -263,7 +270,10 @@ class AftercareFlow:
         if assigned:
             return assigned
         audience = Audience(case.audience) if case.audience else Audience.STAFF
-        candidates = [c for c in self._router.serving(audience) if states.get(self._router.index(c)) != "recused"]
+        barred = await self._storage.cases.barred_from(case.id)
+        candidates = [
+            c for c in self._router.serving(audience, barred) if states.get(self._router.index(c)) != "recused"
+        ]
         if not candidates:
             return []
         load = await self._storage.cases.open_load([self._router.index(c) for c in candidates])

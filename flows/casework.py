@@ -151,8 +151,14 @@ class Casework:
         if member is None or not _valid_filters(view):
             return self._denied(sender)
         index = self._router.index(member)
-        where = ["c.status != 'draft'", "c.register IN ('anonymous', 'named')"]
-        args: list[object] = []
+        # Never their own reports, nor those the reporter kept them out of.
+        where = [
+            "c.status != 'draft'",
+            "c.register IN ('anonymous', 'named')",
+            "NOT EXISTS (SELECT 1 FROM case_exclusions x WHERE x.case_id = c.id AND x.staff_index = ?)",
+            "NOT EXISTS (SELECT 1 FROM persons p WHERE p.id = c.person_id AND p.tg_index = ?)",
+        ]
+        args: list[object] = [index, index]
         where.append(
             {
                 "a": "1 = 1",
@@ -516,9 +522,11 @@ class Casework:
 
     # -- hand over and recuse -------------------------------------------------------
 
-    def _candidates(self, case: CaseRecord, exclude: set[bytes]) -> list[Counsellor]:
+    async def _candidates(self, case: CaseRecord, exclude: set[bytes]) -> list[Counsellor]:
+        """Who could take the case over: the group's counsellors, minus those barred from it."""
         audience = Audience(case.audience) if case.audience else Audience.STAFF
-        return [c for c in self._router.serving(audience) if self._router.index(c) not in exclude]
+        barred = await self._storage.cases.barred_from(case.id)
+        return [c for c in self._router.serving(audience, barred) if self._router.index(c) not in exclude]
 
     async def hand_over(self, sender: Sender, reference: str, target: str) -> Outcome:
         grant = await self._access.check(sender, Permission.HAND_OVER, reference)
@@ -527,7 +535,7 @@ class Casework:
         case = grant.case
         history = await self._storage.cases.counsellors_of(case.id)
         recused = {index for index, state in history.items() if state == "recused"}
-        candidates = self._candidates(case, {grant.index} | recused)
+        candidates = await self._candidates(case, {grant.index} | recused)
         if not target:
             if not candidates:
                 return Outcome(grant.member.language, replies=[Reply("handover.nobody", {"reference": case.reference})])
@@ -565,7 +573,7 @@ class Casework:
             )
         history = await self._storage.cases.counsellors_of(case.id)
         recused = {index for index, state in history.items() if state == "recused"}
-        candidates = self._candidates(case, {grant.index} | recused)
+        candidates = await self._candidates(case, {grant.index} | recused)
         now = self._clock.now()
         if candidates:
             load = await self._storage.cases.open_load([self._router.index(c) for c in candidates])
@@ -575,7 +583,10 @@ class Casework:
             reply = Reply("recuse.done", {"reference": case.reference, "name": chosen.name})
         else:
             # Nobody left who serves this group: the coordinators are told a case waits (no content).
-            deliveries = [Delivery(i, COORDINATOR, CASE_WAITING) for i, _ in self._router.coordinator_recipients()]
+            barred = await self._storage.cases.barred_from(case.id)
+            deliveries = [
+                Delivery(i, COORDINATOR, CASE_WAITING) for i, _ in self._router.coordinator_recipients(barred)
+            ]
             deliveries += await self._to_reporter(case, REPORTER_NEW_COUNSELLOR)
             await self._storage.cases.step_back(case, grant.index, deliveries, now)
             await self._audit(grant, "recused", "waiting")

@@ -47,11 +47,14 @@ class Escalation:
         if case is None or case.acknowledged_at is not None or case.status not in OPEN:
             return False
         now = self._clock.now()
+        barred = await self._storage.cases.barred_from(case.id)
         if item.kind == ESCALATE_COUNSELLORS and case.escalation < 1:
             history = await self._storage.cases.counsellors_of(case.id)
             audience = Audience(case.audience) if case.audience else Audience.STAFF
             others = [
-                self._router.index(c) for c in self._router.serving(audience) if self._router.index(c) not in history
+                self._router.index(c)
+                for c in self._router.serving(audience, barred)
+                if self._router.index(c) not in history
             ]
             attachment_ids = await self._storage.cases.attachment_ids(case.id)
             deliveries = self._router.report_deliveries(
@@ -67,7 +70,7 @@ class Escalation:
         if item.kind == ESCALATE_COORDINATORS and case.escalation < 2:
             deliveries = [
                 _once(Delivery(index, COORDINATOR, COORDINATOR_ALERT), item.id, n)
-                for n, (index, _) in enumerate(self._router.coordinator_recipients())
+                for n, (index, _) in enumerate(self._router.coordinator_recipients(barred))
             ]
             await self._storage.cases.alert_counsellors(case.id, [], deliveries, 2, now)
             await self._audit(case.reference, "escalated_to_coordinators", str(len(deliveries)))

@@ -43,10 +43,11 @@ from flows.outcome import (
     ResumeDraft,
     StartReport,
 )
-from flows.routing import Route, Router, register_for
+from flows.routing import CASE_WAITING, Route, Router, register_for
 from storage import Storage
 from storage.cases import CaseRecord
 from storage.crypto import DecryptionError
+from storage.outbox import Delivery
 from storage.people import PersonRecord
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,10 @@ _STORY_MIN_WORDS = 4
 WHEN_TODAY, WHEN_YESTERDAY, WHEN_EARLIER = "today", "yesterday", "earlier"
 CANCEL_ASK, CANCEL_YES, CANCEL_NO = "ask", "yes", "no"
 NO_TEXT = "no_text"
+KEEP_TEXT = "keep_text"  # the text typed before the report started is the whole account
 SUMMARY_CONFIRM = "confirm"
 SUMMARY_CHANGE = "change"
+EXCLUDE = "exclude"  # conflict of interest: keep someone out of this report
 TOGGLE_COUNSELLOR = "name_counsellor"
 TOGGLE_COORDINATOR = "name_coordinator"
 REMOVE_ATTACHMENTS = "remove_attachments"
@@ -75,10 +78,10 @@ _OPTIONS: dict[Step, tuple[str, ...]] = {
     Step.CATEGORY: tuple(Category),
     Step.WHEN: (WHEN_TODAY, WHEN_YESTERDAY, WHEN_EARLIER),
     Step.CHANNEL: tuple(Channel),
-    Step.DESCRIPTION: (NO_TEXT,),
+    Step.DESCRIPTION: (NO_TEXT, KEEP_TEXT),
     Step.ROLE: tuple(Role),
     Step.WISH: tuple(Wish),
-    Step.SUMMARY: (SUMMARY_CONFIRM, SUMMARY_CHANGE, TOGGLE_COUNSELLOR, TOGGLE_COORDINATOR),
+    Step.SUMMARY: (SUMMARY_CONFIRM, SUMMARY_CHANGE, TOGGLE_COUNSELLOR, TOGGLE_COORDINATOR, EXCLUDE),
     Step.CHANGE: (*(s.value for s in QUESTIONS), REMOVE_ATTACHMENTS, BACK),
     Step.CANCEL: (CANCEL_ASK, CANCEL_YES, CANCEL_NO),
 }
@@ -87,6 +90,10 @@ _OPTIONS: dict[Step, tuple[str, ...]] = {
 def tag_of(case: CaseRecord) -> str:
     """The short draft tag carried in button data; a button of another draft will not match."""
     return case.id[:8]
+
+
+def _excerpt(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _is_story(text: str) -> bool:
@@ -190,7 +197,7 @@ class Intake:
             return outcome
         draft = await self._new_draft(person)
         outcome.case_id = draft.id
-        outcome.replies.append(self._prompt(draft))
+        outcome.replies.append(await self._prompt(draft))
         return outcome
 
     async def _new_draft(self, person: PersonRecord) -> CaseRecord:
@@ -221,17 +228,17 @@ class Intake:
         if draft is None or tag_of(draft) != action.draft_tag:
             outcome.toast = Label("toast.stale")
             if draft is not None:
-                outcome.replies.append(self._prompt(draft))
+                outcome.replies.append(await self._prompt(draft))
             return outcome
         outcome.case_id = draft.id
         if action.keep:
-            outcome.replies.append(self._prompt(draft))
+            outcome.replies.append(await self._prompt(draft))
             return outcome
         await self._storage.cases.delete(draft.id)
         new = await self._new_draft(person)
         outcome.case_id = new.id
         outcome.replies.append(Reply("draft.discarded"))
-        outcome.replies.append(self._prompt(new))
+        outcome.replies.append(await self._prompt(new))
         return outcome
 
     async def cancel_command(self, sender: Sender) -> Outcome:
@@ -241,7 +248,7 @@ class Intake:
             return Outcome(language, replies=[Reply("cancel.nothing", keyboard=self._report_button())])
         outcome = Outcome(language, case_id=draft.id)
         await self._enter_cancel(draft)
-        outcome.replies.append(self._prompt(draft))
+        outcome.replies.append(await self._prompt(draft))
         return outcome
 
     # -- button presses ---------------------------------------------------------------
@@ -256,25 +263,25 @@ class Intake:
             outcome.clear_pressed_buttons = True
             if draft is not None:
                 outcome.case_id = draft.id
-                outcome.replies.append(self._prompt(draft))
+                outcome.replies.append(await self._prompt(draft))
             return outcome
         outcome.case_id = draft.id
         current = Step(draft.step)
-        if answer.value not in _OPTIONS.get(answer.step, ()):
+        if answer.value not in _OPTIONS.get(answer.step, ()) and answer.step is not Step.EXCLUDE:
             outcome.toast = Label("toast.invalid")
             return outcome
         if answer.step is Step.CANCEL and answer.value == CANCEL_ASK:
             if current is not Step.CANCEL:
                 await self._enter_cancel(draft)
             outcome.clear_pressed_buttons = True
-            outcome.replies.append(self._prompt(draft))
+            outcome.replies.append(await self._prompt(draft))
             return outcome
         if answer.step is not current:
             if self._already_answered(draft, answer):
                 outcome.toast = Label("toast.already_noted")
             else:
                 outcome.toast = Label("toast.moved_on")
-                outcome.replies.append(self._prompt(draft))
+                outcome.replies.append(await self._prompt(draft))
             outcome.clear_pressed_buttons = True
             return outcome
         await self._apply_answer(draft, person, answer.value, outcome)
@@ -298,6 +305,9 @@ class Intake:
         if step is Step.CHANGE:
             await self._change_action(draft, value, outcome)
             return
+        if step is Step.EXCLUDE:
+            await self._exclude_action(draft, value, outcome)
+            return
         if step is Step.CANCEL:
             if value == CANCEL_YES:
                 await self._storage.cases.delete(draft.id)
@@ -308,7 +318,7 @@ class Intake:
             draft.step = draft.state.pop("before_cancel", Step.CATEGORY.value)
             outcome.clear_pressed_buttons = True
             await self._storage.cases.save(draft, now)
-            outcome.replies.append(self._prompt(draft))
+            outcome.replies.append(await self._prompt(draft))
             return
         if step is Step.WHEN and value == WHEN_EARLIER:
             draft.state["typing_date"] = True
@@ -316,7 +326,12 @@ class Intake:
             outcome.edit_pressed = self._answered(step, Label("when.earlier"))
             outcome.replies.append(Reply("ask.when_typed", keyboard=(self._cancel_row(draft),)))
             return
-        if step is Step.DESCRIPTION:  # the only button here: send without text
+        if step is Step.DESCRIPTION and value == KEEP_TEXT:  # what they typed first is the account
+            if not draft.state.pop("early_text", False):
+                outcome.toast = Label("toast.invalid")
+                return
+            outcome.edit_pressed = self._answered(step, Label("description.as_typed"))
+        elif step is Step.DESCRIPTION:  # send without text
             if draft.attachment_count == 0:
                 outcome.toast = Label("toast.invalid")
                 return
@@ -355,7 +370,7 @@ class Intake:
     async def _advance(self, draft: CaseRecord, outcome: Outcome) -> None:
         draft.step = self._next_step(draft).value
         await self._storage.cases.save(draft, self._clock.now())
-        outcome.replies.append(self._prompt(draft))
+        outcome.replies.append(await self._prompt(draft))
 
     def _next_step(self, draft: CaseRecord) -> Step:
         for step in QUESTIONS:
@@ -369,7 +384,8 @@ class Intake:
             Step.CATEGORY: draft.category is not None,
             Step.WHEN: draft.incident_date is not None,
             Step.CHANNEL: draft.channel is not None,
-            Step.DESCRIPTION: bool(draft.description) or bool(draft.state.get("no_text") and draft.attachment_count),
+            Step.DESCRIPTION: (bool(draft.description) and not draft.state.get("early_text"))
+            or bool(draft.state.get("no_text") and draft.attachment_count),
             Step.ROLE: draft.role is not None,
             Step.WISH: draft.wish is not None,
         }[step]
@@ -391,17 +407,22 @@ class Intake:
             draft.step = Step.CHANGE.value
             await self._storage.cases.save(draft, now)
             outcome.clear_pressed_buttons = True
-            outcome.replies.append(self._prompt(draft))
+            outcome.replies.append(await self._prompt(draft))
             return
         elif value == SUMMARY_CONFIRM:
             await self._submit(draft, person, outcome)
+            return
+        elif value == EXCLUDE and self._exclusion_candidates(draft):
+            draft.step = Step.EXCLUDE.value
+            await self._storage.cases.save(draft, now)
+            outcome.edit_pressed = await self._prompt(draft)
             return
         else:
             outcome.toast = Label("toast.invalid")
             return
         await self._storage.cases.save(draft, now)
         # The summary is shown again in place, with the toggle's new state.
-        outcome.edit_pressed = self._prompt(draft)
+        outcome.edit_pressed = await self._prompt(draft)
 
     async def _change_action(self, draft: CaseRecord, value: str, outcome: Outcome) -> None:
         now = self._clock.now()
@@ -430,7 +451,7 @@ class Intake:
                 draft.wish = None
             draft.step = step.value
         await self._storage.cases.save(draft, now)
-        outcome.replies.append(self._prompt(draft))
+        outcome.replies.append(await self._prompt(draft))
 
     # -- text and files ------------------------------------------------------------------
 
@@ -444,7 +465,10 @@ class Intake:
             person, language = await self._ensure(sender)
             draft = await self._new_draft(person)
             outcome = Outcome(language, case_id=draft.id)
+            # Kept, but the description is still asked for: "Hallo, ik wil iets kwijt over gisteren"
+            # is an opening, not yet the account. The question shows what was kept.
             draft.description = text[:MAX_DESCRIPTION]
+            draft.state["early_text"] = True
             outcome.replies.append(Reply("description.started_from_message"))
             await self._advance(draft, outcome)
             return outcome
@@ -457,8 +481,9 @@ class Intake:
             if draft.state.pop("replacing_description", False):
                 draft.description = ""
             if not self._add_text(draft, text, outcome):
-                outcome.replies.append(self._prompt(draft))
+                outcome.replies.append(await self._prompt(draft))
                 return outcome
+            draft.state.pop("early_text", None)
             await self._advance(draft, outcome)
             return outcome
         # A step that expects a button: the text joins the description rather than being lost.
@@ -467,7 +492,7 @@ class Intake:
             outcome.replies.append(
                 Reply("description.added", {"length": len(draft.description), "max": MAX_DESCRIPTION})
             )
-        outcome.replies.append(self._prompt(draft))
+        outcome.replies.append(await self._prompt(draft))
         return outcome
 
     def _add_text(self, draft: CaseRecord, text: str, outcome: Outcome) -> bool:
@@ -500,10 +525,10 @@ class Intake:
             if self._add_text(draft, text, outcome):
                 await self._storage.cases.save(draft, self._clock.now())
                 outcome.replies.append(Reply("description.kept_early"))
-            outcome.replies.append(self._prompt(draft))
+            outcome.replies.append(await self._prompt(draft))
             return
         outcome.replies.append(Reply(f"date.{parsed.problem.value}", {"text": text[:60]}))
-        outcome.replies.append(self._prompt(draft))
+        outcome.replies.append(await self._prompt(draft))
 
     async def attachment(self, sender: Sender, incoming: IncomingAttachment) -> Outcome:
         person, language = await self._ensure(sender)
@@ -561,7 +586,7 @@ class Intake:
             outcome.replies[0] = Reply("unsupported", keyboard=self._report_button())
         else:
             outcome.case_id = draft.id
-            outcome.replies.append(self._prompt(draft))
+            outcome.replies.append(await self._prompt(draft))
         return outcome
 
     async def edited(self, sender: Sender) -> Outcome:
@@ -571,20 +596,77 @@ class Intake:
 
     # -- submitting -------------------------------------------------------------------
 
-    def route_of(self, draft: CaseRecord) -> Route:
-        return self._router.route(Role(draft.role), Wish(draft.wish))
+    def _exclusion_candidates(self, draft: CaseRecord) -> list[Counsellor | Coordinator]:
+        """Everyone who could receive this report, so the reporter can keep someone out of it."""
+        wish = Wish(draft.wish)
+        members: list[Counsellor | Coordinator] = []
+        if wish.reaches_counsellor:
+            members += self._router.serving(Audience.of(Role(draft.role)))
+        if wish.reaches_coordinator:
+            members += self._router.coordinators
+        return members
+
+    @staticmethod
+    def _code(member: Counsellor | Coordinator) -> str:
+        return f"{'c' if isinstance(member, Counsellor) else 'k'}{member.position}"
+
+    async def _exclude_action(self, draft: CaseRecord, value: str, outcome: Outcome) -> None:
+        """Toggle one person in or out; back to the summary with BACK."""
+        now = self._clock.now()
+        if value == BACK:
+            draft.step = Step.SUMMARY.value
+            await self._storage.cases.save(draft, now)
+            outcome.edit_pressed = await self._prompt(draft)
+            return
+        codes = {self._code(m) for m in self._exclusion_candidates(draft)}
+        if value not in codes:
+            outcome.toast = Label("toast.invalid")
+            return
+        excluded = list(draft.state.get("excluded", []))
+        draft.state["excluded"] = [c for c in excluded if c != value] if value in excluded else [*excluded, value]
+        await self._storage.cases.save(draft, now)
+        outcome.edit_pressed = await self._prompt(draft)
+
+    async def _route(self, draft: CaseRecord) -> tuple[Route, frozenset[bytes], bool]:
+        """Who receives this draft if it is sent now, what the summary shows and submission keeps.
+
+        Never the reporter themself, nor anyone they excluded; of the counsellors left, the one
+        with the fewest open cases. Also returns the excluded staff, and whether the group does
+        have counsellors but none of them may take this report.
+        """
+        excluded = frozenset(self._excluded(draft))
+        own = await self._storage.people.index_of_person(draft.person_id)
+        barred = excluded | ({own} if own is not None else set())
+        role, wish = Role(draft.role), Wish(draft.wish)
+        audience = Audience.of(role)
+        candidates = self._router.serving(audience, barred)
+        load = await self._storage.cases.open_load([self._router.index(c) for c in candidates]) if candidates else {}
+        route = self._router.route(role, wish, load, barred)
+        nobody_else = wish.reaches_counsellor and not route.counsellors and bool(self._router.serving(audience))
+        return route, excluded, nobody_else
+
+    def _excluded(self, draft: CaseRecord) -> list[bytes]:
+        """The staff the reporter excluded, from the codes kept in the draft (c<n>: counsellor, k<n>: coordinator)."""
+        members = {f"c{c.position}": c for c in self._router.counsellors} | {
+            f"k{c.position}": c for c in self._router.coordinators
+        }
+        return [self._router.index(members[code]) for code in draft.state.get("excluded", []) if code in members]
 
     async def _submit(self, draft: CaseRecord, person: PersonRecord, outcome: Outcome) -> None:
         now = self._clock.now()
-        role, wish = Role(draft.role), Wish(draft.wish)
-        audience = Audience.of(role)
-        load = await self._storage.cases.open_load([self._router.index(c) for c in self._router.serving(audience)])
-        route = self._router.route(role, wish, load)
+        wish = Wish(draft.wish)
+        route, excluded, nobody_else = await self._route(draft)
         draft.audience = route.audience.value
         draft.register = register_for(wish, draft.share_name_coordinator)
         draft.department = person.department
         attachment_ids = await self._storage.cases.attachment_ids(draft.id)
         deliveries = self._router.deliveries(draft, attachment_ids, route)
+        if nobody_else:
+            # The only counsellors of the group may not take it: the coordinators are told a case
+            # waits (reference, group, category and age; never content or name).
+            own = await self._storage.people.index_of_person(draft.person_id)
+            barred = excluded | ({own} if own is not None else set())
+            deliveries += [Delivery(i, r, CASE_WAITING) for i, r in self._router.coordinator_recipients(barred)]
         draft.state.pop("before_cancel", None)
         timers: list[tuple] = []
         if wish.reaches_counsellor:
@@ -593,7 +675,12 @@ class Intake:
         if self._aftercare is not None:
             timers += self._aftercare.timers_at_submission(draft, now)
         await self._storage.cases.submit(
-            draft, deliveries, now, counsellors=[self._router.index(c) for c in route.counsellors], scheduled=timers
+            draft,
+            deliveries,
+            now,
+            counsellors=[self._router.index(c) for c in route.counsellors],
+            scheduled=timers,
+            excluded=sorted(excluded),
         )
         await self._storage.audit.record(
             actor_role="reporter",
@@ -608,6 +695,8 @@ class Intake:
         outcome.edit_pressed = Reply("summary.sent", {"reference": draft.reference})
         if route.wish.reaches_counsellor:
             next_key = "submitted.next_counsellor_missing" if route.counsellor_missing else "submitted.next_counsellor"
+            if nobody_else:
+                next_key = "submitted.next_counsellor_nobody_else"
         else:
             next_key = (
                 "submitted.next_coordinator_missing" if route.coordinator_missing else "submitted.next_coordinator"
@@ -638,11 +727,12 @@ class Intake:
             if case is None:
                 continue
             audience = Audience(case.audience)
-            serving = self._router.serving(audience)
+            barred = await self._storage.cases.barred_from(case.id)
+            serving = self._router.serving(audience, barred)
             if not serving:
                 continue
             load = await self._storage.cases.open_load([self._router.index(c) for c in serving])
-            chosen = self._router.route(Role(case.role), Wish(case.wish), load).counsellors[0]
+            chosen = self._router.route(Role(case.role), Wish(case.wish), load, barred).counsellors[0]
             index = self._router.index(chosen)
             attachment_ids = await self._storage.cases.attachment_ids(case.id)
             deliveries = self._router.report_deliveries(case, attachment_ids, [(index, "counsellor")])
@@ -654,7 +744,8 @@ class Intake:
                 if case is None:
                     continue
                 attachment_ids = await self._storage.cases.attachment_ids(case.id)
-                deliveries = self._router.report_deliveries(case, attachment_ids, self._router.coordinator_recipients())
+                recipients = self._router.coordinator_recipients(await self._storage.cases.barred_from(case.id))
+                deliveries = self._router.report_deliveries(case, attachment_ids, recipients)
                 await self._storage.outbox.enqueue(case.id, deliveries, now)
                 routed += 1
         return routed
@@ -710,7 +801,7 @@ class Intake:
         rows = tuple(tuple(choices[i : i + per_row]) for i in range(0, len(choices), per_row))
         return (*rows, self._cancel_row(draft))
 
-    def _prompt(self, draft: CaseRecord) -> Reply:
+    async def _prompt(self, draft: CaseRecord) -> Reply:
         """The question for the step the draft stands at, with its buttons."""
         step = Step(draft.step)
         tag = tag_of(draft)
@@ -737,6 +828,17 @@ class Intake:
             key = "ask.description_replace" if draft.state.get("replacing_description") else "ask.description"
             if draft.attachment_count and not draft.description:
                 key = "ask.description_after_attachment"
+            if draft.state.get("early_text"):
+                keyboard = ((Choice("description.keep_text", Answer(tag, step, KEEP_TEXT)),), *keyboard)
+                return Reply(
+                    "ask.description_kept",
+                    {
+                        "progress": self._progress(draft, step),
+                        "kept": _excerpt(draft.description, SUMMARY_EXCERPT),
+                        "max": MAX_DESCRIPTION,
+                    },
+                    keyboard,
+                )
             return Reply(key, {"progress": self._progress(draft, step), "max": MAX_DESCRIPTION}, keyboard)
         if step is Step.ROLE:
             return Reply(
@@ -745,7 +847,23 @@ class Intake:
         if step is Step.WISH:
             return Reply("ask.wish", {"progress": self._progress(draft, step)}, self._options(draft, step, tuple(Wish)))
         if step is Step.SUMMARY:
-            return self._summary(draft)
+            return await self._summary(draft)
+        if step is Step.EXCLUDE:
+            excluded = set(draft.state.get("excluded", []))
+            rows = tuple(
+                (
+                    Choice(
+                        "exclude.out" if self._code(m) in excluded else "exclude.in",
+                        Answer(tag, step, self._code(m)),
+                        {
+                            "name": m.name,
+                            "role": Label("exclude.counsellor" if isinstance(m, Counsellor) else "exclude.coordinator"),
+                        },
+                    ),
+                )
+                for m in self._exclusion_candidates(draft)
+            )
+            return Reply("ask.exclude", keyboard=(*rows, (Choice("change.back", Answer(tag, step, BACK)),)))
         if step is Step.CHANGE:
             values = [s.value for s in QUESTIONS]
             if draft.attachment_count:
@@ -761,9 +879,9 @@ class Intake:
             ),
         )
 
-    def _summary(self, draft: CaseRecord) -> Reply:
+    async def _summary(self, draft: CaseRecord) -> Reply:
         tag = tag_of(draft)
-        route = self.route_of(draft)
+        route, excluded, nobody_else = await self._route(draft)
         description = draft.description
         more: Label | str = ""
         if len(description) > SUMMARY_EXCERPT:
@@ -771,7 +889,11 @@ class Intake:
             description = description[:SUMMARY_EXCERPT] + "…"
         receivers: list[Label] = []
         if route.wish.reaches_counsellor:
-            if route.counsellor_missing:
+            if nobody_else:
+                receivers.append(
+                    Label("summary.counsellor_nobody_else", {"audience": Label(f"audience.{route.audience.value}")})
+                )
+            elif route.counsellor_missing:
                 receivers.append(
                     Label("summary.counsellor_missing", {"audience": Label(f"audience.{route.audience.value}")})
                 )
@@ -801,6 +923,9 @@ class Intake:
                         },
                     )
                 )
+        if excluded:
+            names = [m.name for m in self._exclusion_candidates(draft) if self._router.index(m) in excluded]
+            receivers.append(Label("summary.excluded", {"names": ", ".join(names)}))
         rows: list[tuple[Choice, ...]] = [(Choice("button.confirm", Answer(tag, Step.SUMMARY, SUMMARY_CONFIRM)),)]
         if route.wish.reaches_counsellor and route.counsellors:
             label = "toggle.counsellor_on" if draft.share_name_counsellor else "toggle.counsellor_off"
@@ -808,6 +933,8 @@ class Intake:
         if route.wish is Wish.COUNSELLOR_AND_REGISTER and route.coordinators:
             label = "toggle.coordinator_on" if draft.share_name_coordinator else "toggle.coordinator_off"
             rows.append((Choice(label, Answer(tag, Step.SUMMARY, TOGGLE_COORDINATOR)),))
+        if self._exclusion_candidates(draft):
+            rows.append((Choice("button.exclude", Answer(tag, Step.SUMMARY, EXCLUDE)),))
         rows.append(
             (
                 Choice("button.change", Answer(tag, Step.SUMMARY, SUMMARY_CHANGE)),

@@ -84,6 +84,7 @@ class Step(StrEnum):
     WISH = "wish"
     SUMMARY = "summary"
     CHANGE = "change"  # choosing which answer to change from the summary
+    EXCLUDE = "exclude"  # choosing who must not receive the report (conflict of interest)
     CANCEL = "cancel"  # asked to confirm deleting the draft
 
 

@@ -62,7 +62,7 @@ class MyCaseFlow:
                 if state == "assigned" and self._router.staff_by_index(index, COUNSELLOR) is not None:
                     recipients.append((index, COUNSELLOR))
         if coordinators and in_register(case):
-            recipients += self._router.coordinator_recipients()
+            recipients += self._router.coordinator_recipients(await self._storage.cases.barred_from(case.id))
         return recipients
 
     # -- the list and one case ------------------------------------------------------------
@@ -234,8 +234,9 @@ class MyCaseFlow:
         if answer == "withdraw":
             if not in_register(case):
                 return Outcome(language, toast=Label("toast.already_noted"), clear_pressed_buttons=True)
+            barred = await self._storage.cases.barred_from(case.id)
             deliveries = [
-                Delivery(i, COORDINATOR, REGISTER_WITHDRAWN) for i, _ in self._router.coordinator_recipients()
+                Delivery(i, COORDINATOR, REGISTER_WITHDRAWN) for i, _ in self._router.coordinator_recipients(barred)
             ]
             deliveries += [Delivery(i, r, CONSENT_ANSWER, "withdraw") for i, r in counsellors]
             await self._storage.cases.set_register(case, "withdrawn", deliveries, now)
@@ -257,7 +258,10 @@ class MyCaseFlow:
         if first_time:
             attachment_ids = await self._storage.cases.attachment_ids(case.id)
             deliveries += self._router.report_deliveries(
-                case, attachment_ids, self._router.coordinator_recipients(), CASE_REPORT_CONSENTED
+                case,
+                attachment_ids,
+                self._router.coordinator_recipients(await self._storage.cases.barred_from(case.id)),
+                CASE_REPORT_CONSENTED,
             )
         await self._storage.cases.set_register(case, answer, deliveries, now)
         await self._audit(grant, "consent_given", answer)

@@ -104,7 +104,6 @@ class Notices:
             return Drop("case_gone")
         if item.kind == REPORTER_NEW_COUNSELLOR and await self._storage.outbox.superseded(item):
             return Drop("superseded")  # a later word on who handles the case follows
-        reporter = await self._storage.people.index_of_person(case.person_id)
         states = await self._storage.cases.counsellors_of(case.id)
         return delivery_verdict(
             case,
@@ -112,8 +111,8 @@ class Notices:
             item.recipient_role,
             counsellor_state=states.get(item.recipient_index),
             told_before=await self._storage.outbox.told_before(case.id, item.recipient_index),
-            is_the_reporter=item.recipient_role != REPORTER and reporter == item.recipient_index,
-            excluded=item.recipient_index in await self._storage.cases.excluded_from(case.id),
+            barred=item.recipient_role != REPORTER
+            and item.recipient_index in await self._storage.cases.barred_from(case.id),
         )
 
     async def handlers_now(self, item: OutboxItem) -> list[Delivery]:

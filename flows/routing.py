@@ -109,24 +109,27 @@ class Router:
         for member in (*self.counsellors, *self.coordinators):
             self._staff_by_index.setdefault(index_of(member.telegram_id), []).append(member)
 
-    def route(self, role: Role, wish: Wish, load: dict[bytes, int] | None = None) -> Route:
+    def route(
+        self, role: Role, wish: Wish, load: dict[bytes, int] | None = None, barred: frozenset[bytes] = frozenset()
+    ) -> Route:
         """Who receives a new case: one counsellor of the reporter's group, and the coordinators
-        if the reporter wants registration.
+        if the reporter wants registration; never anyone ``barred`` (the reporter themself, and
+        whoever the reporter excluded).
 
         With several counsellors for a group, the one with the fewest open cases gets it
         (ties go to the first in the configuration); the others are alerted only if nobody
-        acknowledges it in time. Without ``load`` every counsellor of the group is listed
-        (what the reporter is shown before sending).
+        acknowledges it in time. Without ``load`` every counsellor of the group is listed.
         """
         audience = Audience.of(role)
-        counsellors = self.serving(audience) if wish.reaches_counsellor else ()
+        counsellors = self.serving(audience, barred) if wish.reaches_counsellor else ()
         if load is not None and counsellors:
             counsellors = (min(counsellors, key=lambda c: (load.get(self.index(c), 0), c.position)),)
-        coordinators = self.coordinators if wish.reaches_coordinator else ()
-        return Route(counsellors, coordinators, audience, wish)
+        coordinators = tuple(c for c in self.coordinators if self.index(c) not in barred)
+        return Route(counsellors, coordinators if wish.reaches_coordinator else (), audience, wish)
 
-    def serving(self, audience: Audience) -> tuple[Counsellor, ...]:
-        return tuple(c for c in self.counsellors if audience in c.serves)
+    def serving(self, audience: Audience, barred: frozenset[bytes] = frozenset()) -> tuple[Counsellor, ...]:
+        """The counsellors of a group who may handle a case (none of those barred from it)."""
+        return tuple(c for c in self.counsellors if audience in c.serves and self.index(c) not in barred)
 
     def index(self, member: Counsellor | Coordinator) -> bytes:
         return self._index_of(member.telegram_id)
@@ -153,8 +156,8 @@ class Router:
         recipients += [(self.index(c), COORDINATOR) for c in route.coordinators]
         return self.report_deliveries(case, attachment_ids, recipients)
 
-    def coordinator_recipients(self) -> list[tuple[bytes, str]]:
-        return [(self.index(c), COORDINATOR) for c in self.coordinators]
+    def coordinator_recipients(self, barred: frozenset[bytes] = frozenset()) -> list[tuple[bytes, str]]:
+        return [(self.index(c), COORDINATOR) for c in self.coordinators if self.index(c) not in barred]
 
     def staff_member(self, telegram_id: int) -> list[Counsellor | Coordinator]:
         """The configured roles this Telegram account holds (someone may be both)."""

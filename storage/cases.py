@@ -358,6 +358,7 @@ class Cases:
         *,
         counsellors: Sequence[bytes] = (),
         scheduled: Sequence[tuple[str, datetime]] = (),
+        excluded: Sequence[bytes] = (),
     ) -> None:
         """Turn a draft into a new case, assign its counsellor(s) and queue its notifications and
         timers, in one transaction: either all of it happened or none."""
@@ -380,6 +381,10 @@ class Cases:
                 raise LookupError(f"case {case.reference} is no longer a draft")
             for index in counsellors:
                 await self._set_counsellor(conn, case.id, index, "assigned", now)
+            await conn.executemany(
+                "INSERT OR IGNORE INTO case_exclusions (case_id, staff_index) VALUES (?, ?)",
+                [(case.id, index) for index in excluded],
+            )
             await Outbox.insert(conn, case.id, deliveries, now)
             await Schedule.insert(conn, case.id, scheduled, now)
         case.status = "new"
@@ -481,10 +486,15 @@ class Cases:
             await conn.execute("UPDATE cases SET escalation = MAX(escalation, ?) WHERE id = ?", (level, case_id))
             await Outbox.insert(conn, case_id, deliveries, now)
 
-    async def excluded_from(self, case_id: str) -> frozenset[bytes]:
-        """Staff the reporter excluded from this case (conflict of interest)."""
+    async def barred_from(self, case_id: str) -> frozenset[bytes]:
+        """Who may never handle this case: the staff the reporter excluded (conflict of interest),
+        and the reporter themself (a counsellor or coordinator who reports)."""
         async with self._db.transaction() as conn:
-            async with conn.execute("SELECT staff_index FROM case_exclusions WHERE case_id = ?", (case_id,)) as cursor:
+            async with conn.execute(
+                "SELECT staff_index FROM case_exclusions WHERE case_id = ?"
+                " UNION SELECT p.tg_index FROM cases c JOIN persons p ON p.id = c.person_id WHERE c.id = ?",
+                (case_id, case_id),
+            ) as cursor:
                 return frozenset(bytes(row[0]) for row in await cursor.fetchall())
 
     async def counsellors_of(self, case_id: str) -> dict[bytes, str]:

@@ -80,14 +80,22 @@ async def test_check_ins_go_out_in_order_and_an_answer_of_concern_alerts_the_cou
     await world.run_due(("check_in",))
     talk = await world.aftercare.answer(anna, case.reference, "1.talk")
     assert talk.edit_pressed.key == "checkin.alerted"
-    assert [r.key for r in talk.replies] == ["checkin.support"]
+    # One message in place of the question: the answer and where to turn (not the list a second time).
+    assert talk.replies == [] and talk.edit_pressed.params["extra"].params["support"].key == "checkin.support_after"
+    assert talk.edit_pressed.params["extra"].params["doctor"] == ""
     assert to(storage, STAFF_COUNSELLOR, await outbox(storage, CHECKIN_ALERT)) == [CHECKIN_ALERT]
     clock.advance(days=28)
     await world.run_due(("check_in",))
     bothers = await world.aftercare.answer(anna, case.reference, "2.bothers")
-    assert [r.key for r in bothers.replies] == ["checkin.doctor", "checkin.support"]  # at six weeks: the GP hint
+    extra = bothers.edit_pressed.params["extra"].params
+    assert extra["doctor"].key == "checkin.doctor" and extra["support"].key == "checkin.support_after"  # the GP hint
+    clock.advance(days=49)
+    await world.run_due(("check_in",))
+    later = await world.aftercare.answer(anna, case.reference, "3.bothers")
+    # From the six-week step on, not only at it: still troubled at three months, still the hint.
+    assert later.edit_pressed.params["extra"].params["doctor"].key == "checkin.doctor"
     answers = await storage.aftercare.answers(case)
-    assert [(a.step, a.answer) for a in answers] == [(0, "fine"), (1, "talk"), (2, "bothers")]
+    assert [(a.step, a.answer) for a in answers] == [(0, "fine"), (1, "talk"), (2, "bothers"), (3, "bothers")]
 
 
 async def test_answers_are_the_counsellors_alone(world, storage, clock):

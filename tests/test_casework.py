@@ -60,9 +60,16 @@ def to(storage, member_or_id, rows):
 class World:
     """Two staff counsellors, one for office holders, one coordinator, and the flows over them."""
 
-    def __init__(self, storage, clock, counsellors=(STAFF_COUNSELLOR, SECOND_STAFF, HOLDERS_COUNSELLOR), plan=None):
+    def __init__(
+        self,
+        storage,
+        clock,
+        counsellors=(STAFF_COUNSELLOR, SECOND_STAFF, HOLDERS_COUNSELLOR),
+        plan=None,
+        coordinators=(COORDINATOR,),
+    ):
         self.storage, self.clock = storage, clock
-        self.router = make_router(storage, counsellors=counsellors)
+        self.router = make_router(storage, counsellors=counsellors, coordinators=coordinators)
         self.access = Access(storage, self.router)
         self.aftercare = AftercareFlow(storage, self.router, self.access, clock, AMSTERDAM, plan or AftercarePlan())
         self.intake = Intake(

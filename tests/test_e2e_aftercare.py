@@ -45,7 +45,7 @@ async def test_a_reporter_is_checked_in_on_in_order_and_the_counsellor_hears_whe
         second = await anna.wait_for_message(lambda m: "Hoe gaat het met je?" in m.text, timeout=10)
         assert second.message_id > first.message_id
         await anna.press("Het zit me nog dwars")
-        doctor = await anna.wait_for_message(lambda m: "huisarts" in m.text)
+        doctor = await anna.wait_for_edit(lambda m: "huisarts" in m.text)  # in place of the question
         assert "bedrijfsarts" in doctor.text
         alert = await emu.user(STAFF_COUNSELLOR_ID).wait_for_message(lambda m: "nog dwarszit" in m.text)
         assert reference in alert.text

@@ -151,3 +151,43 @@ async def test_after_a_hand_over_the_reporter_is_told_who_their_counsellor_now_i
         emu.assert_healthy()
     finally:
         await bot.stop()
+
+
+async def test_a_counsellor_who_files_a_report_herself_never_receives_it(emu, tmp_path):
+    colleague_id = 1011
+    await staff_started(emu, STAFF_COUNSELLOR_ID, COORDINATOR_ID, colleague_id)
+    bot = BotUnderTest(
+        emu,
+        tmp_path,
+        counsellors=[
+            {"telegram_id": STAFF_COUNSELLOR_ID, "name": "Vera de Vries", "serves": ["staff"]},
+            {"telegram_id": colleague_id, "name": "Karim Amrani", "serves": ["staff"]},
+        ],
+    )
+    await bot.start()
+    try:
+        vera = emu.user(STAFF_COUNSELLOR_ID)
+        await vera.wait_for_message(lambda m: "/inbox" in m.text)
+        await vera.command("/report")
+        await vera.wait_for_message(lambda m: "Wat is er gebeurd?" in m.text)
+        await vera.press("Intimidatie")
+        await vera.wait_for_message(lambda m: "Wanneer gebeurde het?" in m.text)
+        await vera.press("Gisteren")
+        await vera.wait_for_message(lambda m: "stap 3" in m.text)
+        await vera.press("E-mail")
+        await vera.wait_for_message(lambda m: "eigen woorden" in m.text)
+        await vera.send("Een inwoner mailt me al weken, ook 's avonds, en noemt mijn adres.")
+        await vera.wait_for_message(lambda m: "Wat is je rol" in m.text)
+        await vera.press("Medewerker")
+        await vera.wait_for_message(lambda m: "Wat wil je met je melding" in m.text)
+        await vera.press("Vertrouwelijk gesprek")
+        summary = await vera.wait_for_message(lambda m: "Klopt dit?" in m.text)
+        assert "Karim Amrani" in summary.text and "Vera de Vries" not in summary.text
+        await vera.press("Versturen")
+        reference = reference_in(await vera.wait_for_message(lambda m: "Je melding is verstuurd" in m.text))
+        await emu.user(colleague_id).wait_for_message(lambda m: reference in m.text)
+        await outbox_settled(bot)
+        assert not any("Nieuwe melding" in m.text and reference in m.text for m in vera.chat.messages)
+        emu.assert_healthy()
+    finally:
+        await bot.stop()

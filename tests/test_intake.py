@@ -170,6 +170,32 @@ async def test_an_account_typed_before_any_report_starts_one(intake, storage):
     assert draft.description.startswith("Vanochtend")
 
 
+async def test_an_opening_typed_before_the_report_is_kept_and_the_account_is_still_asked_for(intake, storage):
+    anna = reporter()
+    out = await intake.text(anna, "Hallo, ik wil iets kwijt over gisteren")
+    for label in ("category.verbal_aggression", "when.yesterday", "channel.in_person"):
+        out = await press(intake, anna, out, label)
+    # The description step is not skipped: it shows what was kept and asks for the rest.
+    assert keys(out) == ["ask.description_kept"]
+    assert out.replies[-1].params["kept"] == "Hallo, ik wil iets kwijt over gisteren"
+    out = await intake.text(anna, "Een man schreeuwde aan de balie dat hij me zou opwachten.")
+    assert keys(out) == ["ask.role"]
+    draft = await intake.draft_for(anna)
+    assert draft.description == (
+        "Hallo, ik wil iets kwijt over gisteren\n\nEen man schreeuwde aan de balie dat hij me zou opwachten."
+    )
+
+
+async def test_the_text_typed_first_can_be_the_whole_account(intake, storage):
+    anna = reporter()
+    out = await intake.text(anna, "De wethouder kreeg een envelop met geld aangeboden door een aannemer.")
+    for label in ("category.bribery", "when.today", "channel.in_person"):
+        out = await press(intake, anna, out, label)
+    out = await press(intake, anna, out, "description.keep_text")
+    assert keys(out) == ["ask.role"]
+    assert (await intake.draft_for(anna)).description.startswith("De wethouder")
+
+
 async def test_a_short_message_outside_a_report_gets_directions(intake):
     out = await intake.text(reporter(), "hallo")
     assert keys(out) == ["outside_flow"]
