@@ -112,7 +112,6 @@ class Meldbot:
                 storage,
                 self.clock,
                 sweep_interval=settings.delivery.sweep_interval,
-                on_effect=self.courier.wake,
             )
             escalation = Escalation(storage, router, self.clock)
             for kind in ESCALATIONS:
@@ -145,9 +144,9 @@ class Meldbot:
                 log.info("routed %d report(s) that were waiting for a recipient", rerouted)
             await self._check_staff_reachable(router)
             await self.courier.start()
-            scheduled = await self.timekeeper.start()
-            if scheduled:
-                log.info("%d scheduled item(s) pending", scheduled)
+            due = await self.timekeeper.start()
+            if due is not None:
+                log.info("the next scheduled item falls due at %s", due.isoformat(timespec="seconds"))
             await application.start()
             await application.updater.start_polling(
                 poll_interval=0,

@@ -17,15 +17,15 @@ import contextlib
 import logging
 import random
 import warnings
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from apscheduler.jobstores.base import JobLookupError
 from telegram import Bot, InputFile, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, Job
 
 from bot import render
+from bot.alarm import Alarm
 from flows.access import Drop, Readdress
 from flows.aftercare import AftercareFlow
 from flows.clock import Clock
@@ -122,10 +122,20 @@ class Courier:
         self.pacer = ChatPacer()
         self._lock = asyncio.Lock()
         self._again = False
-        self._timer: Job | None = None
+        self._alarm = Alarm(application.job_queue, clock, self.run, "outbox-due")
         self._sweep: Job | None = None
         self._stopping = False
         self.sent = 0
+        storage.db.on_due("outbox", self._due)
+
+    def _due(self, moment: datetime) -> None:
+        """Something in the outbox falls due at ``moment`` (told by the database after a commit)."""
+        if self._stopping:
+            return
+        if moment <= self._clock.now():
+            self.wake()
+        else:
+            self._alarm.set(moment)
 
     async def start(self) -> None:
         self._stopping = False
@@ -140,7 +150,7 @@ class Courier:
     async def stop(self) -> None:
         """Stop scheduling runs and wait for one under way, so nothing is cut off mid-send."""
         self._stopping = True
-        self._cancel_timer()
+        self._alarm.cancel()
         if self._sweep is not None:
             self._sweep.schedule_removal()
             self._sweep = None
@@ -158,8 +168,7 @@ class Courier:
 
     async def arrived(self, recipient_index: bytes) -> None:
         """Someone opened the bot: what waited because they could not be reached goes now."""
-        if await self._storage.outbox.hurry_recipient(recipient_index, self._clock.now()):
-            self.wake()
+        await self._storage.outbox.hurry_recipient(recipient_index, self._clock.now())
 
     async def _job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.run()
@@ -181,13 +190,6 @@ class Courier:
                     break
         await self._schedule_next()
 
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            # A one-off job that already ran is gone from the scheduler; nothing to remove then.
-            with contextlib.suppress(JobLookupError):
-                self._timer.schedule_removal()
-            self._timer = None
-
     async def _deliver_all(self, items: list[OutboxItem]) -> None:
         # Different recipients side by side; one recipient's items one after the other, paced
         # at a message a second. The rate limiter keeps the whole at Telegram's 30 a second.
@@ -207,12 +209,8 @@ class Courier:
         if self._stopping:
             return
         due = await self._storage.outbox.next_due()
-        self._cancel_timer()
-        if due is None:
-            return
-        delay = max(0.0, (due - self._clock.now()).total_seconds())
-        if delay < self._sweep_interval.total_seconds():
-            self._timer = self._app.job_queue.run_once(self._job, when=delay + 0.05, name="outbox-retry")
+        if due is not None:
+            self._alarm.set(max(due, self._clock.now()))
 
     async def _deliver(self, item: OutboxItem) -> None:
         now = self._clock.now()

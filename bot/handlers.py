@@ -130,10 +130,6 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outc
     if outcome.case_id is not None:
         incoming = [update.effective_message.message_id] if update.message is not None else []
         await services(context).intake.remember_messages(outcome.case_id, incoming + sent)
-    if outcome.wake_outbox:
-        services(context).courier.wake()
-    if outcome.wake_schedule:
-        await services(context).timekeeper.wake()
 
 
 def _has_buttons(message: object) -> bool:

@@ -1,23 +1,25 @@
-"""The timekeeper: runs what falls due (escalations now, follow-ups later) on the JobQueue.
+"""The timekeeper: runs what falls due (escalations now, follow-ups later).
 
-The database is the source of truth. At start-up every pending item gets a one-off
-job at its due time; a due time in the past fires at once (python-telegram-bot's
-JobQueue hands jobs to APScheduler, which drops a run that is later than its
-``misfire_grace_time``; jobs here are created with no grace limit, so a missed moment
-still runs). A periodic sweep runs anything that has no job (created elsewhere, or
-missed while the bot was down). Each item is claimed atomically before its effect runs,
+The database is the source of truth. The timekeeper keeps one alarm on
+python-telegram-bot's JobQueue for the earliest pending item (bot.alarm), moved earlier
+whenever a commit stores an item due sooner (storage.database.Database.on_due); when it
+goes off, every item due by then runs, and the alarm is set for the next one. Start-up
+therefore costs the same with a hundred thousand follow-ups pending as with none. A
+periodic sweep is the safety net. Each item is claimed atomically before its effect runs,
 so two runs never both act; effects are idempotent, so a crash between the effect and
-the completion repeats nothing the reporter would see.
+the completion repeats nothing the reporter would see. Items claimed by a process that
+died are taken up again at the next start (only one bot runs per database).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram.ext import Application, ContextTypes
 
+from bot.alarm import Alarm
 from flows.clock import Clock
 from storage import Storage
 from storage.schedule import DueItem
@@ -26,7 +28,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
 RETRY = timedelta(minutes=1)
-SWEEP_BATCH = 200
+BATCH = 200
 
 Handler = Callable[[DueItem], Awaitable[bool]]
 
@@ -39,76 +41,73 @@ class Timekeeper:
         clock: Clock,
         *,
         sweep_interval: timedelta,
-        on_effect: Callable[[], None],
     ) -> None:
         self._app = application
         self._storage = storage
         self._clock = clock
         self._sweep_interval = sweep_interval
         self._handlers: dict[str, Handler] = {}
-        self._on_effect = on_effect
-        self._scheduled: set[str] = set()
-        self._looked = None
+        self._alarm = Alarm(application.job_queue, clock, self.run_due, "schedule-due")
         self._stopping = False
+        self._running = False
         self.ran = 0
+        storage.db.on_due("scheduled", self._due)
 
     def handle(self, kind: str, handler: Handler) -> None:
         self._handlers[kind] = handler
 
-    async def start(self) -> int:
-        """Give every pending item a job; start the sweep. Returns how many were scheduled."""
+    @property
+    def next_alarm(self) -> datetime | None:
+        return self._alarm.at
+
+    async def start(self) -> datetime | None:
+        """Set the alarm for the earliest pending item and start the sweep; returns when that is."""
         self._stopping = False
-        self._looked = self._clock.now()
-        pending = await self._storage.schedule.pending()
-        for item in pending:
-            self._schedule(item)
+        recovered = await self._storage.schedule.recover_after_restart()
+        if recovered:
+            log.info("%d scheduled item(s) were running when the bot last stopped; they run again", recovered)
         self._app.job_queue.run_repeating(
             self._sweep, interval=self._sweep_interval, first=self._sweep_interval, name="schedule-sweep"
         )
-        return len(pending)
+        due = await self._storage.schedule.next_due()
+        if due is not None:
+            self._alarm.set(due)
+        return due
 
     def stop(self) -> None:
         self._stopping = True
+        self._alarm.cancel()
         for job in self._app.job_queue.jobs():
-            if job.name and (job.name.startswith("due:") or job.name == "schedule-sweep"):
+            if job.name == "schedule-sweep":
                 job.schedule_removal()
-        self._scheduled.clear()
 
-    def _schedule(self, item: DueItem) -> None:
-        if item.id in self._scheduled:
-            return
-        delay = max(0.0, (item.due_at - self._clock.now()).total_seconds())
-        self._app.job_queue.run_once(
-            self._job,
-            when=delay,
-            data=item.id,
-            name=f"due:{item.id}",
-            job_kwargs={"misfire_grace_time": None},
-        )
-        self._scheduled.add(item.id)
-
-    async def wake(self) -> None:
-        """New items may have been stored: give them jobs (only those stored since the last look)."""
-        if self._stopping:
-            return
-        looked, self._looked = self._looked, self._clock.now()
-        # A little overlap, so an item stored in the same instant as the last look is not missed.
-        since = None if looked is None else looked - timedelta(seconds=1)
-        for item in await self._storage.schedule.created_since(since):
-            self._schedule(item)
-
-    async def _job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        item_id = context.job.data
-        self._scheduled.discard(item_id)
-        await self.run(item_id)
+    def _due(self, moment: datetime) -> None:
+        """Something was stored (or moved) to fall due at ``moment`` (told after its commit)."""
+        if not self._stopping:
+            self._alarm.set(moment)
 
     async def _sweep(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        for item in await self._storage.schedule.due(self._clock.now(), SWEEP_BATCH):
-            if self._stopping:
-                return
-            if item.id not in self._scheduled:
-                await self.run(item.id)
-        await self.wake()
+        await self.run_due()
+
+    async def run_due(self) -> None:
+        """Run everything due now, then set the alarm for what comes next."""
+        if self._stopping or self._running:
+            return
+        self._running = True
+        try:
+            while not self._stopping:
+                items = await self._storage.schedule.due(self._clock.now(), BATCH)
+                if not items:
+                    break
+                for item in items:
+                    if self._stopping:
+                        return
+                    await self.run(item.id)
+            due = await self._storage.schedule.next_due()
+            if due is not None and not self._stopping:
+                self._alarm.set(due)
+        finally:
+            self._running = False
 
     async def run(self, item_id: str) -> None:
         if self._stopping:
@@ -130,4 +129,4 @@ class Timekeeper:
         await self._storage.schedule.finish(item.id, self._clock.now())
         self.ran += 1
         if acted:
-            self._on_effect()
+            log.debug("scheduled item %s (%s) acted", item.id[:8], item.kind)

@@ -259,7 +259,6 @@ class AftercareFlow:
         return Outcome(
             language,
             edit_pressed=Reply(key, {"reference": case.reference, "extra": extra}),
-            wake_outbox=bool(deliveries),
         )
 
     async def _counsellors_for(self, case: CaseRecord) -> list[bytes]:
@@ -353,7 +352,7 @@ class AftercareFlow:
             )
         await self._storage.schedule.add(case.id, timers, now)
         await self._storage.cases.set_aftercare(case, ACTIVE, now)
-        return Outcome(language, edit_pressed=Reply("checkin.resumed", {"reference": reference}), wake_schedule=True)
+        return Outcome(language, edit_pressed=Reply("checkin.resumed", {"reference": reference}))
 
     # -- closing ----------------------------------------------------------------------
 

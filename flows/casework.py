@@ -389,7 +389,7 @@ class Casework:
                 grant.case.id, [Delivery(grant.index, role, CASE_ATTACHMENT, a) for a in ids], self._clock.now()
             )
             await self._audit(grant, "viewed_files", str(len(ids)))
-        outcome = Outcome(grant.member.language, wake_outbox=bool(ids))
+        outcome = Outcome(grant.member.language)
         outcome.toast = Label("toast.files_coming" if ids else "toast.no_files", {"n": len(ids)})
         return outcome
 
@@ -410,7 +410,6 @@ class Casework:
             await self._audit(grant, "registered")
             outcome.replies.append(Reply("staff.registered", {"reference": case.reference}))
             outcome.pressed_keyboard = self._case_buttons(grant)
-            outcome.wake_outbox = bool(deliveries)
             return outcome
         if case.acknowledged_at is not None:
             # Acknowledged already (by a colleague who then went quiet?): an alerted counsellor takes over.
@@ -421,7 +420,6 @@ class Casework:
                 await self._audit(grant, "took_over")
                 outcome.replies.append(Reply("staff.taken", {"reference": case.reference}))
                 outcome.pressed_keyboard = self._case_buttons(replace(grant, relation=Relation.COUNSELLOR))
-                outcome.wake_outbox = True
                 return outcome
             outcome.toast = Label("toast.acknowledged_by_you")
             return outcome
@@ -436,7 +434,6 @@ class Casework:
         outcome.replies.append(Reply("staff.acknowledged", {"reference": case.reference}))
         # The pressed message keeps working: it now offers what one does with an acknowledged case.
         outcome.pressed_keyboard = self._case_buttons(replace(grant, relation=Relation.COUNSELLOR))
-        outcome.wake_outbox = bool(deliveries)
         return outcome
 
     async def _tell_taken_over(self, case: CaseRecord, by: bytes) -> list[Delivery]:
@@ -517,7 +514,6 @@ class Casework:
             await self._storage.schedule.cancel(case.id, ("escalate_counsellors", "escalate_coordinators"))
         await self._audit(grant, "status", value)
         outcome.edit_pressed = Reply("status.set", {"reference": case.reference, "status": Label(f"status.{value}")})
-        outcome.wake_outbox = bool(deliveries)
         return outcome
 
     # -- hand over and recuse -------------------------------------------------------
@@ -552,7 +548,6 @@ class Casework:
         return Outcome(
             grant.member.language,
             edit_pressed=Reply("handover.done", {"reference": case.reference, "name": chosen.name}),
-            wake_outbox=True,
         )
 
     async def recuse(self, sender: Sender, reference: str, confirm: str) -> Outcome:
@@ -591,7 +586,7 @@ class Casework:
             await self._storage.cases.step_back(case, grant.index, deliveries, now)
             await self._audit(grant, "recused", "waiting")
             reply = Reply("recuse.nobody", {"reference": case.reference})
-        return Outcome(grant.member.language, edit_pressed=reply, wake_outbox=True)
+        return Outcome(grant.member.language, edit_pressed=reply)
 
     async def _move(self, grant: Grant, to: Counsellor, leaving_state: str) -> None:
         case = grant.case
@@ -650,7 +645,6 @@ class Casework:
         await self._storage.cases.ask_consent(case, deliveries, self._clock.now())
         await self._audit(grant, "asked_consent")
         outcome.replies.append(Reply("consent.asked", {"reference": case.reference}))
-        outcome.wake_outbox = bool(deliveries)
         return outcome
 
     async def record_action(self, sender: Sender, reference: str, kind: str) -> Outcome:

@@ -690,8 +690,6 @@ class Intake:
             case_ref=draft.reference,
             detail=f"{draft.category}/{wish.value}",
         )
-        outcome.wake_outbox = bool(deliveries)
-        outcome.wake_schedule = bool(timers)
         outcome.edit_pressed = Reply("summary.sent", {"reference": draft.reference})
         if route.wish.reaches_counsellor:
             next_key = "submitted.next_counsellor_missing" if route.counsellor_missing else "submitted.next_counsellor"

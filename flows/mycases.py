@@ -241,16 +241,12 @@ class MyCaseFlow:
             deliveries += [Delivery(i, r, CONSENT_ANSWER, "withdraw") for i, r in counsellors]
             await self._storage.cases.set_register(case, "withdrawn", deliveries, now)
             await self._audit(grant, "consent_withdrawn")
-            return Outcome(
-                language, edit_pressed=Reply("consent.withdrawn", {"reference": case.reference}), wake_outbox=True
-            )
+            return Outcome(language, edit_pressed=Reply("consent.withdrawn", {"reference": case.reference}))
         if answer == "no":
             deliveries = [Delivery(i, r, CONSENT_ANSWER, "no") for i, r in counsellors]
             await self._storage.cases.set_register(case, case.register, deliveries, now)  # unchanged; question answered
             await self._audit(grant, "consent_refused")
-            return Outcome(
-                language, edit_pressed=Reply("consent.refused", {"reference": case.reference}), wake_outbox=True
-            )
+            return Outcome(language, edit_pressed=Reply("consent.refused", {"reference": case.reference}))
         if in_register(case) and case.register == answer:
             return Outcome(language, toast=Label("toast.already_noted"), clear_pressed_buttons=True)
         first_time = not in_register(case)
@@ -268,7 +264,6 @@ class MyCaseFlow:
         return Outcome(
             language,
             edit_pressed=Reply(f"consent.given_{answer}", {"reference": case.reference}),
-            wake_outbox=True,
         )
 
     async def toggle_name(self, sender: Sender, reference: str) -> Outcome:
@@ -304,10 +299,12 @@ class MyCaseFlow:
         if not await self._storage.cases.withdraw(case, deliveries, self._clock.now()):
             return Outcome(language, toast=Label("toast.already_noted"), clear_pressed_buttons=True)
         await self._audit(grant, "withdrawn")
-        return Outcome(language, edit_pressed=Reply("withdraw.done", {"reference": case.reference}), wake_outbox=True)
+        return Outcome(language, edit_pressed=Reply("withdraw.done", {"reference": case.reference}))
 
     async def forget_question(self, sender: Sender) -> Outcome:
         language = await self._language(sender)
+        if await self._storage.people.find(sender.telegram_id) is None:
+            return Outcome(language, replies=[Reply("forget.nothing")])
         return Outcome(
             language,
             replies=[
@@ -345,7 +342,6 @@ class MyCaseFlow:
         return Outcome(
             language,
             edit_pressed=Reply("forget.done", {"n": len(references)}),
-            wake_outbox=bool(deliveries),
             delete_messages=tuple(message_ids),
         )
 

@@ -164,6 +164,4 @@ class Outcome:
     toast_alert: bool = False
     # The messages of this exchange belong to this case's conversation (for clean-up).
     case_id: str | None = None
-    wake_outbox: bool = False
-    wake_schedule: bool = False
     delete_messages: tuple[int, ...] = ()

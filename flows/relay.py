@@ -67,7 +67,7 @@ class Relay:
         if composing.purpose == "action_note":
             # No personal note: the feedback to the reporter need not wait for one.
             await self._storage.outbox.hurry(composing.case_id, ACTION_FEEDBACK, self._clock.now())
-            return Outcome(await self._language(sender, None), edit_pressed=Reply("compose.skipped"), wake_outbox=True)
+            return Outcome(await self._language(sender, None), edit_pressed=Reply("compose.skipped"))
         if composing.purpose == "survey_comment":
             return Outcome(await self._language(sender, None), edit_pressed=Reply("survey.no_comment"))
         return Outcome(await self._language(sender, None), edit_pressed=Reply("compose.stopped"))
@@ -130,9 +130,7 @@ class Relay:
             )
             await self._storage.outbox.hurry(case.id, ACTION_FEEDBACK, now)
             await self._audit(grant, "action_note")
-            return Outcome(
-                language, replies=[Reply("action.note_saved", {"reference": case.reference})], wake_outbox=True
-            )
+            return Outcome(language, replies=[Reply("action.note_saved", {"reference": case.reference})])
         if composing.purpose == "survey_comment":
             await self._storage.aftercare.comment_survey(case, text, now)
             return Outcome(language, replies=[Reply("survey.comment_saved")])
@@ -186,7 +184,7 @@ class Relay:
             now=now,
         )
         await self._audit(grant, action)
-        return Outcome(language, replies=[reply], wake_outbox=bool(deliveries))
+        return Outcome(language, replies=[reply])
 
     async def _reporter(self, case) -> list[Delivery]:
         index = await self._storage.people.index_of_person(case.person_id)

@@ -70,6 +70,8 @@ class Storage:
                     "created with (restore it from your backup). meldbot never replaces a key by itself."
                 )
             await db.migrate(upgrade_to)
+            if upgrade_to is None:
+                await db.watch_due()
             if stored_check is None:
                 async with db.transaction() as conn:
                     await conn.execute("INSERT INTO meta (name, value) VALUES ('key_check', ?)", (vault.key_check(),))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -51,6 +51,23 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
+# Per-connection triggers (TEMP: never stored in the file) that report, at commit, when the
+# outbox or the schedule has something falling due: whatever inserted or moved it, the
+# courier and the timekeeper hear of it, so no flow can forget to wake them.
+_DUE_TRIGGERS = """
+CREATE TEMP TRIGGER IF NOT EXISTS outbox_queued AFTER INSERT ON main.outbox WHEN NEW.status = 'pending'
+BEGIN SELECT meldbot_due('outbox', NEW.next_attempt_at); END;
+CREATE TEMP TRIGGER IF NOT EXISTS outbox_moved AFTER UPDATE OF next_attempt_at, status ON main.outbox
+WHEN NEW.status = 'pending' BEGIN SELECT meldbot_due('outbox', NEW.next_attempt_at); END;
+CREATE TEMP TRIGGER IF NOT EXISTS scheduled_added AFTER INSERT ON main.scheduled WHEN NEW.status = 'pending'
+BEGIN SELECT meldbot_due('scheduled', NEW.due_at); END;
+CREATE TEMP TRIGGER IF NOT EXISTS scheduled_moved AFTER UPDATE OF due_at, status ON main.scheduled
+WHEN NEW.status = 'pending' BEGIN SELECT meldbot_due('scheduled', NEW.due_at); END;
+"""
+
+DueListener = Callable[[datetime], None]
+
+
 class Database:
     """A serialised aiosqlite connection with the pragmas meldbot relies on."""
 
@@ -58,6 +75,34 @@ class Database:
         self._conn = connection
         self._lock = asyncio.Lock()
         self.path = path
+        # Earliest due moment per topic seen in the running transaction (written from
+        # aiosqlite's thread by the SQL function, read after COMMIT on the event loop).
+        self._due: dict[str, str] = {}
+        self._listeners: dict[str, list[DueListener]] = {}
+
+    def on_due(self, topic: str, listener: DueListener) -> None:
+        """Call ``listener(moment)`` after each commit that made something of ``topic``
+        ('outbox' or 'scheduled') fall due at ``moment`` (the earliest such moment)."""
+        self._listeners.setdefault(topic, []).append(listener)
+
+    def _record_due(self, topic: str, moment: str) -> None:
+        current = self._due.get(topic)
+        if current is None or moment < current:
+            self._due[topic] = moment
+
+    async def watch_due(self) -> None:
+        """Install the triggers behind :meth:`on_due` (after the migrations built the tables)."""
+        async with self._lock:
+            await self._conn.create_function("meldbot_due", 2, self._record_due)
+            await self._conn.executescript(_DUE_TRIGGERS)
+
+    def _announce_due(self) -> None:
+        due, self._due = self._due, {}
+        for topic, moment in due.items():
+            when = from_db(moment)
+            assert when is not None
+            for listener in self._listeners.get(topic, ()):
+                listener(when)
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -118,9 +163,11 @@ class Database:
                 yield self._conn
             except BaseException:
                 await self._conn.execute("ROLLBACK")
+                self._due.clear()
                 raise
             else:
                 await self._conn.execute("COMMIT")
+        self._announce_due()
 
     async def checkpoint(self) -> None:
         """Move committed pages out of the WAL and truncate it (used after erasing data)."""

@@ -78,21 +78,26 @@ class Schedule:
                 )
         return len(items)
 
+    async def next_due(self) -> datetime | None:
+        """When the earliest pending item falls due (an index seek, whatever the backlog)."""
+        async with self._db.transaction() as conn:
+            async with conn.execute("SELECT MIN(due_at) FROM scheduled WHERE status = 'pending'") as cursor:
+                row = await cursor.fetchone()
+        return from_db(row[0])
+
+    async def recover_after_restart(self) -> int:
+        """Items left 'claimed' by a run that died: pending again (only one bot runs per database)."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE scheduled SET status = 'pending', claimed_until = NULL WHERE status = 'claimed'"
+            )
+            return cursor.rowcount
+
     async def pending(self) -> list[DueItem]:
         """Everything not yet done, earliest first (claimed items too: their run may have died)."""
         async with self._db.transaction() as conn:
             async with conn.execute(
                 "SELECT * FROM scheduled WHERE status IN ('pending', 'claimed') ORDER BY due_at"
-            ) as cursor:
-                return [_item(row) for row in await cursor.fetchall()]
-
-    async def created_since(self, moment: datetime | None) -> list[DueItem]:
-        """Pending items stored after ``moment`` (all pending items when None), earliest due first."""
-        if moment is None:
-            return await self.pending()
-        async with self._db.transaction() as conn:
-            async with conn.execute(
-                "SELECT * FROM scheduled WHERE status = 'pending' AND created_at >= ? ORDER BY due_at", (to_db(moment),)
             ) as cursor:
                 return [_item(row) for row in await cursor.fetchall()]
 

@@ -49,6 +49,21 @@ def reporter(telegram_id: int = 5001, name: str = "Anna de Vries", username: str
     return Sender(telegram_id=telegram_id, display_name=name, username=username, language_code=lang)
 
 
+class Announced:
+    """What the database told the courier and the timekeeper falls due (after each commit)."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.outbox: list[datetime] = []
+        self.scheduled: list[datetime] = []
+        storage.db.on_due("outbox", self.outbox.append)
+        storage.db.on_due("scheduled", self.scheduled.append)
+
+
+@pytest.fixture
+def announced(storage) -> Announced:
+    return Announced(storage)
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()

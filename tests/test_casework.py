@@ -261,14 +261,14 @@ async def test_a_counsellor_who_recuses_is_replaced_or_the_coordinators_hear_the
     assert await storage.cases.without_counsellor() == []
 
 
-async def test_counsellor_and_reporter_write_to_each_other_under_a_pseudonym(world, storage):
+async def test_counsellor_and_reporter_write_to_each_other_under_a_pseudonym(world, storage, announced):
     anna = reporter(5001)
     case = await world.report(anna)
     await storage.cases.share_name_with_counsellor(case, False, world.clock.now())
     carla = staff(STAFF_COUNSELLOR)
     await world.casework.start_message(carla, case.reference)
     sent = await world.relay.text(carla, "Dank voor je melding. Zullen we morgen bellen?")
-    assert sent.replies[0].key == "message.sent" and sent.wake_outbox
+    assert sent.replies[0].key == "message.sent" and announced.outbox[-1] <= world.clock.now()
     assert to(storage, anna.telegram_id, await outbox(storage, RELAY)) == [RELAY]
     await world.mycases.start(anna, case.reference, "reply", "counsellor")
     photo = IncomingAttachment(
@@ -445,3 +445,5 @@ async def test_forgetme_erases_every_trace_and_tells_staff_only_that_the_case_is
             async with conn.execute(f"SELECT COUNT(*) FROM {table}") as cursor:
                 assert (await cursor.fetchone())[0] == 0, table
     assert (await world.mycases.forget(anna, Forget(True))).edit_pressed.key == "forget.nothing"
+    # Asking again: no second confirmation for an erasure there is nothing left for.
+    assert [r.key for r in (await world.mycases.forget_question(anna)).replies] == ["forget.nothing"]
