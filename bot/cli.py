@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         except StorageRefused as refusal:
             print(f"meldbot: refusing to open the database: {refusal}", file=sys.stderr)
             return EXIT_BAD_CONFIG
-    logs.configure(settings.logging.level, [settings.token])
+    logs.configure(settings.logging.level, [settings.token], fmt=settings.logging.format)
     # Opt in to python-telegram-bot's coming behaviour (durations as timedelta), which its rate
     # limiter otherwise warns about on every 429. Process-wide, so only here at the entry point.
     os.environ.setdefault("PTB_TIMEDELTA", "1")

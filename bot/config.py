@@ -188,6 +188,8 @@ class DeliverySettings(_Section):
 
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # "json": one JSON object per line (journald, log shippers); both formats redact alike.
+    format: Literal["text", "json"] = "text"
 
 
 class Settings(_Section):
