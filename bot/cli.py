@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from bot import logs
 from bot.config import ConfigError, Settings, load_settings, parse_duration
 from flows.model import Role
 from storage import Storage, StorageRefused
+from storage.database import describe_failure
 
 EXIT_BAD_CONFIG = 2
 EXIT_UNREACHABLE = 1
@@ -47,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
         "action", choices=["verify"], help="verify: check that no entry was edited, deleted or reordered"
     )
     audit.add_argument("--config", type=Path, required=True, metavar="PATH", help="configuration file (TOML)")
+    audit.add_argument(
+        "--expect",
+        metavar="HEAD",
+        help="a head printed or logged earlier (COUNT:HASH, e.g. 1523:9f2c41ab): check it is still part of the trail",
+    )
     return parser
 
 
@@ -99,14 +106,23 @@ async def _ask_bot_username(settings: Settings) -> str:
         return bot.username
 
 
-async def _audit_verify(settings: Settings) -> int:
+async def _audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.audit import HeadMark
+
+    try:
+        expect = None if args.expect is None else HeadMark.parse(args.expect)
+    except ValueError as problem:
+        print(f"meldbot: --expect: {problem}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
     storage = await Storage.open(settings.storage.database, settings.storage.key_file)
     try:
-        result = await storage.audit.verify()
+        result = await storage.audit.verify(expect)
     finally:
         await storage.close()
     if result.intact:
-        print(f"audit trail intact: {result.entries} entries, each chained to the one before")
+        print(f"audit trail intact: {result.entries} entries, each chained to the one before; head {result.head}")
+        if expect is not None:
+            print(f"head {expect} seen earlier is still part of it")
         return 0
     where = f" first bad entry: {result.first_bad};" if result.first_bad is not None else ""
     print(f"AUDIT TRAIL BROKEN:{where} {result.problem}", file=sys.stderr)
@@ -127,9 +143,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command in ("invite", "audit"):
         try:
-            return asyncio.run(_invite(settings, args) if args.command == "invite" else _audit_verify(settings))
+            return asyncio.run(_invite(settings, args) if args.command == "invite" else _audit_verify(settings, args))
         except StorageRefused as refusal:
             print(f"meldbot: refusing to open the database: {refusal}", file=sys.stderr)
+            return EXIT_BAD_CONFIG
+        except sqlite3.Error as error:
+            print(f"meldbot: {describe_failure(settings.storage.database, error)}", file=sys.stderr)
             return EXIT_BAD_CONFIG
     logs.configure(settings.logging.level, [settings.token], fmt=settings.logging.format)
     # Opt in to python-telegram-bot's coming behaviour (durations as timedelta), which its rate
@@ -143,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(run_until_stopped(settings))
     except StorageRefused as refusal:
         print(f"meldbot: refusing to start: {refusal}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    except sqlite3.Error as error:
+        # Damage found after opening (a page first read while starting up): said as plainly.
+        print(f"meldbot: {describe_failure(settings.storage.database, error)}", file=sys.stderr)
         return EXIT_BAD_CONFIG
     except InvalidToken:
         print(
