@@ -14,7 +14,7 @@ import logging
 import signal
 from datetime import timedelta
 
-from telegram import BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram import Bot, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 
@@ -60,6 +60,11 @@ class Meldbot:
 
     async def start(self) -> None:
         settings = self.settings
+        if not (settings.storage.database.exists() and settings.storage.key_file.exists()):
+            # First start: the Bot API must answer (getMe) before a key file and database are created,
+            # or a wrong token or an unreachable server leaves a new key (and its banner) behind.
+            async with Bot(settings.token, base_url=settings.telegram.api_base_url):
+                pass
         self.storage = storage = await Storage.open(settings.storage.database, settings.storage.key_file)
         try:
             self._announce_key()
