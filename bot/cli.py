@@ -1,4 +1,4 @@
-"""The ``meldbot`` command: ``run`` the bot, or ``check-config`` a configuration.
+"""The ``meldbot`` command: ``run`` the bot, ``check-config``, ``invite``, ``audit verify``, ``backup``, ``restore``.
 
 A bad configuration is one clear message naming each setting and its problem, and
 exit status 2, with nothing started. The same holds when the key file and the
@@ -23,6 +23,7 @@ from storage.database import describe_failure
 EXIT_BAD_CONFIG = 2
 EXIT_UNREACHABLE = 1
 EXIT_AUDIT_BROKEN = 1
+EXIT_FAILED = 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,6 +45,17 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument(
         "--valid", default=None, metavar="DURATION", help="how long the link works (ISO 8601, e.g. P7D)"
     )
+    backup = commands.add_parser("backup", help="a consistent, checked copy of the database, while the bot runs")
+    backup.add_argument("--config", type=Path, required=True, metavar="PATH", help="configuration file (TOML)")
+    backup.add_argument("--output", type=Path, required=True, metavar="FILE", help="where to write the backup (0600)")
+    backup.add_argument(
+        "--include-key",
+        action="store_true",
+        help="also copy the key file to FILE.key (not advised: the key belongs apart from the data)",
+    )
+    restore = commands.add_parser("restore", help="put a backup in place of the database (the bot must be stopped)")
+    restore.add_argument("--config", type=Path, required=True, metavar="PATH", help="configuration file (TOML)")
+    restore.add_argument("--input", type=Path, required=True, metavar="FILE", help="a file made by meldbot backup")
     audit = commands.add_parser("audit", help="the audit trail")
     audit.add_argument(
         "action", choices=["verify"], help="verify: check that no entry was edited, deleted or reordered"
@@ -129,6 +141,49 @@ async def _audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_AUDIT_BROKEN
 
 
+async def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.backup import BackupRefused, back_up
+
+    storage = settings.storage
+    try:
+        contents = await back_up(storage.database, storage.key_file, args.output, include_key=args.include_key)
+    except BackupRefused as refusal:
+        print(f"meldbot: no backup made: {refusal}", file=sys.stderr)
+        return EXIT_FAILED
+    print(
+        f"backup written to {args.output} (readable by you only): {contents.cases} case(s), {contents.persons} "
+        f"person(s); integrity check passed; audit trail intact, head {contents.audit.head}"
+    )
+    if args.include_key:
+        print(
+            f"WARNING: {args.output}.key holds the master key. Whoever has the backup and this file can read every "
+            "report: keep the key apart from the backups (a different place, a different person).",
+            file=sys.stderr,
+        )
+    else:
+        print(f"the key is not in it: keep a copy of {storage.key_file} apart from your backups")
+    return 0
+
+
+async def _restore(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.backup import BackupRefused, restore
+
+    storage = settings.storage
+    try:
+        restored = await restore(storage.database, storage.key_file, args.input)
+    except BackupRefused as refusal:
+        print(f"meldbot: nothing restored: {refusal}", file=sys.stderr)
+        return EXIT_FAILED
+    opened = restored.opened
+    print(
+        f"restored {args.input} to {storage.database}: {opened.cases} case(s) with {opened.attachments} file(s) and "
+        f"{opened.persons} person(s), each opened with the key file; audit trail intact, head {restored.audit.head}"
+    )
+    if restored.set_aside is not None:
+        print(f"the database that was there is kept as {restored.set_aside}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -141,9 +196,10 @@ def main(argv: list[str] | None = None) -> int:
         for warning in settings.warnings():
             print(f"warning: {warning}")
         return 0
-    if args.command in ("invite", "audit"):
+    commands = {"invite": _invite, "audit": _audit_verify, "backup": _backup, "restore": _restore}
+    if args.command in commands:
         try:
-            return asyncio.run(_invite(settings, args) if args.command == "invite" else _audit_verify(settings, args))
+            return asyncio.run(commands[args.command](settings, args))
         except StorageRefused as refusal:
             print(f"meldbot: refusing to open the database: {refusal}", file=sys.stderr)
             return EXIT_BAD_CONFIG

@@ -91,7 +91,7 @@ async def _settle_keys(db: Database, master: bytes, *, new: bool) -> Vault:
     return vault
 
 
-def _stored_keys_version() -> int:
+def stored_keys_version() -> int:
     """The schema version from which the sub-keys are stored and the audit trail has a genesis entry."""
     return next(version for version, name, _ in shipped_migrations() if name.endswith("_stored_keys.sql"))
 
@@ -163,7 +163,7 @@ class Storage:
                     "created with (restore it from your backup). meldbot never replaces a key by itself."
                 )
             await db.migrate(upgrade_to)
-            if await db.schema_version() >= _stored_keys_version():
+            if await db.schema_version() >= stored_keys_version():
                 vault = await _settle_keys(db, master, new=stored_check is None)
             else:
                 vault = await _as_before_stored_keys(db, master, new=stored_check is None)
