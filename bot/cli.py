@@ -1,4 +1,7 @@
-"""The ``meldbot`` command: ``run`` the bot, ``check-config``, ``invite``, ``audit verify``, ``backup``, ``restore``.
+"""The ``meldbot`` command: run the bot, and what an operator does beside it.
+
+``run``, ``check-config``, ``invite``, ``audit verify``, ``backup``, ``restore``,
+``rotate-key``, ``systemd-unit``.
 
 A bad configuration is one clear message naming each setting and its problem, and
 exit status 2, with nothing started. The same holds when the key file and the
@@ -56,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     restore = commands.add_parser("restore", help="put a backup in place of the database (the bot must be stopped)")
     restore.add_argument("--config", type=Path, required=True, metavar="PATH", help="configuration file (TOML)")
     restore.add_argument("--input", type=Path, required=True, metavar="FILE", help="a file made by meldbot backup")
+    rotate = commands.add_parser("rotate-key", help="replace the master key (the bot must be stopped)")
+    rotate.add_argument("--config", type=Path, required=True, metavar="PATH", help="configuration file (TOML)")
     audit = commands.add_parser("audit", help="the audit trail")
     audit.add_argument(
         "action", choices=["verify"], help="verify: check that no entry was edited, deleted or reordered"
@@ -184,6 +189,22 @@ async def _restore(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _rotate_key(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.rotation import rotate_key
+
+    key_file = settings.storage.key_file
+    rotated = await rotate_key(settings.storage.database, key_file)
+    print(
+        f"new master key in {key_file}: {rotated.persons} person and {rotated.cases} case key(s) re-wrapped; "
+        f"search and the audit trail unchanged (audit head {rotated.head})"
+    )
+    print(
+        f"Back up {key_file} NOW, apart from the database backups. The old key file no longer opens this database;"
+        " keep it only with the backups made before now, which need it."
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -196,7 +217,13 @@ def main(argv: list[str] | None = None) -> int:
         for warning in settings.warnings():
             print(f"warning: {warning}")
         return 0
-    commands = {"invite": _invite, "audit": _audit_verify, "backup": _backup, "restore": _restore}
+    commands = {
+        "invite": _invite,
+        "audit": _audit_verify,
+        "backup": _backup,
+        "restore": _restore,
+        "rotate-key": _rotate_key,
+    }
     if args.command in commands:
         try:
             return asyncio.run(commands[args.command](settings, args))

@@ -11,6 +11,9 @@ before stored sub-keys gets the sub-keys it always used, stored, and a genesis e
 that adopts its existing trail. A database that has a genesis entry but lost its
 stored sub-keys is refused: guessing them could silently split its blind indexes.
 
+A key rotation that was interrupted (``meldbot rotate-key``, storage/rotation.py) is
+finished or undone before the key file is read.
+
 Every process that opens storage holds the database's lock (storage/database.py):
 shared for the bot and most commands, exclusive for a restore or a key rotation. A
 database SQLite cannot read is refused with what is wrong and what to do.
@@ -19,6 +22,7 @@ database SQLite cannot read is refused with what is wrong and what to do.
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,7 +35,15 @@ from storage.audit import AuditTrail
 from storage.casefile import Aftercare, CaseFile
 from storage.cases import Cases
 from storage.composing import ComposingStore
-from storage.crypto import SUB_KEYS, DecryptionError, KeyFile, KeyFileError, Vault, read_or_create_key_file
+from storage.crypto import (
+    SUB_KEYS,
+    DecryptionError,
+    KeyFile,
+    KeyFileError,
+    Vault,
+    read_or_create_key_file,
+    settle_rotation,
+)
 from storage.database import Database, DatabaseInUse, DatabaseLock, describe_failure
 from storage.database import migrations as shipped_migrations
 from storage.invites import Invites
@@ -42,6 +54,7 @@ from storage.schedule import Schedule
 __all__ = ["Storage", "StorageRefused"]
 
 LockMode = Literal["shared", "exclusive"]
+log = logging.getLogger(__name__)
 
 
 class StorageRefused(Exception):
@@ -152,6 +165,9 @@ class Storage:
         db = await Database.open(database)
         try:
             stored_check = await stored_key_check(db)
+            settled = settle_rotation(key_path, stored_check)
+            if settled:
+                log.warning("%s", settled)
             try:
                 master, key_file = read_or_create_key_file(key_path, may_create=stored_check is None)
             except KeyFileError as exc:

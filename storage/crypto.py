@@ -142,6 +142,30 @@ def read_or_create_key_file(path: Path, *, may_create: bool) -> tuple[bytes, Key
     return master, KeyFile(path=path, created=True)
 
 
+def settle_rotation(key_path: Path, stored_check: bytes | None) -> str | None:
+    """Finish or undo a key rotation that was interrupted; a sentence for the log, or None if none was.
+
+    ``rotate-key`` writes the new key beside the key file first, then changes the
+    database in one transaction, then renames the new key into place. So if the
+    database already answers to the new key, only the rename is missing; otherwise the
+    database still uses the old key and nothing was ever sealed under the new one.
+    """
+    pending = pending_key_path(key_path)
+    if not pending.exists():
+        return None
+    try:
+        new_master: bytes | None = read_key_file(pending)
+    except KeyFileError:
+        new_master = None  # cut off while being written: the database never used it
+    if stored_check is not None and new_master is not None and Vault(new_master).matches(stored_check):
+        os.replace(pending, key_path)
+        sync_folder(key_path.parent)
+        return f"finished an interrupted key rotation: {key_path} now holds the new key; back it up now"
+    pending.unlink()
+    sync_folder(key_path.parent)
+    return f"undid an interrupted key rotation: the database still uses the key in {key_path}"
+
+
 def _wrap(aead: AESGCM, raw: bytes, binding: bytes) -> bytes:
     nonce = os.urandom(_NONCE_BYTES)
     return _BLOB_VERSION + nonce + aead.encrypt(nonce, raw, binding)
