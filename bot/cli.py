@@ -15,6 +15,7 @@ import asyncio
 import os
 import sqlite3
 import sys
+from importlib import metadata, resources
 from pathlib import Path
 
 from bot import logs
@@ -27,6 +28,7 @@ EXIT_BAD_CONFIG = 2
 EXIT_UNREACHABLE = 1
 EXIT_AUDIT_BROKEN = 1
 EXIT_FAILED = 1
+UNITS = ("meldbot.service", "meldbot-backup.service", "meldbot-backup.timer")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="meldbot",
         description="Telegram bot for reporting threats, intimidation, aggression and bribery attempts.",
     )
+    parser.add_argument("--version", action="version", version=f"meldbot {metadata.version('meldbot')}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = commands.add_parser("run", help="run the bot (long polling)")
     run.add_argument("--config", type=Path, required=True, metavar="PATH", help="configuration file (TOML)")
@@ -61,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("--input", type=Path, required=True, metavar="FILE", help="a file made by meldbot backup")
     rotate = commands.add_parser("rotate-key", help="replace the master key (the bot must be stopped)")
     rotate.add_argument("--config", type=Path, required=True, metavar="PATH", help="configuration file (TOML)")
+    unit = commands.add_parser("systemd-unit", help="print a hardened systemd unit for meldbot (see README)")
+    unit.add_argument(
+        "name", nargs="?", default="meldbot.service", choices=UNITS, help="which unit (default: %(default)s)"
+    )
     audit = commands.add_parser("audit", help="the audit trail")
     audit.add_argument(
         "action", choices=["verify"], help="verify: check that no entry was edited, deleted or reordered"
@@ -205,8 +212,16 @@ async def _rotate_key(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def systemd_unit(name: str = "meldbot.service") -> str:
+    """A unit shipped in bot/deploy/: the bot itself, or the nightly backup and its timer."""
+    return resources.files("bot").joinpath(f"deploy/{name}").read_text(encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "systemd-unit":
+        print(systemd_unit(args.name), end="")
+        return 0
     try:
         settings = load_settings(args.config)
     except ConfigError as problem:
