@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -358,9 +359,9 @@ def plain_words(error: dict[str, object]) -> str:
     return template.format(**context) if isinstance(context, dict) else template
 
 
-def load_settings(path: Path, *, environ: dict[str, str] | None = None) -> Settings:
+def load_settings(path: Path, *, environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate a configuration file; raises ConfigError naming every problem."""
-    environ = os.environ if environ is None else environ
+    environment: Mapping[str, str] = os.environ if environ is None else environ
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -369,7 +370,7 @@ def load_settings(path: Path, *, environ: dict[str, str] | None = None) -> Setti
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    token = environ.get(TOKEN_ENV)
+    token = environment.get(TOKEN_ENV)
     if token:
         raw.setdefault("telegram", {})
         if isinstance(raw["telegram"], dict):

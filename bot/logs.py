@@ -79,7 +79,7 @@ PERSONAL_FIELDS = (
     "input",
     "input_value",
 )
-_QUOTED = r"""'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|\\"(?:(?!\\").)*\\"|-?\d+(?:\.\d+)?"""
+_QUOTED = r"""b?'(?:[^'\\\n]|\\.)*'|b?"(?:[^"\\\n]|\\.)*"|\\"(?:(?!\\").)*\\"|-?\d+(?:\.\d+)?"""
 _FIELD_VALUE = re.compile(
     r"(?<![\w])(?P<key>(?P<q>\\?[\"']?)(?:" + "|".join(PERSONAL_FIELDS) + r")(?P=q)\s*(?::|=(?!=))\s*)"
     r"(?P<value>" + _QUOTED + ")"
@@ -133,7 +133,11 @@ class RedactingFormatter(logging.Formatter):
 
     def _message(self, record: logging.LogRecord) -> str:
         if is_own(record):
-            return self._unsecret(record.getMessage())
+            try:
+                return self._unsecret(record.getMessage())
+            except (TypeError, ValueError, KeyError):
+                # Never let logging's own error report print the arguments to stderr.
+                return self._unsecret(f"{record.msg} [arguments withheld]")
         args: Any = record.args
         if isinstance(args, Mapping):
             args = {key: _plain(value) for key, value in args.items()}

@@ -144,7 +144,9 @@ class AuditTrail:
         adopted unchanged; the head then still names the newest of them.
         """
         async with conn.execute("SELECT COUNT(*), MAX(seq) FROM audit WHERE seq > 0") as cursor:
-            existing, newest = await cursor.fetchone()
+            counted = await cursor.fetchone()
+        assert counted is not None  # an aggregate always answers
+        existing, newest = counted
         genesis = AuditEntry(
             0, to_db(now), "system", "meldbot", GENESIS_ACTION, None, f"upgraded:{existing}" if existing else "new"
         )
@@ -156,8 +158,9 @@ class AuditTrail:
         )
         if existing:
             async with conn.execute("SELECT hash FROM audit WHERE seq = ?", (newest,)) as cursor:
-                (newest_digest,) = await cursor.fetchone()
-            await self._write_head(conn, newest, bytes(newest_digest))
+                newest_row = await cursor.fetchone()
+            assert newest_row is not None  # MAX(seq) names an existing entry
+            await self._write_head(conn, newest, bytes(newest_row[0]))
         else:
             await self._write_head(conn, 0, digest)
 
@@ -267,7 +270,8 @@ class _Walk:
                 return self._fail(0, _NO_GENESIS)
             if not hmac.compare_digest(bytes(row["hash"]), self._trail._mac(ZEROS, entry)):
                 return self._fail(0, "the genesis entry (entry 0) was changed")
-            self._adopted = int(entry.detail.split(":", 1)[1]) if (entry.detail or "").startswith("upgraded:") else 0
+            detail = entry.detail or ""
+            self._adopted = int(detail.split(":", 1)[1]) if detail.startswith("upgraded:") else 0
             self._genesis_digest = bytes(row["hash"])
             self._prev = ZEROS if self._adopted else self._genesis_digest
         else:

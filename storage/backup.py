@@ -115,7 +115,9 @@ async def check_copy(copy: Path, key_path: Path) -> Contents:
         async with db.snapshot() as conn:
             sealed = await sealed_sub_keys(conn)
             async with conn.execute("SELECT (SELECT COUNT(*) FROM cases), (SELECT COUNT(*) FROM persons)") as cursor:
-                cases, persons = await cursor.fetchone()
+                counted = await cursor.fetchone()
+        assert counted is not None  # an aggregate always answers
+        cases, persons = counted
         if len(sealed) != len(SUB_KEYS):
             raise BackupRefused(f"{copy} lacks its stored keys (meta {', '.join(SUB_KEYS)})")
         vault = Vault.from_sealed(master, sealed)

@@ -207,6 +207,7 @@ class Database:
         async with self._lock:
             async with self._conn.execute("PRAGMA user_version") as cursor:
                 row = await cursor.fetchone()
+        assert row is not None  # PRAGMA user_version always answers
         return int(row[0])
 
     async def migrate(self, upgrade_to: int | None = None) -> None:

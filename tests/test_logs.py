@@ -165,3 +165,8 @@ def test_an_argument_that_does_not_fit_the_message_is_withheld_not_printed():
         library.propagate = True
     assert "count %d [arguments withheld]" in buffer.getvalue()
     assert_nothing_personal(buffer.getvalue())
+
+
+def test_bytes_values_of_personal_fields_are_redacted_too(log_output):
+    logging.getLogger("telegram.ext").warning("%s", str({"data": b"Annafirst", "text": b"ik word bedreigd"}))
+    assert_nothing_personal(log_output.getvalue())
