@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from datetime import timedelta
 
-from telegram import BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram import Bot, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application
 
@@ -59,6 +60,11 @@ class Meldbot:
 
     async def start(self) -> None:
         settings = self.settings
+        if not (settings.storage.database.exists() and settings.storage.key_file.exists()):
+            # First start: the Bot API must answer (getMe) before a key file and database are created,
+            # or a wrong token or an unreachable server leaves a new key (and its banner) behind.
+            async with Bot(settings.token, base_url=settings.telegram.api_base_url):
+                pass
         self.storage = storage = await Storage.open(settings.storage.database, settings.storage.key_file)
         try:
             self._announce_key()
@@ -134,6 +140,14 @@ class Meldbot:
                 router=router,
             )
             handlers.register(application)
+
+            async def log_audit_head(_: object = None) -> None:
+                """At start and daily: the audit trail's head in the log, an anchor for `audit verify --expect`."""
+                head = await storage.audit.head()
+                log.log(logging.INFO if head else logging.ERROR, "audit head %s", head or "missing: run audit verify")
+
+            await log_audit_head()
+            application.job_queue.run_repeating(log_audit_head, interval=timedelta(days=1), name="audit head")
             for warning in settings.warnings():
                 log.warning("configuration: %s", warning)
             await application.initialize()
@@ -185,16 +199,10 @@ class Meldbot:
     def _announce_key(self) -> None:
         key_file = self.storage.key_file
         if key_file.created:
-            banner = "!" * 78
-            log.warning(
-                "\n%s\nA NEW KEY FILE WAS CREATED: %s\nBack it up NOW, somewhere other than the database backup.\n"
-                "Every report is encrypted with it: if this file is lost, every report is lost with it.\n%s",
-                banner,
-                key_file.path,
-                banner,
-            )
-        if key_file.loose_permissions:
-            log.warning("key file %s can be read by other users; run: chmod 600 %s", key_file.path, key_file.path)
+            # One line each, so every log reader (journald, JSON lines, grep) keeps them together and whole.
+            log.warning("A NEW KEY FILE WAS CREATED: %s", key_file.path)
+            log.warning("Back it up NOW, somewhere other than the database backup.")
+            log.warning("Every report is encrypted with it: if this file is lost, every report is lost with it.")
 
     async def _set_command_menus(self, router: Router) -> None:
         """Each role its own menu: reporters (or, in invite mode, strangers) by default; staff per chat."""

@@ -1,4 +1,7 @@
-"""The ``meldbot`` command: ``run`` the bot, or ``check-config`` a configuration.
+"""The ``meldbot`` command: run the bot, and what an operator does beside it.
+
+``run``, ``check-config``, ``invite``, ``audit verify``, ``backup``, ``restore``,
+``rotate-key``, ``systemd-unit``.
 
 A bad configuration is one clear message naming each setting and its problem, and
 exit status 2, with nothing started. The same holds when the key file and the
@@ -10,17 +13,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sqlite3
 import sys
+from importlib import metadata, resources
 from pathlib import Path
 
 from bot import logs
 from bot.config import ConfigError, Settings, load_settings, parse_duration
 from flows.model import Role
 from storage import Storage, StorageRefused
+from storage.database import describe_failure
 
 EXIT_BAD_CONFIG = 2
 EXIT_UNREACHABLE = 1
 EXIT_AUDIT_BROKEN = 1
+EXIT_FAILED = 1
+UNITS = ("meldbot.service", "meldbot-backup.service", "meldbot-backup.timer")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="meldbot",
         description="Telegram bot for reporting threats, intimidation, aggression and bribery attempts.",
     )
+    parser.add_argument("--version", action="version", version=f"meldbot {metadata.version('meldbot')}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = commands.add_parser("run", help="run the bot (long polling)")
     run.add_argument("--config", type=Path, required=True, metavar="PATH", help="configuration file (TOML)")
@@ -42,11 +51,33 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument(
         "--valid", default=None, metavar="DURATION", help="how long the link works (ISO 8601, e.g. P7D)"
     )
+    backup = commands.add_parser("backup", help="a consistent, checked copy of the database, while the bot runs")
+    backup.add_argument("--config", type=Path, required=True, metavar="PATH", help="configuration file (TOML)")
+    backup.add_argument("--output", type=Path, required=True, metavar="FILE", help="where to write the backup (0600)")
+    backup.add_argument(
+        "--include-key",
+        action="store_true",
+        help="also copy the key file to FILE.key (not advised: the key belongs apart from the data)",
+    )
+    restore = commands.add_parser("restore", help="put a backup in place of the database (the bot must be stopped)")
+    restore.add_argument("--config", type=Path, required=True, metavar="PATH", help="configuration file (TOML)")
+    restore.add_argument("--input", type=Path, required=True, metavar="FILE", help="a file made by meldbot backup")
+    rotate = commands.add_parser("rotate-key", help="replace the master key (the bot must be stopped)")
+    rotate.add_argument("--config", type=Path, required=True, metavar="PATH", help="configuration file (TOML)")
+    unit = commands.add_parser("systemd-unit", help="print a hardened systemd unit for meldbot (see README)")
+    unit.add_argument(
+        "name", nargs="?", default="meldbot.service", choices=UNITS, help="which unit (default: %(default)s)"
+    )
     audit = commands.add_parser("audit", help="the audit trail")
     audit.add_argument(
         "action", choices=["verify"], help="verify: check that no entry was edited, deleted or reordered"
     )
     audit.add_argument("--config", type=Path, required=True, metavar="PATH", help="configuration file (TOML)")
+    audit.add_argument(
+        "--expect",
+        metavar="HEAD",
+        help="a head printed or logged earlier (COUNT:HASH, e.g. 1523:9f2c41ab): check it is still part of the trail",
+    )
     return parser
 
 
@@ -99,22 +130,98 @@ async def _ask_bot_username(settings: Settings) -> str:
         return bot.username
 
 
-async def _audit_verify(settings: Settings) -> int:
+async def _audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.audit import HeadMark
+
+    try:
+        expect = None if args.expect is None else HeadMark.parse(args.expect)
+    except ValueError as problem:
+        print(f"meldbot: --expect: {problem}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
     storage = await Storage.open(settings.storage.database, settings.storage.key_file)
     try:
-        result = await storage.audit.verify()
+        result = await storage.audit.verify(expect)
     finally:
         await storage.close()
     if result.intact:
-        print(f"audit trail intact: {result.entries} entries, each chained to the one before")
+        print(f"audit trail intact: {result.entries} entries, each chained to the one before; head {result.head}")
+        if expect is not None:
+            print(f"head {expect} seen earlier is still part of it")
         return 0
     where = f" first bad entry: {result.first_bad};" if result.first_bad is not None else ""
     print(f"AUDIT TRAIL BROKEN:{where} {result.problem}", file=sys.stderr)
     return EXIT_AUDIT_BROKEN
 
 
+async def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.backup import BackupRefused, back_up
+
+    storage = settings.storage
+    try:
+        contents = await back_up(storage.database, storage.key_file, args.output, include_key=args.include_key)
+    except BackupRefused as refusal:
+        print(f"meldbot: no backup made: {refusal}", file=sys.stderr)
+        return EXIT_FAILED
+    print(
+        f"backup written to {args.output} (readable by you only): {contents.cases} case(s), {contents.persons} "
+        f"person(s); integrity check passed; audit trail intact, head {contents.audit.head}"
+    )
+    if args.include_key:
+        print(
+            f"WARNING: {args.output}.key holds the master key. Whoever has the backup and this file can read every "
+            "report: keep the key apart from the backups (a different place, a different person).",
+            file=sys.stderr,
+        )
+    else:
+        print(f"the key is not in it: keep a copy of {storage.key_file} apart from your backups")
+    return 0
+
+
+async def _restore(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.backup import BackupRefused, restore
+
+    storage = settings.storage
+    try:
+        restored = await restore(storage.database, storage.key_file, args.input)
+    except BackupRefused as refusal:
+        print(f"meldbot: nothing restored: {refusal}", file=sys.stderr)
+        return EXIT_FAILED
+    opened = restored.opened
+    print(
+        f"restored {args.input} to {storage.database}: {opened.cases} case(s) with {opened.attachments} file(s) and "
+        f"{opened.persons} person(s), each opened with the key file; audit trail intact, head {restored.audit.head}"
+    )
+    if restored.set_aside is not None:
+        print(f"the database that was there is kept as {restored.set_aside}")
+    return 0
+
+
+async def _rotate_key(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.rotation import rotate_key
+
+    key_file = settings.storage.key_file
+    rotated = await rotate_key(settings.storage.database, key_file)
+    print(
+        f"new master key in {key_file}: {rotated.persons} person and {rotated.cases} case key(s) re-wrapped; "
+        f"search and the audit trail unchanged (audit head {rotated.head})"
+    )
+    print(
+        f"Back up {key_file} NOW, apart from the database backups. The old key file no longer opens this database;"
+        " keep it only with the backups made before now, which need it."
+    )
+    return 0
+
+
+def systemd_unit(name: str = "meldbot.service") -> str:
+    """A unit shipped in bot/deploy/: the bot itself, or the nightly backup and its timer."""
+    return resources.files("bot").joinpath(f"deploy/{name}").read_text(encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "systemd-unit":
+        print(systemd_unit(args.name), end="")
+        return 0
     try:
         settings = load_settings(args.config)
     except ConfigError as problem:
@@ -125,13 +232,23 @@ def main(argv: list[str] | None = None) -> int:
         for warning in settings.warnings():
             print(f"warning: {warning}")
         return 0
-    if args.command in ("invite", "audit"):
+    commands = {
+        "invite": _invite,
+        "audit": _audit_verify,
+        "backup": _backup,
+        "restore": _restore,
+        "rotate-key": _rotate_key,
+    }
+    if args.command in commands:
         try:
-            return asyncio.run(_invite(settings, args) if args.command == "invite" else _audit_verify(settings))
+            return asyncio.run(commands[args.command](settings, args))
         except StorageRefused as refusal:
             print(f"meldbot: refusing to open the database: {refusal}", file=sys.stderr)
             return EXIT_BAD_CONFIG
-    logs.configure(settings.logging.level, [settings.token])
+        except sqlite3.Error as error:
+            print(f"meldbot: {describe_failure(settings.storage.database, error)}", file=sys.stderr)
+            return EXIT_BAD_CONFIG
+    logs.configure(settings.logging.level, [settings.token], fmt=settings.logging.format)
     # Opt in to python-telegram-bot's coming behaviour (durations as timedelta), which its rate
     # limiter otherwise warns about on every 429. Process-wide, so only here at the entry point.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -143,6 +260,10 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(run_until_stopped(settings))
     except StorageRefused as refusal:
         print(f"meldbot: refusing to start: {refusal}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    except sqlite3.Error as error:
+        # Damage found after opening (a page first read while starting up): said as plainly.
+        print(f"meldbot: {describe_failure(settings.storage.database, error)}", file=sys.stderr)
         return EXIT_BAD_CONFIG
     except InvalidToken:
         print(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -166,6 +167,12 @@ class AftercareSettings(_Section):
     def _in_order(cls, value: list[CheckInSettings]) -> list[CheckInSettings]:
         if [c.after for c in value] != sorted(c.after for c in value):
             raise ValueError("check-ins must be listed from the earliest to the latest")
+        for number, check_in in enumerate(value[:-1], start=1):
+            if check_in.closing:
+                raise ValueError(
+                    f"check-in #{number} has closing = true but is not the last one: the closing check-in ends the "
+                    "aftercare, so no check-in could follow it. Put closing = true on the last check-in only."
+                )
         return value
 
 
@@ -193,6 +200,8 @@ class DeliverySettings(_Section):
 
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # "json": one JSON object per line (journald, log shippers); both formats redact alike.
+    format: Literal["text", "json"] = "text"
 
 
 class Settings(_Section):
@@ -221,12 +230,24 @@ class Settings(_Section):
 
     @model_validator(mode="after")
     def _distinct_people(self) -> Settings:
+        places: dict[int, list[str]] = {}
         for group in ("counsellors", "coordinators"):
-            seen: set[int] = set()
-            for member in getattr(self, group):
-                if member.telegram_id in seen:
-                    raise ValueError(f"{group}: telegram_id {member.telegram_id} appears twice")
-                seen.add(member.telegram_id)
+            for number, member in enumerate(getattr(self, group), start=1):
+                places.setdefault(member.telegram_id, []).append(f"{group} #{number} ({member.name})")
+        for telegram_id, where in places.items():
+            if len(where) < 2:
+                continue
+            groups = {place.split(" #", 1)[0] for place in where}
+            if groups == {"counsellors", "coordinators"}:
+                raise ValueError(
+                    f"telegram_id {telegram_id} is both a counsellor and a coordinator ({' and '.join(where)}). One "
+                    "person cannot be both: a counsellor keeps what a reporter says in confidence, a coordinator "
+                    "sees what goes into the register. Keep this person in one of the two lists."
+                )
+            raise ValueError(
+                f"telegram_id {telegram_id} appears more than once ({' and '.join(where)}); "
+                "each person is listed once (one counsellor can serve both groups)"
+            )
         return self
 
     # -- views for the rest of the program ------------------------------------------
@@ -278,12 +299,6 @@ class Settings(_Section):
                 )
         if not self.coordinators:
             notes.append("no [[coordinators]]: registrations are stored but reach nobody until one is configured")
-        both = {c.telegram_id for c in self.counsellors} & {c.telegram_id for c in self.coordinators}
-        if both:
-            notes.append(
-                f"{len(both)} person(s) are both counsellor and coordinator;"
-                " they will receive both versions of a report"
-            )
         return notes
 
 
@@ -293,16 +308,66 @@ _NO_TOKEN = (
 )
 
 
-def _location(loc: tuple) -> str:
-    out = ""
+def _location(loc: tuple[int | str, ...], raw: object) -> str:
+    """Where a problem is, as an administrator counts: ``counsellors #1 (Vera de Vries).telegram_id``."""
+    parts: list[str] = []
+    node = raw
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
+        if isinstance(part, int):
+            item = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+            name = item.get("name") if isinstance(item, dict) else None
+            label = f"#{part + 1}" + (f" ({name})" if isinstance(name, str) and name else "")
+            parts[-1:] = [f"{parts[-1]} {label}" if parts else label]
+            node = item
+        else:
+            parts.append(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return ".".join(parts)
 
 
-def load_settings(path: Path, *, environ: dict[str, str] | None = None) -> Settings:
+# pydantic's wording ("Input should be less than or equal to 50") in plain words, per error type
+# that this configuration can raise; ``{...}`` are filled from the error's context.
+PLAIN_WORDS: dict[str, str] = {
+    "missing": "is missing; this setting is required",
+    "extra_forbidden": "is not a setting meldbot knows (check the spelling against config.example.toml)",
+    "model_type": "must be a table: a [section], or [[section]] for each item of a list",
+    "dict_type": "must be a table: a [section], or [[section]] for each item of a list",
+    "list_type": 'must be a list in square brackets, such as ["staff"]',
+    "too_short": "must list at least {min_length}",
+    "too_long": "must list at most {max_length}",
+    "string_type": 'must be text in double quotes, such as "example"',
+    "string_too_short": "must be at least {min_length} character(s) long",
+    "string_too_long": "must be at most {max_length} characters long",
+    "int_type": "must be a whole number, such as 30",
+    "int_parsing": "must be a whole number, such as 30",
+    "int_parsing_size": "is too large a number",
+    "int_from_float": "must be a whole number, without decimals",
+    "greater_than": "must be more than {gt}",
+    "greater_than_equal": "must be {ge} or more",
+    "less_than": "must be less than {lt}",
+    "less_than_equal": "must be {le} or less",
+    "bool_type": "must be true or false, without quotes",
+    "bool_parsing": "must be true or false, without quotes",
+    "literal_error": "must be {expected}",
+    "path_type": 'must be a file path in double quotes, such as "meldbot.db"',
+}
+
+
+def plain_words(error: dict[str, object]) -> str:
+    """One validation error as an administrator reads it."""
+    kind = str(error["type"])
+    context = error.get("ctx")
+    if kind == "value_error":  # our own validators' sentences, already plain
+        return str(error["msg"]).removeprefix("Value error, ")
+    template = PLAIN_WORDS.get(kind)
+    if template is None:
+        return str(error["msg"]).replace("Input should be", "must be")
+    return template.format(**context) if isinstance(context, dict) else template
+
+
+def load_settings(path: Path, *, environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate a configuration file; raises ConfigError naming every problem."""
-    environ = os.environ if environ is None else environ
+    environment: Mapping[str, str] = os.environ if environ is None else environ
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -311,7 +376,7 @@ def load_settings(path: Path, *, environ: dict[str, str] | None = None) -> Setti
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    token = environ.get(TOKEN_ENV)
+    token = environment.get(TOKEN_ENV)
     if token:
         raw.setdefault("telegram", {})
         if isinstance(raw["telegram"], dict):
@@ -321,11 +386,9 @@ def load_settings(path: Path, *, environ: dict[str, str] | None = None) -> Setti
     except ValidationError as exc:
         problems = []
         for error in exc.errors(include_url=False, include_input=False):
-            where = _location(error["loc"]) or "(top level)"
-            message = error["msg"].removeprefix("Value error, ")
-            if error["type"] == "extra_forbidden":
-                message = "is not a setting meldbot knows (check the spelling against config.example.toml)"
-            problems.append(f"{where}: {message}")
+            where = _location(error["loc"], raw)
+            message = plain_words(dict(error))
+            problems.append(f"{where}: {message}" if where else message)
         raise ConfigError(f"{path}: " + ("\n  " if len(problems) > 1 else "") + "\n  ".join(problems)) from None
     if settings.telegram.token is None:
         raise ConfigError(f"{path}: {_NO_TOKEN}")

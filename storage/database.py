@@ -1,14 +1,28 @@
-"""The SQLite database: one connection, WAL, secure_delete, and versioned migrations.
+"""The SQLite database: one connection, WAL, secure_delete, versioned migrations, and its files.
 
 aiosqlite runs every statement on one background thread over one connection, so two
 coroutines that each open a transaction would interleave inside it. All access goes
-through :meth:`Database.transaction`, which serialises transactions with a lock.
+through :meth:`Database.transaction` (or :meth:`Database.snapshot` for a long read),
+which serialise with a lock.
+
+The database file is created private to its owner (0600) before SQLite opens it;
+SQLite gives its -wal and -shm files the same mode. A file that SQLite cannot read as
+a database is named with what is wrong and what to do (:func:`describe_failure`).
+
+:class:`DatabaseLock` says who uses a database: every meldbot process that opens it
+holds a shared lock on ``<database>.lock``; a restore or a key rotation needs it
+exclusively, so neither can run beside a running bot, and a bot cannot start while
+either runs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import re
+import sqlite3
+import stat
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -20,8 +34,102 @@ import aiosqlite
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
+PRIVATE = 0o600
+
+
 class SchemaError(Exception):
     """The database was written by a newer meldbot, or a migration failed."""
+
+
+class DatabaseInUse(Exception):
+    """Another meldbot process holds the database in a way that rules out this one."""
+
+
+def companions(path: Path) -> list[Path]:
+    """The database file and the -wal and -shm files SQLite keeps beside it."""
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+
+
+def make_private(path: Path) -> None:
+    """Create the database file 0600 if it is new, and take group and other rights off existing files."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE))
+    except FileExistsError:
+        pass
+    for file in companions(path):
+        try:
+            if stat.S_IMODE(file.stat().st_mode) & 0o077:
+                os.chmod(file, PRIVATE)
+        except FileNotFoundError:
+            continue
+
+
+def describe_failure(path: Path, error: sqlite3.Error) -> str:
+    """What an SQLite error on opening or reading ``path`` means to an operator, and what to do."""
+    name = getattr(error, "sqlite_errorname", "")
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        what = (
+            "is not an SQLite database (its beginning is not what SQLite writes)"
+            if name.startswith("SQLITE_NOTADB")
+            else "is damaged (truncated, or parts of it overwritten)"
+        )
+        return (
+            f"the database {path} {what}: SQLite says '{error}'. meldbot cannot use it. Keep the damaged file "
+            f"for inspection (move it aside), then restore the last backup: meldbot restore --config PATH --input "
+            "BACKUP (see README, Backups)."
+        )
+    if name.startswith("SQLITE_IOERR"):
+        return (
+            f"the database {path} could not be read from or written to disk: SQLite says '{error}'. Check the disk "
+            "(free space, errors in the system log); if the file itself is damaged, restore the last backup."
+        )
+    if name.startswith(("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH")):
+        return (
+            f"the database {path} cannot be opened for writing: SQLite says '{error}'. Check the path in "
+            "[storage] database, and that the user running meldbot may read and write the file and its folder."
+        )
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return (
+            f"the database {path} stayed locked by another process: SQLite says '{error}'. Try again; if it "
+            "persists, look for a stuck meldbot process."
+        )
+    if name.startswith("SQLITE_FULL"):
+        return f"the disk holding the database {path} is full: SQLite says '{error}'. Free space and start again."
+    return f"the database {path} cannot be used: SQLite says '{error}' ({name or type(error).__name__})."
+
+
+class DatabaseLock:
+    """A shared or exclusive hold on ``<database>.lock`` (flock), kept until :meth:`release`."""
+
+    def __init__(self, fd: int, path: Path) -> None:
+        self._fd: int | None = fd
+        self.path = path
+
+    @classmethod
+    def take(cls, database: Path, *, exclusive: bool) -> DatabaseLock:
+        path = database.with_name(database.name + ".lock")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE)
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            if exclusive:
+                raise DatabaseInUse(
+                    f"the database {database} is in use: meldbot is running, or another meldbot command has it "
+                    "open. Stop the bot first (e.g. systemctl stop meldbot) and try again."
+                ) from None
+            raise DatabaseInUse(
+                f"the database {database} is being restored or its key rotated by another meldbot command; "
+                "start again when that has finished."
+            ) from None
+        return cls(fd, path)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor ends the flock
+            self._fd = None
 
 
 def to_db(moment: datetime) -> str:
@@ -71,10 +179,11 @@ DueListener = Callable[[datetime], None]
 class Database:
     """A serialised aiosqlite connection with the pragmas meldbot relies on."""
 
-    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
+    def __init__(self, connection: aiosqlite.Connection, path: Path, *, read_only: bool = False) -> None:
         self._conn = connection
         self._lock = asyncio.Lock()
         self.path = path
+        self.read_only = read_only
         # Earliest due moment per topic seen in the running transaction (written from
         # aiosqlite's thread by the SQL function, read after COMMIT on the event loop).
         self._due: dict[str, str] = {}
@@ -105,34 +214,45 @@ class Database:
                 listener(when)
 
     @classmethod
-    async def open(cls, path: Path) -> Database:
-        """Open (creating if needed) with meldbot's pragmas; :meth:`migrate` brings the schema up."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path, isolation_level=None)
+    async def open(cls, path: Path, *, read_only: bool = False) -> Database:
+        """Open (creating if needed) with meldbot's pragmas; :meth:`migrate` brings the schema up.
+
+        ``read_only`` opens an existing file (a backup copy, say) without changing it.
+        """
+        if read_only:
+            conn = await aiosqlite.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+        else:
+            make_private(path)
+            conn = await aiosqlite.connect(path, isolation_level=None)
         conn.row_factory = aiosqlite.Row
         try:
-            await conn.execute("PRAGMA journal_mode=WAL")
-            # Deleted content is overwritten with zeros, not left in free pages.
-            await conn.execute("PRAGMA secure_delete=ON")
-            await conn.execute("PRAGMA foreign_keys=ON")
-            # A confirmed report must survive a power cut, not only a crash.
-            await conn.execute("PRAGMA synchronous=FULL")
+            if not read_only:
+                await conn.execute("PRAGMA journal_mode=WAL")
+                # Deleted content is overwritten with zeros, not left in free pages.
+                await conn.execute("PRAGMA secure_delete=ON")
+                await conn.execute("PRAGMA foreign_keys=ON")
+                # A confirmed report must survive a power cut, not only a crash.
+                await conn.execute("PRAGMA synchronous=FULL")
             await conn.execute("PRAGMA busy_timeout=5000")
+            # Reads the schema: a file that is not a database, or a damaged one, is refused here.
+            await conn.execute("SELECT COUNT(*) FROM sqlite_master")
         except BaseException:
             await conn.close()
             raise
-        return cls(conn, path)
+        return cls(conn, path, read_only=read_only)
 
     async def close(self) -> None:
         async with self._lock:
-            # Fold the WAL back into the main file so no stale pages linger beside it.
-            await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if not self.read_only:
+                # Fold the WAL back into the main file so no stale pages linger beside it.
+                await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             await self._conn.close()
 
     async def schema_version(self) -> int:
         async with self._lock:
             async with self._conn.execute("PRAGMA user_version") as cursor:
                 row = await cursor.fetchone()
+        assert row is not None  # PRAGMA user_version always answers
         return int(row[0])
 
     async def migrate(self, upgrade_to: int | None = None) -> None:
@@ -168,6 +288,16 @@ class Database:
             else:
                 await self._conn.execute("COMMIT")
         self._announce_due()
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A read transaction: one consistent view for a long read that does not hold up writers (WAL)."""
+        async with self._lock:
+            await self._conn.execute("BEGIN")
+            try:
+                yield self._conn
+            finally:
+                await self._conn.execute("COMMIT")
 
     async def checkpoint(self) -> None:
         """Move committed pages out of the WAL and truncate it (used after erasing data)."""

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
+import shutil
+import tracemalloc
+
 import pytest
 
 from bot.cli import main
-from storage import Storage
+from storage import Storage, StorageRefused
 from tests.conftest import STAFF_COUNSELLOR, reporter
 from tests.test_casework import World, staff
 
@@ -101,3 +106,164 @@ def test_meldbot_audit_verify_reports_the_first_bad_entry(tmp_path, clock, capsy
     asyncio.run(tamper())
     assert main(["audit", "verify", "--config", str(config)]) == 1
     assert "first bad entry: 4" in capsys.readouterr().err
+
+
+# -- wipe, cut and rollback: the genesis entry, the head, and a head seen earlier -------------
+
+
+def config_for(tmp_path) -> str:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[telegram]\ntoken = "123456:TEST-TOKEN-abcdef"\n[storage]\ndatabase = "{tmp_path / "m.db"}"\n'
+        f'key_file = "{tmp_path / "m.key"}"\n'
+    )
+    return str(config)
+
+
+async def test_a_new_database_starts_with_its_genesis_entry_and_a_head(storage):
+    async with storage.db.transaction() as conn:
+        async with conn.execute("SELECT seq, actor_role, action, detail FROM audit") as cursor:
+            rows = [tuple(row) for row in await cursor.fetchall()]
+    assert rows == [(0, "system", "genesis", "new")]
+    result = await storage.audit.verify()
+    assert result.intact and result.entries == 0
+    assert result.head is not None and result.head.count == 0
+    assert result.head == await storage.audit.head()
+    assert await storage.audit.entries() == []  # the genesis entry is no event
+
+
+@pytest.mark.parametrize(
+    "wipe, named",
+    [
+        # Every row and the head: today's "intact: 0 entries".
+        (["DELETE FROM audit", "DELETE FROM meta WHERE name = 'audit_head'"], "genesis entry (entry 0"),
+        (["DELETE FROM audit"], "genesis entry (entry 0"),
+        (["DELETE FROM audit WHERE seq = 0"], "genesis entry (entry 0"),
+        # Everything but the genesis entry, and the head that would have told.
+        (["DELETE FROM audit WHERE seq > 0", "DELETE FROM meta WHERE name = 'audit_head'"], "head record"),
+        (["UPDATE audit SET detail = 'upgraded:6' WHERE seq = 0"], "genesis entry (entry 0) was changed"),
+    ],
+)
+async def test_a_wiped_trail_is_detected_and_named(storage, clock, wipe, named):
+    await filled(storage, clock)
+    async with storage.db.transaction() as conn:
+        for statement in wipe:
+            await conn.execute(statement)
+    result = await storage.audit.verify()
+    assert not result.intact and named in result.problem
+
+
+async def test_entries_cut_off_the_end_together_with_the_head_are_detected(storage, clock):
+    await filled(storage, clock)
+    async with storage.db.transaction() as conn:
+        await conn.execute("DELETE FROM audit WHERE seq >= 4")
+        await conn.execute("DELETE FROM meta WHERE name = 'audit_head'")
+    result = await storage.audit.verify()
+    assert not result.intact and "head record" in result.problem and "missing" in result.problem
+
+
+def copy_database(source, target) -> None:
+    target.mkdir()
+    for name in ("m.db", "m.db-wal", "m.db-shm"):
+        if (source / name).exists():
+            shutil.copy2(source / name, target / name)
+
+
+def test_a_database_rolled_back_to_an_older_copy_is_caught_by_a_head_seen_earlier(tmp_path, clock, capsys):
+    live = tmp_path / "live"
+    live.mkdir()
+    config = config_for(live)
+
+    async def first_half():
+        storage = await Storage.open(live / "m.db", live / "m.key")
+        await filled(storage, clock)
+        await storage.close()
+
+    async def second_half():
+        storage = await Storage.open(live / "m.db", live / "m.key")
+        for _ in range(3):
+            await storage.audit.record(actor_role="operator", actor="operator", action="viewed", now=clock.now())
+        await storage.close()
+
+    asyncio.run(first_half())
+    copy_database(live, tmp_path / "older")  # a copy as it was then (a backup, say)
+    asyncio.run(second_half())
+
+    assert main(["audit", "verify", "--config", config]) == 0
+    out = capsys.readouterr().out
+    assert "audit trail intact: 9 entries" in out
+    seen = re.search(r"head (9:[0-9a-f]{8})", out).group(1)
+    assert main(["audit", "verify", "--config", config, "--expect", seen]) == 0
+    assert f"head {seen} seen earlier is still part of it" in capsys.readouterr().out
+
+    # Someone puts the older copy back: on its own it is a consistent trail...
+    for name in ("m.db", "m.db-wal", "m.db-shm"):
+        (live / name).unlink(missing_ok=True)
+        if (tmp_path / "older" / name).exists():
+            shutil.copy2(tmp_path / "older" / name, live / name)
+    assert main(["audit", "verify", "--config", config]) == 0
+    assert "audit trail intact: 6 entries" in capsys.readouterr().out
+    # ...but not the one whose head was seen.
+    assert main(["audit", "verify", "--config", config, "--expect", seen]) == 1
+    err = capsys.readouterr().err
+    assert "first bad entry: 7" in err and "fewer than the 9" in err and "rolled back" in err
+
+    # And once the restored copy has grown past that point again, the entry there is another one.
+    clock.advance(hours=1)
+    asyncio.run(second_half())
+    assert main(["audit", "verify", "--config", config, "--expect", seen]) == 1
+    err = capsys.readouterr().err
+    assert "first bad entry: 9" in err and "replaced by another copy" in err
+
+
+def test_a_head_that_is_not_one_is_refused_with_an_example(tmp_path, capsys):
+    assert main(["audit", "verify", "--config", config_for(tmp_path), "--expect", "yesterday"]) == 2
+    assert "COUNT:HASH, e.g. 1523:9f2c41ab" in capsys.readouterr().err
+
+
+async def test_a_trail_from_before_genesis_entries_is_adopted_unchanged_and_verifies(tmp_path, clock):
+    # As a version before stored keys and genesis entries left it (schema 5: the code of today needs 5).
+    old = await Storage.open(tmp_path / "m.db", tmp_path / "m.key", upgrade_to=5)
+    await filled(old, clock)
+    async with old.db.transaction() as conn:
+        async with conn.execute("SELECT seq, hash FROM audit ORDER BY seq") as cursor:
+            before = [tuple(row) for row in await cursor.fetchall()]
+    await old.close()
+
+    upgraded = await Storage.open(tmp_path / "m.db", tmp_path / "m.key")
+    async with upgraded.db.transaction() as conn:
+        async with conn.execute("SELECT seq, hash FROM audit WHERE seq > 0 ORDER BY seq") as cursor:
+            assert [tuple(row) for row in await cursor.fetchall()] == before  # nothing rewritten
+        async with conn.execute("SELECT detail FROM audit WHERE seq = 0") as cursor:
+            assert (await cursor.fetchone())[0] == "upgraded:6"
+    await upgraded.audit.record(actor_role="operator", actor="operator", action="viewed", now=clock.now())
+    result = await upgraded.audit.verify()
+    assert result.intact and result.entries == 7 and result.head.count == 7
+    # People are still found with the blind-index key the old version derived.
+    assert await upgraded.people.find(5001) is not None
+    await upgraded.close()
+
+
+async def test_a_database_that_lost_its_stored_keys_is_refused_rather_than_given_new_ones(tmp_path):
+    storage = await Storage.open(tmp_path / "m.db", tmp_path / "m.key")
+    async with storage.db.transaction() as conn:
+        await conn.execute("DELETE FROM meta WHERE name IN ('index_key', 'audit_key')")
+    await storage.close()
+    with pytest.raises(StorageRefused, match="key records .* are missing"):
+        await Storage.open(tmp_path / "m.db", tmp_path / "m.key")
+
+
+async def test_verify_reads_the_chain_in_constant_memory(storage, clock):
+    async with storage.db.transaction() as conn:
+        for _ in range(10_000):
+            await storage.audit.append(
+                conn, actor_role="counsellor", actor="Vertrouwenspersoon medewerkers", action="viewed", now=clock.now()
+            )
+    tracemalloc.start()
+    try:
+        result = await storage.audit.verify()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.intact and result.entries == 10_000
+    assert peak < 2_000_000  # the whole chain in memory takes about 7 MB

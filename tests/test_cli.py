@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import socket
 import stat
 
 import pytest
@@ -54,7 +55,7 @@ def test_each_bad_setting_is_named_with_its_problem_and_exit_status_2(tmp_path, 
     assert main(["check-config", "--config", str(path)]) == 2
     err = capsys.readouterr().err
     assert "telegram.api_base_url: must be an http:// or https:// URL" in err
-    assert "counsellors[0].serves[0]: Input should be 'staff' or 'office_holders'" in err
+    assert "counsellors #1 (A).serves #1: must be 'staff' or 'office_holders'" in err
     assert "cases.acknowledge_within: 'tomorrow' is not an ISO 8601 duration" in err
     assert "storag: is not a setting meldbot knows" in err
 
@@ -155,3 +156,26 @@ def test_a_created_key_file_is_owner_only(tmp_path):
 
     read_or_create_key_file(tmp_path / "new.key", may_create=True)
     assert stat.S_IMODE((tmp_path / "new.key").stat().st_mode) == 0o600
+
+
+def test_an_unreachable_bot_api_at_first_start_creates_no_key_file_and_no_database(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PTB_TIMEDELTA", "false")
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    path = tmp_path / "config.toml"
+    path.write_text(
+        GOOD.format(db=tmp_path / "data" / "m.db", key=tmp_path / "data" / "m.key").replace(
+            "[storage]", f'api_base_url = "http://127.0.0.1:{port}/bot"\n[storage]'
+        ),
+        encoding="utf-8",
+    )
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        assert main(["run", "--config", str(path)]) == 1
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+    assert "cannot reach the Bot API" in capsys.readouterr().err
+    assert not (tmp_path / "data" / "m.key").exists() and not (tmp_path / "data" / "m.db").exists()

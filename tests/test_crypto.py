@@ -150,3 +150,46 @@ async def test_ids_are_found_again_through_the_index_only(storage, clock):
     )
     assert (await storage.people.find(31337)).telegram_id == 31337
     assert await storage.people.find(31338) is None
+
+
+def test_the_stored_sub_keys_survive_a_new_master_key_and_open_only_with_theirs():
+    first = Vault.generate(os.urandom(32))
+    sealed = first.sealed_sub_keys()
+    assert set(sealed) == {"index_key", "audit_key"}
+    second_master = os.urandom(32)
+    second = first.with_master(second_master)
+    assert second.blind_index("tg-user", 5001) == first.blind_index("tg-user", 5001)
+    assert second.audit_key == first.audit_key
+    assert not second.matches(first.key_check())  # the key check does follow the master key
+    reopened = Vault.from_sealed(second_master, second.sealed_sub_keys())
+    assert reopened.blind_index("tg-user", 5001) == first.blind_index("tg-user", 5001)
+    with pytest.raises(DecryptionError):
+        Vault.from_sealed(second_master, sealed)  # wrapped by the first master key
+    swapped = {"index_key": sealed["audit_key"], "audit_key": sealed["index_key"]}
+    with pytest.raises(DecryptionError):
+        Vault.from_sealed(os.urandom(32), swapped)
+
+
+def test_a_data_key_rewrapped_for_a_new_master_opens_the_same_values_and_only_there():
+    old = Vault.generate(os.urandom(32))
+    key, wrapped = old.new_data_key(table="cases", row_id="c1")
+    blob = key.seal_text("verhaal", table="cases", column="description", row_id="c1")
+    new = old.with_master(os.urandom(32))
+    rewrapped = old.rewrap(wrapped, table="cases", row_id="c1", into=new)
+    assert (
+        new.unwrap(rewrapped, table="cases", row_id="c1").open_text(
+            blob, table="cases", column="description", row_id="c1"
+        )
+        == "verhaal"
+    )
+    with pytest.raises(DecryptionError):
+        old.unwrap(rewrapped, table="cases", row_id="c1")
+    with pytest.raises(DecryptionError):
+        new.unwrap(wrapped, table="cases", row_id="c1")
+
+
+def test_a_key_file_others_can_read_is_refused_with_the_command_that_fixes_it(tmp_path):
+    read_or_create_key_file(tmp_path / "k.key", may_create=True)
+    (tmp_path / "k.key").chmod(0o640)
+    with pytest.raises(KeyFileError, match=r"mode 0640.*chmod 600 .*k\.key$"):
+        read_or_create_key_file(tmp_path / "k.key", may_create=False)

@@ -3,11 +3,12 @@ in the database, its WAL and SHM files, or the log output, while the counsellor 
 
 from __future__ import annotations
 
+import asyncio
 import struct
 
 import pytest
 
-from tests.e2e import STAFF_COUNSELLOR_ID, TOKEN
+from tests.e2e import STAFF_COUNSELLOR_ID, TOKEN, BotUnderTest
 from tests.test_e2e_report import file_report, reference_in
 
 pytestmark = pytest.mark.e2e
@@ -80,4 +81,61 @@ async def test_no_marker_reaches_the_database_files_or_the_logs(emu, meldbot, ca
             if needle.decode("utf-8", "ignore") and needle.decode("utf-8", "ignore") in log_text:
                 hits.append(f"{name} in the logs")
     assert TOKEN not in log_text
+    assert hits == []
+
+
+async def test_an_update_the_bot_cannot_parse_leaves_no_personal_data_in_the_logs(emu, tmp_path, captured_logs):
+    """python-telegram-bot logs an unparseable update in full at CRITICAL ("Received data was ...")."""
+    markers = {
+        "text": "MARKERBROKENTEXT4471",
+        "caption": "MARKERBROKENCAPTION3390",
+        "first name": "Brokenfirst8802",
+        "last name": "Brokenlast1147",
+        "username": "brokenuser_6630",
+        "phone number": "+31612345678",
+        "file name": "brokenfile_5521.pdf",
+    }
+    person = {
+        "id": TELEGRAM_ID,
+        "is_bot": False,
+        "first_name": markers["first name"],
+        "last_name": markers["last name"],
+        "username": markers["username"],
+    }
+    bot = BotUnderTest(emu, tmp_path)
+    await bot.start()
+    try:
+        broken = emu.enqueue_raw_update(
+            {
+                "message": {
+                    "message_id": 7,
+                    "date": "yesterday",  # not a Unix time: python-telegram-bot cannot build the Update
+                    "chat": {**person, "type": "private"},
+                    "from": person,
+                    "text": markers["text"],
+                    "caption": markers["caption"],
+                    "contact": {"phone_number": markers["phone number"], "first_name": markers["first name"]},
+                    "document": {"file_id": "x", "file_unique_id": "y", "file_name": markers["file name"]},
+                }
+            }
+        )
+        for _ in range(200):
+            if "Received data was" in captured_logs.text:
+                break
+            await asyncio.sleep(0.05)
+        emu.discard_update(broken)
+        # The bot still works for the next person.
+        visitor = emu.user(5_550_001, first_name="Bezoeker", language_code="nl")
+        await visitor.command("/start")
+        await visitor.next_message()
+    finally:
+        await bot.stop()
+    log_text = captured_logs.text
+    assert "Received data was" in log_text and "CRITICAL" in log_text  # the dump was attempted, and captured
+    hits = [
+        name
+        for name, marker in [*markers.items(), ("telegram id", TELEGRAM_ID)]
+        for needle in encodings(marker)
+        if needle.decode("utf-8", "ignore") in log_text
+    ]
     assert hits == []

@@ -727,6 +727,21 @@ class BotApiEmulator(MethodsMixin):
                 fut.set_result("update")
         return update_id
 
+    def enqueue_raw_update(self, fields: dict[str, Any]) -> int:
+        """Queue an update exactly as given, unchecked: for updates a client cannot parse."""
+        update_id = self._next_update_id
+        self._next_update_id += 1
+        self._updates.append({"update_id": update_id, **fields})
+        for fut in self._pollers:
+            if not fut.done():
+                fut.set_result("update")
+        return update_id
+
+    def discard_update(self, update_id: int) -> None:
+        """Remove a queued update the bot never confirmed (one it could not parse keeps coming back)."""
+        self._updates = deque(u for u in self._updates if u["update_id"] != update_id)
+        self._queue_notifier.notify()
+
     def _confirm(self, offset: int) -> None:
         removed = False
         if offset > 0:
