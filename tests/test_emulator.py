@@ -1,4 +1,4 @@
-"""Proof that tests/emulator behaves like the Telegram Bot API.
+"""Proof that bot/emulator behaves like the Telegram Bot API.
 
 Three kinds of evidence:
 
@@ -33,8 +33,8 @@ from telegram.ext import (
     filters,
 )
 
-from tests.emulator import BotApiEmulator, RateLimits, parse_html
-from tests.emulator.formatting import HtmlParseError, detect_entities
+from bot.emulator import BotApiEmulator, RateLimits, parse_html
+from bot.emulator.formatting import HtmlParseError, detect_entities
 
 TOKEN = "123456:TEST-TOKEN"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
@@ -328,6 +328,42 @@ async def test_html_refusals_over_http(emu, http):
     result = await ok(http, "sendMessage", chat_id=5001, text="  <b>Let op</b> &amp; lees\n\n", parse_mode="HTML")
     assert result["text"] == "Let op & lees"
     assert result["entities"] == [{"type": "bold", "offset": 0, "length": 6}]
+
+
+def test_a_missing_spec_fails_loudly_unless_the_caller_opts_out(tmp_path):
+    """Tests must never silently run unchecked: only an explicit spec_path=None skips the spec."""
+    with pytest.raises(FileNotFoundError, match="missing.json"):
+        BotApiEmulator(token=TOKEN, spec_path=tmp_path / "missing.json")
+
+
+async def test_without_the_spec_the_emulators_own_refusals_still_hold():
+    """The demo runs where ../shared is absent: no spec checks, but Telegram's refusals all the same."""
+    async with BotApiEmulator(token=TOKEN, spec_path=None) as bare:
+        async with httpx.AsyncClient(base_url=bare.base_url) as client:
+            started_user(bare)
+            _, text = await refused(client, "sendMessage", chat_id=5001, text="<b>open", parse_mode="HTML")
+            assert text == "Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"b\""
+            _, text = await refused(client, "sendMessage", chat_id=5001, text="x" * 4097)
+            assert text == "Bad Request: message is too long"
+            _, text = await refused(
+                client, "sendMessage", chat_id=5001, text="x", reply_markup=keyboard(("A", "d" * 65))
+            )
+            assert text == "Bad Request: BUTTON_DATA_INVALID"
+            sent = await ok(client, "sendMessage", chat_id=5001, text="<i>vraag</i>", parse_mode="HTML")
+            _, text = await refused(
+                client,
+                "editMessageText",
+                chat_id=5001,
+                message_id=sent["message_id"],
+                text="<i>vraag</i>",
+                parse_mode="HTML",
+            )
+            assert text.startswith("Bad Request: message is not modified")
+            assert await refused(client, "sendMesage", chat_id=5001, text="x") == (404, "Not Found")
+            # Nothing checks parameters against a spec, but the methods still read them right.
+            await ok(client, "sendLocation", chat_id=5001, latitude=52.09, longitude=5.12)
+            assert bare.chat(5001).last_bot_message.media_type == "location"
+            assert bare.spec is None
 
 
 # ---------------------------------------------------------------------------- (2) lengths

@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import re
 import time
 import traceback
 import urllib.parse
@@ -67,6 +68,8 @@ _ERROR_TEXT = {
 }
 _NOT_COUNTED_SENDS = frozenset({"sendChatAction", "sendMessageDraft", "sendRichMessageDraft"})
 _SPEC_CACHE: dict[Path, ApiSpec] = {}
+_INT_LOOK = re.compile(r"[+-]?\d+")
+_FLOAT_LOOK = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
 # python-telegram-bot's Bot._send_message fills these from ``telegram.ext.Defaults`` for
 # every send-like method, also for methods that do not take them (forwardMessage,
 # sendLocation, sendSticker, ...). Telegram ignores them, so the emulator lists them in
@@ -88,6 +91,29 @@ def load_spec(path: str | Path = DEFAULT_SPEC_PATH) -> ApiSpec:
     return spec
 
 
+def _loose_params(args: dict[str, str], files: dict[str, UploadedFile]) -> dict[str, Any]:
+    """Decoded parameters without a spec to say their types: numbers and JSON by their look.
+
+    Methods read texts from the raw arguments, so a text that looks like a number is harmless here.
+    """
+    decoded: dict[str, Any] = {}
+    for key, value in args.items():
+        text = value.strip()
+        if _INT_LOOK.fullmatch(text):
+            decoded[key] = int(text)
+        elif _FLOAT_LOOK.fullmatch(text):
+            decoded[key] = float(text)
+        elif text[:1] in ("{", "["):
+            try:
+                decoded[key] = json.loads(text)
+            except ValueError:
+                decoded[key] = value
+        else:
+            decoded[key] = value
+    decoded.update(files)
+    return decoded
+
+
 class BotApiEmulator(MethodsMixin):
     """A local Telegram Bot API server for end-to-end tests. See the module docstring.
 
@@ -102,7 +128,7 @@ class BotApiEmulator(MethodsMixin):
         bot_username: str = "meldbot_test_bot",
         *,
         bot_first_name: str | None = None,
-        spec_path: str | Path = DEFAULT_SPEC_PATH,
+        spec_path: str | Path | None = DEFAULT_SPEC_PATH,
         host: str = "127.0.0.1",
         port: int = 0,
         clock: Callable[[], float] = time.time,
@@ -122,7 +148,10 @@ class BotApiEmulator(MethodsMixin):
         self.bot_id = int(head)
         self.bot_username = bot_username
         self.bot_first_name = bot_first_name or bot_username
-        self.spec = load_spec(spec_path)
+        # No spec (the demo, installed without ../shared): requests are not checked against it,
+        # but every refusal the methods themselves make (HTML, lengths, button data, "not
+        # modified") still applies. Tests always pass a path, and fail if it is missing.
+        self.spec: ApiSpec | None = None if spec_path is None else load_spec(spec_path)
         self.host = host
         self._requested_port = port
         self._clock_fn = clock
@@ -180,16 +209,17 @@ class BotApiEmulator(MethodsMixin):
         self._group_buckets: dict[int, TokenBucket] = {}
         self._send_times: dict[int, list[float]] = defaultdict(list)
         self._all_send_times: list[float] = []
-        counted = {m.name for m in self.spec.methods.values() if m.name.startswith("send")}
+        self._methods = self._method_table()
+        self._methods["getUpdates"] = self._m_get_updates
+        known = [m.name for m in self.spec.methods.values()] if self.spec is not None else list(self._methods)
+        self._method_names = {name.lower(): name for name in known}
+        counted = {name for name in known if name.startswith("send")}
         self._counted_methods = (counted - _NOT_COUNTED_SENDS) | {
             "copyMessage",
             "copyMessages",
             "forwardMessage",
             "forwardMessages",
         }
-
-        self._methods = self._method_table()
-        self._methods["getUpdates"] = self._m_get_updates
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self._closing = False
@@ -526,16 +556,21 @@ class BotApiEmulator(MethodsMixin):
             self._record(name, {}, exc.code, exc.envelope(), stamp, started, None, None)
             return self._response(exc.code, exc.envelope())
 
-        spec = self.spec.method(name)
-        if spec is None:
-            self.spec_violations.append(f"unknown method {name!r} (not in {self.spec.version})")
+        method = self._method_names.get(name.lower())
+        if method is None:
+            where = self.spec.version if self.spec is not None else "the methods the emulator implements"
+            self.spec_violations.append(f"unknown method {name!r} (not in {where})")
             envelope = {"ok": False, "error_code": 404, "description": "Not Found"}
             self._record(name, dict(args), 404, envelope, stamp, started, None, None)
             return self._response(404, envelope)
-        method = spec.name
-        params, problems = self.spec.check_request(
-            spec, args, files, reject_unknown=self.reject_unknown_params, tolerated=PTB_DEFAULTS_PARAMS
-        )
+        if self.spec is not None:
+            spec = self.spec.method(method)
+            assert spec is not None
+            params, problems = self.spec.check_request(
+                spec, args, files, reject_unknown=self.reject_unknown_params, tolerated=PTB_DEFAULTS_PARAMS
+            )
+        else:
+            params, problems = _loose_params(args, files), []
         for problem in problems:
             (self.tolerated_params if problem.tolerated else self.spec_violations).append(problem.violation)
         chat_id = params.get("chat_id")
