@@ -245,7 +245,8 @@ class Fault:
         if self.times is not None and self.times <= 0:
             return False
         if self.method is None:
-            if method == "getUpdates":
+            # "Every method" means the bot's requests: not its long polls, not webhook deliveries.
+            if method in ("getUpdates", "@webhook"):
                 return False
         elif self.method.lower() != method.lower():
             return False

@@ -55,6 +55,7 @@ from .actors import SimChannel, SimGroup, SimUser
 from .methods import MAX_DOWNLOAD, Call, MethodsMixin, PendingCallback
 from .model import ApiError, ApiRequest, ChatState, ChatView, Fault, Notifier, RateLimits, StoredFile, TokenBucket
 from .spec import DEFAULT_SPEC_PATH, ApiSpec, UploadedFile
+from .webhook import WebhookDelivery
 
 __all__ = ["BotApiEmulator"]
 
@@ -68,6 +69,7 @@ _ERROR_TEXT = {
 }
 _NOT_COUNTED_SENDS = frozenset({"sendChatAction", "sendMessageDraft", "sendRichMessageDraft"})
 _SPEC_CACHE: dict[Path, ApiSpec] = {}
+_UPDATE_HISTORY = 10_000  # updates kept for redeliver()
 _INT_LOOK = re.compile(r"[+-]?\d+")
 _FLOAT_LOOK = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
 # python-telegram-bot's Bot._send_message fills these from ``telegram.ext.Defaults`` for
@@ -140,6 +142,9 @@ class BotApiEmulator(MethodsMixin):
         callback_answer_timeout: float = 15.0,
         privacy_mode: bool = True,
         default_timeout: float = 5.0,
+        local_mode: bool = False,
+        webhook_retry: tuple[float, float] = (0.05, 2.0),
+        webhook_timeout: float = 10.0,
     ) -> None:
         head, sep, _ = token.partition(":")
         if not sep or not head.isdigit():
@@ -166,6 +171,8 @@ class BotApiEmulator(MethodsMixin):
         self.callback_answer_timeout = callback_answer_timeout
         self.privacy_mode = privacy_mode
         self.default_timeout = default_timeout
+        # Like telegram-bot-api started with --local: webhooks may use http:// and any port.
+        self.local_mode = local_mode
 
         # inspection state (public)
         self.requests: list[ApiRequest] = []
@@ -193,15 +200,19 @@ class BotApiEmulator(MethodsMixin):
         self._commands: dict[tuple[Any, ...], list[dict[str, str]]] = {}
         self._bot_texts: dict[tuple[str, str], str] = {}
         self._default_menu_button: dict[str, Any] | None = None
-        self._webhook: dict[str, Any] = {"url": ""}
 
         # updates
         self._updates: deque[dict[str, Any]] = deque()
+        self._update_history: dict[int, dict[str, Any]] = {}
         self._next_update_id = 100_000_001
         self._allowed_updates: frozenset[str] | None = None
         self._pollers: set[asyncio.Future[str]] = set()
         self._queue_notifier = Notifier()
         self._request_notifier = Notifier()
+        first_retry, max_retry = webhook_retry
+        self.webhook = WebhookDelivery(
+            self, first_retry=first_retry, max_retry=max_retry, timeout=webhook_timeout, clock=self.clock
+        )
 
         # rate limiting and send log
         self._global_bucket: TokenBucket | None = None
@@ -242,9 +253,10 @@ class BotApiEmulator(MethodsMixin):
         site = web.TCPSite(runner, self.host, self._requested_port)
         await site.start()
         server = site._server  # the asyncio Server; aiohttp exposes no public accessor
-        assert server is not None and server.sockets
+        assert isinstance(server, asyncio.Server) and server.sockets
         self.port = server.sockets[0].getsockname()[1]
         self._runner, self._site = runner, site
+        self.webhook.start()
         self._global_bucket = TokenBucket(
             self.rate_limits.global_burst, self.rate_limits.global_per_second, time.monotonic()
         )
@@ -260,6 +272,7 @@ class BotApiEmulator(MethodsMixin):
             if not fut.done():
                 fut.set_result("closing")
         runner, self._runner, self._site = self._runner, None, None
+        await self.webhook.stop()
         await runner.cleanup()
 
     async def __aenter__(self) -> BotApiEmulator:
@@ -447,6 +460,10 @@ class BotApiEmulator(MethodsMixin):
 
     def clear_faults(self) -> None:
         self.faults.clear()
+
+    def take_fault(self, method: str) -> Fault | None:
+        """The next injected fault for ``method`` (e.g. "@webhook"), consumed; None if there is none."""
+        return self._take_fault(method, None)
 
     def _take_fault(self, method: str, chat_id: str | None) -> Fault | None:
         for fault in self.faults:
@@ -756,11 +773,47 @@ class BotApiEmulator(MethodsMixin):
             return None
         update_id = self._next_update_id
         self._next_update_id += 1
-        self._updates.append({"update_id": update_id, kind: payload})
+        update = {"update_id": update_id, kind: payload}
+        self._updates.append(update)
+        self._update_history[update_id] = update
+        if len(self._update_history) > _UPDATE_HISTORY:
+            del self._update_history[next(iter(self._update_history))]
+        self._updates_arrived()
+        return update_id
+
+    def _updates_arrived(self) -> None:
         for fut in self._pollers:
             if not fut.done():
                 fut.set_result("update")
-        return update_id
+        self.webhook.kick()
+
+    def redeliver(self, update_id: int) -> None:
+        """Queue an update again as if its confirmation never reached Telegram (the bot crashed first).
+
+        With polling, the bot sees it again after a restart (a running bot's offset confirms
+        it at once); with a webhook it is posted again.
+        """
+        update = self._update_history[update_id]
+        if self.is_queued(update_id):
+            return
+        position = sum(1 for queued in self._updates if queued["update_id"] < update_id)
+        self._updates.insert(position, update)
+        self._updates_arrived()
+
+    def queued_updates(self) -> list[dict[str, Any]]:
+        """Updates not yet confirmed (getUpdates) or answered with a 2xx (webhook), oldest first."""
+        return list(self._updates)
+
+    def is_queued(self, update_id: int) -> bool:
+        return any(update["update_id"] == update_id for update in self._updates)
+
+    def remove_update(self, update_id: int) -> None:
+        """The webhook answered 2xx: the update is delivered."""
+        for update in self._updates:
+            if update["update_id"] == update_id:
+                self._updates.remove(update)
+                self._queue_notifier.notify()
+                return
 
     def _confirm(self, offset: int) -> None:
         removed = False
@@ -788,15 +841,15 @@ class BotApiEmulator(MethodsMixin):
         return len(self._updates)
 
     async def _m_get_updates(self, c: Call) -> list[dict[str, Any]]:
-        if self._webhook.get("url"):
+        if self.webhook.settings is not None:
             raise ApiError(
                 409,
                 "Conflict: can't use getUpdates method while webhook is active; "
                 "use deleteWebhook to delete the webhook first",
             )
-        for fut in list(self._pollers):
-            if not fut.done():
-                fut.set_result("conflict")
+        for poller in list(self._pollers):
+            if not poller.done():
+                poller.set_result("conflict")
         limit = c.int("limit", 100)
         limit = 100 if limit <= 0 else min(limit, 100)
         timeout = max(0, c.int("timeout"))
