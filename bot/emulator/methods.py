@@ -197,6 +197,7 @@ class MethodsMixin:
         def _record_send(self, chat_id: int) -> None: ...
         def _drop_pending_updates(self) -> None: ...
         def _pending_update_count(self) -> int: ...
+        def touch(self) -> None: ...
 
     # Table ----------------------------------------------------------------------
     def _method_table(self) -> dict[str, Callable[[Call], Awaitable[Any]]]:
@@ -461,6 +462,7 @@ class MethodsMixin:
             self._remember_keyboard(chat, msg.reply_markup)
             self._record_send(chat.id)
             chat.notifier.notify()
+        self.touch()
         return msg
 
     def _new_message(
@@ -518,6 +520,7 @@ class MethodsMixin:
         msg.api = self._render(msg)
         chat.edit_log.append(msg.snapshot())
         chat.notifier.notify()
+        self.touch()
         return msg.api
 
     # Helpers: files ---------------------------------------------------------------------
@@ -1118,6 +1121,7 @@ class MethodsMixin:
         msg.deleted = True
         chat.deleted_ids.add(mid)
         chat.notifier.notify()
+        self.touch()
 
     async def _m_delete_message(self, c: Call) -> bool:
         chat = self._chat(c)
@@ -1165,6 +1169,7 @@ class MethodsMixin:
         )
         if pending.future is not None and not pending.future.done():
             pending.future.set_result(pending.answer)
+        self.touch()
         return True
 
     # Methods: files and chats --------------------------------------------------------------------

@@ -209,6 +209,8 @@ class BotApiEmulator(MethodsMixin):
         self._pollers: set[asyncio.Future[str]] = set()
         self._queue_notifier = Notifier()
         self._request_notifier = Notifier()
+        self._world_notifier = Notifier()
+        self.world_version = 0
         first_retry, max_retry = webhook_retry
         self.webhook = WebhookDelivery(
             self, first_retry=first_retry, max_retry=max_retry, timeout=webhook_timeout, clock=self.clock
@@ -881,6 +883,18 @@ class BotApiEmulator(MethodsMixin):
                 )
             if reason == "closing":
                 return []
+
+    # ------------------------------------------------------------------ watching the world
+    def touch(self) -> None:
+        """Something a viewer sees changed (a message stored, edited or deleted, a press answered)."""
+        self.world_version += 1
+        self._world_notifier.notify()
+
+    async def wait_for_change(self, since: int, timeout: float) -> int:
+        """The world version once it differs from ``since``, or ``since`` after ``timeout`` seconds."""
+        if self.world_version == since:
+            await self._world_notifier.wait(timeout)
+        return self.world_version
 
     # ------------------------------------------------------------------ inspection
     def calls(
