@@ -97,6 +97,24 @@ class Timekeeper:
         for item in await self._storage.schedule.created_since(since):
             self._schedule(item)
 
+    # -- a clock that jumps (meldbot demo) -----------------------------------------------
+    async def clock_moved(self) -> None:
+        """The clock was moved forward: every pending item gets a new job at its new distance.
+
+        Jobs wait in real seconds, measured when they were made; after a jump they would fire
+        far too late, and the sweep leaves items that have a job alone. Claiming keeps an item
+        from running twice.
+        """
+        if self._stopping:
+            return
+        for job in self._app.job_queue.jobs():
+            if job.name and job.name.startswith("due:"):
+                job.schedule_removal()
+        self._scheduled.clear()
+        self._looked = self._clock.now()
+        for item in await self._storage.schedule.pending():
+            self._schedule(item)
+
     async def _job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         item_id = context.job.data
         self._scheduled.discard(item_id)
