@@ -181,7 +181,6 @@ class UpdateServer:
         # Not handled (stopping, or taking too long): Telegram will deliver it again.
         return web.Response(status=200 if done else 503)
 
-
     def _parse(self, body: bytes) -> Update | None:
         assert self._application is not None
         try:
