@@ -1,4 +1,4 @@
-"""The ``meldbot`` command: ``run`` the bot, or ``check-config`` a configuration.
+"""The ``meldbot`` command: ``run`` the bot, ``check-config`` a configuration, ``demo`` it in a browser.
 
 A bad configuration is one clear message naming each setting and its problem, and
 exit status 2, with nothing started. The same holds when the key file and the
@@ -47,7 +47,23 @@ def _parser() -> argparse.ArgumentParser:
         "action", choices=["verify"], help="verify: check that no entry was edited, deleted or reordered"
     )
     audit.add_argument("--config", type=Path, required=True, metavar="PATH", help="configuration file (TOML)")
+    demo = commands.add_parser("demo", help="try meldbot in a browser: no bot token, nothing leaves this computer")
+    demo.add_argument(
+        "--port", type=int, default=8080, help="port on 127.0.0.1 for the demo page (default 8080; 0: any free port)"
+    )
     return parser
+
+
+def _demo(port: int) -> int:
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    from bot.demo.run import run_demo
+
+    try:
+        asyncio.run(run_demo(port))
+    except OSError as problem:
+        print(f"meldbot: {problem}. Try another port: meldbot demo --port 8081", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    return 0
 
 
 def _summary(settings: Settings) -> str:
@@ -115,6 +131,8 @@ async def _audit_verify(settings: Settings) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "demo":
+        return _demo(args.port)
     try:
         settings = load_settings(args.config)
     except ConfigError as problem:
@@ -138,11 +156,15 @@ def main(argv: list[str] | None = None) -> int:
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import run_until_stopped  # imported late: check-config needs no Telegram stack
+    from bot.receiving import ListenError
 
     try:
         asyncio.run(run_until_stopped(settings))
     except StorageRefused as refusal:
         print(f"meldbot: refusing to start: {refusal}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    except ListenError as problem:
+        print(f"meldbot: {problem}. Check [telegram] listen and port, or [health] listen and port.", file=sys.stderr)
         return EXIT_BAD_CONFIG
     except InvalidToken:
         print(
