@@ -186,6 +186,19 @@ async def test_a_press_answered_with_a_toast_returns_it(demo, page):
     assert answer == {"ok": True, "toast": messages.plain("nl", "toast.acknowledged_by_you"), "alert": False}
 
 
+async def test_messages_the_bot_deletes_disappear_from_the_phone(demo, page):
+    sanne = demo.emulator.user(SANNE)
+    await file_report(sanne)
+    before = [m["id"] for m in phone(await state(page), "reporter")["messages"]]
+    await sanne.press(messages.plain("nl", "button.cleanup"))
+    async with asyncio.timeout(5):
+        while not sanne.chat.deleted_ids:
+            await demo.emulator.wait_for_change(demo.emulator.world_version, 1.0)
+    after = [m["id"] for m in phone(await state(page), "reporter")["messages"]]
+    gone = set(before) - set(after)
+    assert gone and gone <= demo.emulator.chat(SANNE).deleted_ids
+
+
 async def test_moving_the_clock_brings_what_is_due_in_minutes(demo, page):
     sanne = demo.emulator.user(SANNE)
     reference = reference_in(await file_report(sanne))
@@ -227,6 +240,16 @@ async def test_stopping_removes_the_database_and_key():
     assert (folder / "meldbot.db").exists() and (folder / "meldbot.key").exists()
     await demo.stop()
     assert not folder.exists()
+
+
+async def test_an_installed_demo_runs_without_the_spec(tmp_path, monkeypatch):
+    """Installed from a package there is no ../shared beside it: the emulator then skips the spec."""
+    monkeypatch.setattr("bot.demo.run.DEFAULT_SPEC_PATH", tmp_path / "not-here.json")
+    async with DemoRun(port=0) as bare:
+        assert bare.emulator.spec is None
+        sanne = bare.emulator.user(SANNE)
+        await sanne.command("/start")
+        await sanne.wait_for_message(lambda m: "112" in m.text)
 
 
 def test_a_port_in_use_is_said_plainly(capsys):

@@ -19,34 +19,39 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.select import Select
+from selenium.webdriver.support.ui import WebDriverWait
 
 import messages
 
 pytestmark = pytest.mark.e2e
-
-CHROMIUM = shutil.which("chromium")
-CHROMEDRIVER = shutil.which("chromedriver")
-if CHROMIUM is None or CHROMEDRIVER is None:
-    pytest.fail(
-        "the browser test needs Debian's chromium and chromium-driver: "
-        "apt-get install -y --no-install-recommends chromium chromium-driver",
-        pytrace=False,
-    )
-
-from selenium import webdriver  # noqa: E402  (after the check above, which explains a missing browser)
-from selenium.common.exceptions import StaleElementReferenceException, WebDriverException  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
-from selenium.webdriver.support.select import Select  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 WAIT = 20  # seconds; every wait ends as soon as its condition holds
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
     b"\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef\x00\x00\x00\x00IEND\xaeB`\x82"
 )
+
+
+CHROMIUM = shutil.which("chromium")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@pytest.fixture(autouse=True)
+def _browser_installed() -> None:
+    """A missing browser fails these tests with the command that installs it (never a silent skip)."""
+    if CHROMIUM is None or CHROMEDRIVER is None:
+        pytest.fail(
+            "the browser test needs Debian's chromium and chromium-driver: "
+            "apt-get install -y --no-install-recommends chromium chromium-driver",
+            pytrace=False,
+        )
 
 
 @pytest.fixture
@@ -78,6 +83,7 @@ def demo_url(tmp_path) -> Iterator[str]:
 
 def chromium(tmp_path: Path, width: int, height: int) -> webdriver.Chrome:
     options = webdriver.ChromeOptions()
+    assert CHROMIUM is not None and CHROMEDRIVER is not None
     options.binary_location = CHROMIUM
     for flag in (
         "--headless",
