@@ -42,6 +42,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
+from bot import logs
 from bot.config import Settings
 from bot.health import HealthCheck
 from bot.updates import PerChatUpdateProcessor
@@ -225,6 +226,7 @@ class Receiving:
                 if telegram.secret_token is not None
                 else await webhook_secret(self._storage.db)
             )
+            logs.protect_handlers([secret])  # like the token: redacted from every log line, whatever logs it
             self.server = UpdateServer(
                 telegram.listen,
                 telegram.port,
