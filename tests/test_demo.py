@@ -252,7 +252,8 @@ async def test_an_installed_demo_runs_without_the_spec(tmp_path, monkeypatch):
         await sanne.wait_for_message(lambda m: "112" in m.text)
 
 
-def test_a_port_in_use_is_said_plainly(capsys):
+def test_a_port_in_use_is_said_plainly(capsys, monkeypatch):
+    monkeypatch.setenv("PTB_TIMEDELTA", "false")  # main() opts in process-wide; keep that out of other tests
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

@@ -33,6 +33,7 @@ import messages
 pytestmark = pytest.mark.e2e
 
 WAIT = 20  # seconds; every wait ends as soon as its condition holds
+MARKUP = '<b>je bent gewaarschuwd</b> <img src=x onerror="document.title=1">'
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
     b"\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef\x00\x00\x00\x00IEND\xaeB`\x82"
@@ -164,7 +165,7 @@ class DemoPage:
         self.driver.find_element(By.CSS_SELECTOR, f'[data-tab="{key}"]').click()
         self.until(lambda: self.phone(key).is_displayed(), f"{key}'s phone does not show")
 
-    def file_report(self, key: str, language: str, photo: Path) -> str:
+    def file_report(self, key: str, language: str, photo: Path, description: str) -> str:
         """A reporter's whole report, button by button; returns its reference."""
         self.until(lambda: self.phone(key).find_element(By.CSS_SELECTOR, ".start").is_displayed(), "no START")
         self.phone(key).find_element(By.CSS_SELECTOR, ".start").click()
@@ -180,7 +181,7 @@ class DemoPage:
         self.attach(key, photo)
         self.until(lambda: self.phone(key).find_elements(By.CSS_SELECTOR, ".msg.me .media img"), "no photo shown")
         self.wait_for_text(key, messages.plain(language, "attachment.kept", {"count": 1, "max": 1}).split("(")[0])
-        self.type(key, "He said he would wait for me at the car park." if language == "en" else "Hij wachtte me op.")
+        self.type(key, description)
         self.wait_for_text(key, heading(language, "ask.role"))
         self.press(key, messages.plain(language, "role.employee"))
         self.wait_for_text(key, heading(language, "ask.wish"))
@@ -219,10 +220,14 @@ def test_on_a_phone_sized_screen_a_report_is_filed_and_acknowledged(demo_url, tm
         driver.get(demo_url)
         page.until(lambda: page.phone("reporter").is_displayed(), "the reporter's phone does not show")
         assert not page.phone("counsellor").is_displayed()  # one phone at a time, chosen with tabs
-        reference = page.file_report("reporter", "nl", photo)
+        reference = page.file_report("reporter", "nl", photo, f"Hij riep {MARKUP}")
 
         page.open_tab("counsellor")
         page.acknowledge(reference)
+        # What a reporter types is shown as the text it is, on every phone: never as markup.
+        page.wait_for_text("counsellor", MARKUP)
+        assert driver.find_elements(By.CSS_SELECTOR, ".text b, .text img") == []
+        assert driver.title == "meldbot demo"
         page.until(
             lambda: page.phone("counsellor").find_elements(By.CSS_SELECTOR, ".msg.bot .media img"),
             "the counsellor does not see the photo",
@@ -246,7 +251,7 @@ def test_in_english_on_a_wide_screen_an_english_speaking_reporter_is_added_and_h
         assert page.phone("counsellor").is_displayed() and page.phone("coordinator").is_displayed()
         Select(driver.find_element(By.ID, "add-phone")).select_by_value("english_reporter")
         page.until(lambda: page.phone("english_reporter").is_displayed(), "Emma's phone was not added")
-        reference = page.file_report("english_reporter", "en", photo)
+        reference = page.file_report("english_reporter", "en", photo, "He said he would wait for me at the car park.")
 
         page.acknowledge(reference)
         told = page.wait_for_text("english_reporter", "has read your report")

@@ -225,7 +225,8 @@ class DemoSite:
             body = await request.json()
         except json.JSONDecodeError:
             raise web.HTTPBadRequest(text="JSON expected") from None
-        persona = BY_KEY.get(body.get("phone", "")) if isinstance(body, dict) else None
+        key = body.get("phone") if isinstance(body, dict) else None
+        persona = BY_KEY.get(key) if isinstance(key, str) else None
         if persona is None:
             raise web.HTTPBadRequest(text="unknown phone")
         assert self._demo.emulator is not None
@@ -259,7 +260,7 @@ class DemoSite:
                 fields["file"] = (part.filename, part.headers.get("Content-Type"), await part.read())
             else:
                 fields[part.name] = await part.text()
-        persona = BY_KEY.get(fields.get("phone", ""))
+        persona = BY_KEY.get(str(fields.get("phone", "")))
         upload = fields.get("file")
         if persona is None or upload is None or not upload[2]:
             raise web.HTTPBadRequest(text="a phone and a file")
