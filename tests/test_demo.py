@@ -264,7 +264,11 @@ def test_a_port_in_use_is_said_plainly(capsys, monkeypatch):
 
 def test_the_page_speaks_dutch_and_english_about_everything_it_shows():
     assert PAGE_TEXTS["nl"].keys() == PAGE_TEXTS["en"].keys()
+    script = resources.files("bot.demo").joinpath("static", "app.js").read_text()
+    named = set(re.findall(r'\bt\("([a-z_]+)"\)', script))
+    named |= {f"forward_{step}" for step in ("hour", "day", "week", "next")}
+    assert named and named <= PAGE_TEXTS["nl"].keys()
     for language in ("nl", "en"):
         texts = PAGE_TEXTS[language]
-        assert all(f"role.{persona.role}" in texts for persona in CAST)
-        assert all(f"due.{kind}" in texts for kind in (*AFTERCARE_KINDS, *ESCALATION_KINDS))
+        assert all(f"role_{persona.role}" in texts for persona in CAST)
+        assert all(f"due_{kind}" in texts for kind in (*AFTERCARE_KINDS, *ESCALATION_KINDS))

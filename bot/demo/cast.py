@@ -13,7 +13,7 @@ class Persona:
     first_name: str
     last_name: str
     language: str  # the Telegram app's language: the bot talks to reporters in it
-    role: str  # a key in texts.PAGE_TEXTS ("role.<role>")
+    role: str  # texts.PAGE_TEXTS names it as "role_<role>"
     shown: bool  # on the page from the start
     staff: bool  # a counsellor or coordinator: has pressed Start before the demo begins
 

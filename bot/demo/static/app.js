@@ -71,11 +71,11 @@
     $("title").textContent = t("title");
     $("intro").textContent = t("intro");
     $("clock-label").textContent = t("clock");
-    for (const step of ["hour", "day", "week", "next"]) $(`step-${step}`).textContent = t(`forward.${step}`);
-    $("due-title").textContent = t("due.title");
-    $("add-label").textContent = t("phones.add");
+    for (const step of ["hour", "day", "week", "next"]) $(`step-${step}`).textContent = t(`forward_${step}`);
+    $("due-title").textContent = t("due_title");
+    $("add-label").textContent = t("phones_add");
     $("language").textContent = t("language");
-    $("lost").textContent = t("connection.lost");
+    $("lost").textContent = t("connection_lost");
   }
 
   function formatMoment(seconds, options) {
@@ -97,13 +97,13 @@
     });
     const list = $("due-list");
     const items = data.due.map((thing) => {
-      const label = thing.source === "outbox" ? `${t("due.outbox")} (${thing.kind})` : t(`due.${thing.kind}`);
+      const label = thing.source === "outbox" ? `${t("due_outbox")} (${thing.kind})` : t(`due_${thing.kind}`);
       const li = el("li", null, `${label} `);
       const when = formatMoment(thing.at, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
       li.append(el("span", "when", `· ${relative(thing.at - data.now)} (${when})`));
       return li;
     });
-    list.replaceChildren(...(items.length ? items : [el("li", "when", t("due.none"))]));
+    list.replaceChildren(...(items.length ? items : [el("li", "when", t("due_none"))]));
   }
 
   function phoneByKey(key) {
@@ -125,7 +125,7 @@
     for (const phone of data.phones) {
       if (shown.has(phone.key)) continue;
       const count = unread(phone);
-      const option = el("option", null, `${phone.name}: ${t(`role.${phone.role}`)}${count ? ` (${count})` : ""}`);
+      const option = el("option", null, `${phone.name}: ${t(`role_${phone.role}`)}${count ? ` (${count})` : ""}`);
       option.value = phone.key;
       options.push(option);
     }
@@ -184,8 +184,8 @@
     const head = el("div", "phone-head");
     const initials = phone.name.split(" ").map((w) => w[0]).filter((c) => c === c.toUpperCase()).join("").slice(0, 2);
     const who = el("div", "who");
-    who.append(el("div", "name", phone.name), el("div", "role", t(`role.${phone.role}`)));
-    const hide = el("button", "hide", t("phones.hide"));
+    who.append(el("div", "name", phone.name), el("div", "role", t(`role_${phone.role}`)));
+    const hide = el("button", "hide", t("phones_hide"));
     hide.type = "button";
     hide.addEventListener("click", () => {
       shown.delete(phone.key);
@@ -199,25 +199,25 @@
     commands.hidden = true;
 
     const composer = el("div", "composer");
-    const menu = el("button", "menu", t("compose.menu"));
+    const menu = el("button", "menu", t("compose_menu"));
     menu.type = "button";
     menu.addEventListener("click", () => { commands.hidden = !commands.hidden; });
     const input = el("textarea");
     input.rows = 1;
-    input.placeholder = t("compose.placeholder");
-    input.setAttribute("aria-label", t("compose.placeholder"));
+    input.placeholder = t("compose_placeholder");
+    input.setAttribute("aria-label", t("compose_placeholder"));
     const file = el("input");
     file.type = "file";
     const attach = el("button", "round attach", "📎");
     attach.type = "button";
-    attach.title = t("compose.attach");
-    attach.setAttribute("aria-label", t("compose.attach"));
+    attach.title = t("compose_attach");
+    attach.setAttribute("aria-label", t("compose_attach"));
     attach.addEventListener("click", () => file.click());
     file.addEventListener("change", () => upload(phone.key, file, input));
     const send = el("button", "round send", "➤");
     send.type = "button";
-    send.title = t("compose.send");
-    send.setAttribute("aria-label", t("compose.send"));
+    send.title = t("compose_send");
+    send.setAttribute("aria-label", t("compose_send"));
     const sendTyped = () => {
       const text = input.value.trim();
       if (!text) return;
@@ -232,7 +232,7 @@
       }
     });
     composer.append(menu, input, attach, file, send);
-    const start = el("button", "start", t("compose.start"));
+    const start = el("button", "start", t("compose_start"));
     start.type = "button";
     start.addEventListener("click", () => say(phone.key, "/start"));
     root.append(head, title, messages, commands, composer, start);
@@ -309,10 +309,10 @@
     }
     const meta = [];
     if (message.protected) meta.push("🔒");
-    if (message.edited) meta.push(t("message.edited"));
+    if (message.edited) meta.push(t("message_edited"));
     meta.push(formatMoment(message.date, { hour: "2-digit", minute: "2-digit" }));
     const metaLine = el("div", "meta", meta.join(" "));
-    if (message.protected) metaLine.title = t("message.protected");
+    if (message.protected) metaLine.title = t("message_protected");
     bubble.append(metaLine);
     wrap.append(bubble);
     if (message.keyboard.length) wrap.append(drawKeyboard(key, message));
@@ -324,10 +324,10 @@
     if (media.image) {
       const img = el("img");
       img.src = media.url;
-      img.alt = t("message.photo");
+      img.alt = t("message_photo");
       box.append(img);
     } else {
-      const link = el("a", "file", `📄 ${media.name || t("message.file")}`);
+      const link = el("a", "file", `📄 ${media.name || t("message_file")}`);
       link.href = media.url;
       link.download = media.name || "";
       box.append(link);
@@ -494,7 +494,7 @@
     const overlay = el("div", "alert");
     overlay.setAttribute("role", "alertdialog");
     const box = el("div", null, text);
-    const ok = el("button", null, t("alert.ok"));
+    const ok = el("button", null, t("alert_ok"));
     ok.type = "button";
     ok.addEventListener("click", () => overlay.remove());
     box.append(ok);
