@@ -3,8 +3,9 @@
 :class:`Meldbot` opens storage (refusing a mismatched key), builds the
 python-telegram-bot Application against the configured Bot API server, registers
 the handlers, sets the command menus, routes reports that were waiting for a
-recipient, starts the outbox courier, and starts long polling. Tests drive exactly
-this object against a local Bot API emulator.
+recipient, starts the outbox courier, and starts receiving updates (long polling or a
+webhook, see bot.receiving). Tests and ``meldbot demo`` drive exactly this object
+against a local Bot API emulator.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from bot import handlers
 from bot.config import Settings
 from bot.delivery import Courier
 from bot.ratelimit import TelegramPacer
+from bot.receiving import Receiving
 from bot.scheduling import Timekeeper
-from bot.updates import PerChatUpdateProcessor
 from flows.access import Access
 from flows.aftercare import KINDS as AFTERCARE_KINDS
 from flows.aftercare import AftercareFlow
@@ -57,6 +58,7 @@ class Meldbot:
         self.application: Application | None = None
         self.courier: Courier | None = None
         self.timekeeper: Timekeeper | None = None
+        self.receiving: Receiving | None = None
 
     async def start(self) -> None:
         settings = self.settings
@@ -68,6 +70,9 @@ class Meldbot:
         self.storage = storage = await Storage.open(settings.storage.database, settings.storage.key_file)
         try:
             self._announce_key()
+            self.receiving = receiving = await Receiving.prepare(
+                settings, storage, self.clock, max_concurrent_updates=256
+            )
             router = Router(settings.counsellor_list(), settings.coordinator_list(), storage.people.index_of)
             application = (
                 Application.builder()
@@ -79,7 +84,7 @@ class Meldbot:
                 .rate_limiter(TelegramPacer())
                 # Enough slots that a button press never waits behind other chats' handlers queued
                 # in the rate limiter: its answer (not rate limited) then comes at once.
-                .concurrent_updates(PerChatUpdateProcessor(256))
+                .concurrent_updates(receiving.processor)
                 .get_updates_read_timeout(settings.telegram.poll_timeout + 10)
                 # On stop, python-telegram-bot confirms the last updates with one more
                 # getUpdates while the cancelled long poll may still hold its connection; a
@@ -162,11 +167,7 @@ class Meldbot:
             if due is not None:
                 log.info("the next scheduled item falls due at %s", due.isoformat(timespec="seconds"))
             await application.start()
-            await application.updater.start_polling(
-                poll_interval=0,
-                timeout=settings.telegram.poll_timeout,
-                allowed_updates=ALLOWED_UPDATES,
-            )
+            await receiving.start(application, ALLOWED_UPDATES)
             log.info("meldbot is running as @%s", application.bot.username)
         except BaseException:
             await self.stop()
@@ -175,16 +176,19 @@ class Meldbot:
     async def stop(self) -> None:
         application = self.application
         if application is not None:
-            if application.updater is not None and application.updater.running:
-                await application.updater.stop()
+            if self.receiving is not None:
+                await self.receiving.stop_receiving()
             if self.timekeeper is not None:
                 self.timekeeper.stop()
             if self.courier is not None:
                 await self.courier.stop()
             if application.running:
                 await application.stop()
+            if self.receiving is not None:
+                await self.receiving.close()
             await application.shutdown()
             self.application = None
+        self.receiving = None
         if self.storage is not None:
             await self.storage.close()
             self.storage = None

@@ -1,6 +1,6 @@
-"""The ``meldbot`` command: run the bot, and what an operator does beside it.
+"""The ``meldbot`` command: run the bot, try it in a browser, and what an operator does beside it.
 
-``run``, ``check-config``, ``invite``, ``audit verify``, ``backup``, ``restore``,
+``run``, ``demo``, ``check-config``, ``invite``, ``audit verify``, ``backup``, ``restore``,
 ``rotate-key``, ``systemd-unit``.
 
 A bad configuration is one clear message naming each setting and its problem, and
@@ -78,7 +78,23 @@ def _parser() -> argparse.ArgumentParser:
         metavar="HEAD",
         help="a head printed or logged earlier (COUNT:HASH, e.g. 1523:9f2c41ab): check it is still part of the trail",
     )
+    demo = commands.add_parser("demo", help="try meldbot in a browser: no bot token, nothing leaves this computer")
+    demo.add_argument(
+        "--port", type=int, default=8080, help="port on 127.0.0.1 for the demo page (default 8080; 0: any free port)"
+    )
     return parser
+
+
+def _demo(port: int) -> int:
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    from bot.demo.run import run_demo
+
+    try:
+        asyncio.run(run_demo(port))
+    except OSError as problem:
+        print(f"meldbot: {problem}. Try another port: meldbot demo --port 8081", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    return 0
 
 
 def _summary(settings: Settings) -> str:
@@ -222,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "systemd-unit":
         print(systemd_unit(args.name), end="")
         return 0
+    if args.command == "demo":
+        return _demo(args.port)
     try:
         settings = load_settings(args.config)
     except ConfigError as problem:
@@ -255,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import run_until_stopped  # imported late: check-config needs no Telegram stack
+    from bot.receiving import ListenError
 
     try:
         asyncio.run(run_until_stopped(settings))
@@ -264,6 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     except sqlite3.Error as error:
         # Damage found after opening (a page first read while starting up): said as plainly.
         print(f"meldbot: {describe_failure(settings.storage.database, error)}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    except ListenError as problem:
+        print(f"meldbot: {problem}. Check [telegram] listen and port, or [health] listen and port.", file=sys.stderr)
         return EXIT_BAD_CONFIG
     except InvalidToken:
         print(

@@ -7,6 +7,7 @@ so a deployment can keep the token out of the file altogether.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -70,11 +71,32 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _listen_address(value: str) -> str:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise ValueError("must be an IP address to listen on: 127.0.0.1 (this machine only) or 0.0.0.0") from None
+    return value
+
+
+# An IP address to bind a server to.
+ListenAddress = Annotated[str, BeforeValidator(_listen_address)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
 class TelegramSettings(_Section):
     token: SecretStr | None = None
     api_base_url: str = "https://api.telegram.org/bot"
     file_base_url: str = "https://api.telegram.org/file/bot"
     poll_timeout: Annotated[int, Field(ge=0, le=50)] = 30
+    # How updates arrive: meldbot asks for them (long polling), or Telegram posts them to
+    # webhook_url, which a reverse proxy forwards to listen:port (same path).
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    listen: ListenAddress = "127.0.0.1"
+    port: Port = 8080
+    # Proves a webhook request comes from Telegram; generated and kept in the database if unset.
+    secret_token: SecretStr | None = None
 
     @field_validator("api_base_url", "file_base_url")
     @classmethod
@@ -82,6 +104,28 @@ class TelegramSettings(_Section):
         if not re.match(r"^https?://[^\s/]+", value):
             raise ValueError("must be an http:// or https:// URL")
         return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/:]+(:\d+)?(/\S*)?$", value):
+            raise ValueError("must be the public https:// address Telegram posts updates to")
+        return value
+
+    @field_validator("secret_token")
+    @classmethod
+    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("must be 1 to 256 characters: letters, digits, _ and - (Telegram's rule)")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> TelegramSettings:
+        if self.mode == "webhook" and self.webhook_url is None:
+            raise ValueError(
+                'mode = "webhook" needs webhook_url: the public https:// address Telegram posts updates to'
+            )
+        return self
 
     @field_validator("token")
     @classmethod
@@ -91,6 +135,15 @@ class TelegramSettings(_Section):
                 "does not look like a bot token (it should look like 123456789:AAE...); copy it again from @BotFather"
             )
         return value
+
+
+class HealthSettings(_Section):
+    # GET /healthz in polling mode; off unless a port is set. In webhook mode it is served
+    # on the webhook's listen:port instead.
+    listen: ListenAddress = "127.0.0.1"
+    port: Port | None = None
+    # Outbox items overdue longer than this make /healthz answer 503.
+    max_outbox_lag: Period = timedelta(minutes=15)
 
 
 class StorageSettings(_Section):
@@ -218,6 +271,7 @@ class Settings(_Section):
     quiet_hours: QuietHoursSettings = QuietHoursSettings()
     delivery: DeliverySettings = DeliverySettings()
     logging: LoggingSettings = LoggingSettings()
+    health: HealthSettings = HealthSettings()
 
     @field_validator("timezone")
     @classmethod
@@ -299,6 +353,16 @@ class Settings(_Section):
                 )
         if not self.coordinators:
             notes.append("no [[coordinators]]: registrations are stored but reach nobody until one is configured")
+        if self.telegram.mode == "webhook":
+            if self.health.port is not None:
+                notes.append(
+                    "[health] port is not used in webhook mode: /healthz is served on [telegram] listen and port"
+                )
+            if self.telegram.webhook_url and self.telegram.webhook_url.startswith("http://"):
+                notes.append(
+                    "telegram.webhook_url is http://: Telegram's servers accept only https:// (on port 443, 80, 88"
+                    " or 8443); http:// works only with a self-hosted Bot API server"
+                )
         return notes
 
 

@@ -166,6 +166,11 @@ class Courier:
             return
         self._app.job_queue.run_once(self._job, when=0, name="outbox-wake")
 
+    def clock_moved(self) -> None:
+        """The clock was moved forward (meldbot demo): the alarm waits in real seconds, so it is set anew."""
+        self._alarm.cancel()
+        self.wake()
+
     async def arrived(self, recipient_index: bytes) -> None:
         """Someone opened the bot: what waited because they could not be reached goes now."""
         await self._storage.outbox.hurry_recipient(recipient_index, self._clock.now())

@@ -86,6 +86,13 @@ class Timekeeper:
         if not self._stopping:
             self._alarm.set(moment)
 
+    async def clock_moved(self) -> None:
+        """The clock was moved forward (meldbot demo): the alarm waits in real seconds, so it is set anew."""
+        if self._stopping:
+            return
+        self._alarm.cancel()
+        await self.run_due()
+
     async def _sweep(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.run_due()
 

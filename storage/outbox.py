@@ -45,6 +45,12 @@ class OutboxItem:
     next_attempt_at: datetime
 
 
+def _moment(text: str) -> datetime:
+    moment = from_db(text)
+    assert moment is not None
+    return moment
+
+
 class Outbox:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -237,6 +243,16 @@ class Outbox:
             ) as cursor:
                 row = await cursor.fetchone()
         return from_db(row[0])
+
+    async def upcoming(self, limit: int) -> list[tuple[str, datetime]]:
+        """The kinds and due moments of the next unsent items (no recipients, nothing readable)."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT kind, next_attempt_at FROM outbox WHERE status IN ('pending', 'sending')"
+                " ORDER BY next_attempt_at LIMIT ?",
+                (limit,),
+            ) as cursor:
+                return [(row[0], _moment(row[1])) for row in await cursor.fetchall()]
 
     async def sent_message(self, case_id: str, recipient_index: bytes, kind: str) -> int | None:
         """The Telegram message id under which ``kind`` reached this recipient, if it did."""

@@ -93,6 +93,14 @@ class Schedule:
             )
             return cursor.rowcount
 
+    async def upcoming(self, limit: int) -> list[tuple[str, datetime]]:
+        """The kinds and due moments of the next pending items."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT kind, due_at FROM scheduled WHERE status = 'pending' ORDER BY due_at LIMIT ?", (limit,)
+            ) as cursor:
+                return [(row[0], datetime.fromisoformat(row[1])) for row in await cursor.fetchall()]
+
     async def pending(self) -> list[DueItem]:
         """Everything not yet done, earliest first (claimed items too: their run may have died)."""
         async with self._db.transaction() as conn:

@@ -16,7 +16,7 @@ from typing import Any
 from bot import logs
 from bot.app import Meldbot
 from bot.config import Settings
-from tests.emulator import DEFAULT_SPEC_PATH, BotApiEmulator
+from bot.emulator import DEFAULT_SPEC_PATH, BotApiEmulator
 
 TOKEN = "123456:TEST-TOKEN-meldbot"
 

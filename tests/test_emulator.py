@@ -1,4 +1,4 @@
-"""Proof that tests/emulator behaves like the Telegram Bot API.
+"""Proof that bot/emulator behaves like the Telegram Bot API.
 
 Three kinds of evidence:
 
@@ -33,8 +33,8 @@ from telegram.ext import (
     filters,
 )
 
-from tests.emulator import BotApiEmulator, RateLimits, parse_html
-from tests.emulator.formatting import HtmlParseError, detect_entities
+from bot.emulator import BotApiEmulator, RateLimits, parse_html
+from bot.emulator.formatting import HtmlParseError, detect_entities
 
 TOKEN = "123456:TEST-TOKEN"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
@@ -328,6 +328,42 @@ async def test_html_refusals_over_http(emu, http):
     result = await ok(http, "sendMessage", chat_id=5001, text="  <b>Let op</b> &amp; lees\n\n", parse_mode="HTML")
     assert result["text"] == "Let op & lees"
     assert result["entities"] == [{"type": "bold", "offset": 0, "length": 6}]
+
+
+def test_a_missing_spec_fails_loudly_unless_the_caller_opts_out(tmp_path):
+    """Tests must never silently run unchecked: only an explicit spec_path=None skips the spec."""
+    with pytest.raises(FileNotFoundError, match="missing.json"):
+        BotApiEmulator(token=TOKEN, spec_path=tmp_path / "missing.json")
+
+
+async def test_without_the_spec_the_emulators_own_refusals_still_hold():
+    """The demo runs where ../shared is absent: no spec checks, but Telegram's refusals all the same."""
+    async with BotApiEmulator(token=TOKEN, spec_path=None) as bare:
+        async with httpx.AsyncClient(base_url=bare.base_url) as client:
+            started_user(bare)
+            _, text = await refused(client, "sendMessage", chat_id=5001, text="<b>open", parse_mode="HTML")
+            assert text == "Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"b\""
+            _, text = await refused(client, "sendMessage", chat_id=5001, text="x" * 4097)
+            assert text == "Bad Request: message is too long"
+            _, text = await refused(
+                client, "sendMessage", chat_id=5001, text="x", reply_markup=keyboard(("A", "d" * 65))
+            )
+            assert text == "Bad Request: BUTTON_DATA_INVALID"
+            sent = await ok(client, "sendMessage", chat_id=5001, text="<i>vraag</i>", parse_mode="HTML")
+            _, text = await refused(
+                client,
+                "editMessageText",
+                chat_id=5001,
+                message_id=sent["message_id"],
+                text="<i>vraag</i>",
+                parse_mode="HTML",
+            )
+            assert text.startswith("Bad Request: message is not modified")
+            assert await refused(client, "sendMesage", chat_id=5001, text="x") == (404, "Not Found")
+            # Nothing checks parameters against a spec, but the methods still read them right.
+            await ok(client, "sendLocation", chat_id=5001, latitude=52.09, longitude=5.12)
+            assert bare.chat(5001).last_bot_message.media_type == "location"
+            assert bare.spec is None
 
 
 # ---------------------------------------------------------------------------- (2) lengths
@@ -1063,3 +1099,227 @@ async def test_ptb_defaults_parameters_are_tolerated_like_telegram(emu):
         "sendLocation: unknown parameter 'parse_mode'='HTML'",
     ]
     assert all(m.protect_content for m in alice.chat.bot_messages)
+
+
+# ---------------------------------------------------------------------------- webhooks
+class Receiver:
+    """A bot's webhook endpoint on loopback: records each POST and answers what the test says."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[dict[str, str], dict[str, Any]]] = []
+        self.statuses: dict[int, list[int]] = {}  # chat id -> answered in turn; 200 once used up
+        self.hold: dict[int, asyncio.Event] = {}  # chat id -> answer only once set
+        self.arrived = asyncio.Event()
+        self._runner: Any = None
+        self.port = 0
+
+    async def _handle(self, request: Any) -> Any:
+        from aiohttp import web
+
+        update = await request.json()
+        self.posts.append((dict(request.headers), update))
+        self.arrived.set()
+        chat = update.get("message", {}).get("chat", {}).get("id")
+        if chat in self.hold:
+            await self.hold[chat].wait()
+        waiting = self.statuses.get(chat) or [200]
+        status = waiting.pop(0)
+        return web.Response(status=status)
+
+    async def start(self, port: int = 0) -> str:
+        from aiohttp import web
+
+        app = web.Application()
+        app.router.add_post("/hook", self._handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", port or self.port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    async def stop(self) -> None:
+        await self._runner.cleanup()
+
+    def texts(self) -> list[str]:
+        return [update["message"]["text"] for _, update in self.posts if "message" in update]
+
+    async def wait_for(self, count: int, timeout: float = 5.0) -> None:
+        async with asyncio.timeout(timeout):
+            while len(self.posts) < count:
+                self.arrived.clear()
+                await self.arrived.wait()
+
+
+@pytest.fixture
+async def hooked():
+    """An emulator that may post to http:// on loopback (like telegram-bot-api --local), retrying quickly."""
+    async with BotApiEmulator(token=TOKEN, local_mode=True, webhook_retry=(0.01, 0.05)) as emulator:
+        async with httpx.AsyncClient(base_url=emulator.base_url, timeout=10) as client:
+            yield emulator, client
+
+
+async def test_set_webhook_refuses_what_telegram_refuses(emu, http):
+    assert await refused(http, "setWebhook", url="http://meld.example.nl/hook") == (
+        400,
+        "Bad Request: bad webhook: An HTTPS URL must be provided for webhook",
+    )
+    assert await refused(http, "setWebhook", url="https://meld.example.nl:8080/hook") == (
+        400,
+        "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443",
+    )
+    assert await refused(http, "setWebhook", url="https://meld.example.nl/hook", secret_token="geen spaties") == (
+        400,
+        "Bad Request: secret token contains unallowed characters",
+    )
+    assert await refused(http, "setWebhook", url="https://meld.example.nl/hook", secret_token="a" * 257) == (
+        400,
+        "Bad Request: secret token is too long",
+    )
+    await ok(http, "setWebhook", url="https://meld.example.nl:8443/hook", secret_token="Geheim_123-abc")
+    info = await ok(http, "getWebhookInfo")
+    assert (info["url"], info["max_connections"], info["pending_update_count"]) == (
+        "https://meld.example.nl:8443/hook",
+        40,
+        0,
+    )
+    await ok(http, "deleteWebhook")
+    assert (await ok(http, "getWebhookInfo"))["url"] == ""
+    assert_results_match_spec(emu)
+
+
+async def test_updates_are_posted_in_order_with_the_secret_until_answered(hooked):
+    emu, http = hooked
+    receiver = Receiver()
+    url = await receiver.start()
+    try:
+        await ok(http, "setWebhook", url=url, secret_token="Geheim_123-abc", allowed_updates=["message"])
+        status, body = await call(http, "getUpdates")
+        assert (status, body["description"]) == (
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; "
+            "use deleteWebhook to delete the webhook first",
+        )
+        alice = emu.user(5001, first_name="Alice")
+        for text in ("een", "twee", "drie"):
+            await alice.send(text)
+        await emu.wait_until_consumed()
+        assert receiver.texts() == ["een", "twee", "drie"]
+        headers, update = receiver.posts[0]
+        assert headers["X-Telegram-Bot-Api-Secret-Token"] == "Geheim_123-abc"
+        assert headers["Content-Type"] == "application/json"
+        assert update["message"]["from"]["first_name"] == "Alice"
+        info = await ok(http, "getWebhookInfo")
+        assert (info["pending_update_count"], info["allowed_updates"]) == (0, ["message"])
+        assert "last_error_message" not in info
+        assert_results_match_spec(emu)
+    finally:
+        await receiver.stop()
+
+
+async def test_a_refused_update_is_retried_and_holds_back_its_chat_but_not_others(hooked):
+    emu, http = hooked
+    receiver = Receiver()
+    url = await receiver.start()
+    try:
+        await ok(http, "setWebhook", url=url)
+        receiver.statuses = {5001: [500, 403]}
+        alice, bob = emu.user(5001, first_name="Alice"), emu.user(5002, first_name="Bob")
+        await alice.send("a1")
+        await alice.send("a2")
+        await bob.send("b1")
+        await emu.wait_until_consumed()
+        texts = receiver.texts()
+        assert texts.count("a1") == 3 and texts.count("a2") == 1 and texts.count("b1") == 1
+        assert texts.index("a2") > max(i for i, t in enumerate(texts) if t == "a1")  # a2 waited for a1's 2xx
+        assert texts.index("b1") < texts.index("a2")  # Bob's chat did not wait for Alice's
+        info = await ok(http, "getWebhookInfo")
+        assert info["last_error_message"] == "Wrong response from the webhook: 403 Forbidden"
+        assert info["last_error_date"] == pytest.approx(time.time(), abs=5)
+    finally:
+        await receiver.stop()
+
+
+async def test_while_the_bot_is_down_updates_wait_and_arrive_when_it_is_back(hooked):
+    emu, http = hooked
+    receiver = Receiver()
+    url = await receiver.start()
+    await receiver.stop()
+    await ok(http, "setWebhook", url=url)
+    alice = emu.user(5001, first_name="Alice")
+    await alice.send("terwijl je weg was")
+    async with asyncio.timeout(5):
+        while not emu.webhook.attempts:
+            await asyncio.sleep(0.01)
+    info = await ok(http, "getWebhookInfo")
+    assert (info["pending_update_count"], info["last_error_message"]) == (1, "Connection refused")
+    await receiver.start()
+    try:
+        await emu.wait_until_consumed()
+        assert receiver.texts() == ["terwijl je weg was"]
+    finally:
+        await receiver.stop()
+
+
+async def test_a_lost_answer_means_the_same_update_arrives_twice(hooked):
+    """The bot handled it, its 2xx never reached Telegram: Telegram posts it again, same update_id."""
+    emu, http = hooked
+    receiver = Receiver()
+    url = await receiver.start()
+    try:
+        await ok(http, "setWebhook", url=url)
+        emu.inject_fault("@webhook", kind="drop", after=True)
+        emu.inject_fault(status=500)  # a fault for the bot's own requests never touches deliveries
+        await emu.user(5001, first_name="Alice").send("nog een keer")
+        await emu.wait_until_consumed()
+        ids = [update["update_id"] for _, update in receiver.posts]
+        assert len(ids) == 2 and ids[0] == ids[1]
+        assert [status for _, status in emu.webhook.attempts] == [200, 200]
+    finally:
+        await receiver.stop()
+
+
+async def test_delete_webhook_hands_the_queue_back_to_get_updates(hooked):
+    emu, http = hooked
+    receiver = Receiver()
+    url = await receiver.start()
+    receiver.hold[5001] = asyncio.Event()
+    try:
+        await ok(http, "setWebhook", url=url)
+        alice = emu.user(5001, first_name="Alice")
+        await alice.send("vast")
+        await receiver.wait_for(1)
+        await ok(http, "deleteWebhook")
+        receiver.statuses = {5001: [500]}
+        receiver.hold[5001].set()  # the held delivery fails and is not tried again: no webhook any more
+        await alice.send("daarna")
+        assert [u["message"]["text"] for u in await ok(http, "getUpdates")] == ["vast", "daarna"]
+        await ok(http, "setWebhook", url=url, drop_pending_updates=True)
+        assert (await ok(http, "getWebhookInfo"))["pending_update_count"] == 0
+        assert receiver.texts() == ["vast"]
+    finally:
+        await receiver.stop()
+
+
+async def test_a_webhook_elsewhere_is_never_contacted(hooked):
+    emu, http = hooked
+    await ok(http, "setWebhook", url="https://meld.example.nl/hook")
+    await emu.user(5001, first_name="Alice").send("blijft hier")
+    async with asyncio.timeout(5):
+        while not emu.webhook.attempts:
+            await asyncio.sleep(0.01)
+    info = await ok(http, "getWebhookInfo")
+    assert info["last_error_message"] == "Failed to resolve host: Name or service not known"
+    assert info["pending_update_count"] == 1
+
+
+async def test_redeliver_serves_an_update_again_after_a_lost_confirmation(emu, http):
+    alice = emu.user(5001, first_name="Alice")
+    await alice.send("een")
+    await alice.send("twee")
+    first = await ok(http, "getUpdates")
+    await ok(http, "getUpdates", offset=first[-1]["update_id"] + 1)
+    assert emu.pending_updates == 0
+    emu.redeliver(first[0]["update_id"])  # the bot crashed before its confirmation arrived
+    again = await ok(http, "getUpdates")
+    assert again == [first[0]]

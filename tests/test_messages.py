@@ -83,8 +83,8 @@ def test_plain_text_for_buttons_has_no_markup():
 
 
 def test_every_text_is_valid_telegram_html_whatever_is_filled_in():
-    """Parsed exactly as Telegram would (tests/emulator's parser, strict about '&')."""
-    from tests.emulator import HtmlParseError, parse_html
+    """Parsed exactly as Telegram would (bot/emulator's parser, strict about '&')."""
+    from bot.emulator import HtmlParseError, parse_html
 
     hostile = "<b>&amp; & <script> </i>"
     broken = []

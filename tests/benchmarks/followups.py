@@ -42,8 +42,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.emulator import DEFAULT_SPEC_PATH, BotApiEmulator
 from tests.benchmarks.report_flow import REPO, TOKEN, cpu_seconds, memory_mb
-from tests.emulator import DEFAULT_SPEC_PATH, BotApiEmulator
 
 COUNSELLOR_ID = 1001
 

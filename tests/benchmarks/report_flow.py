@@ -11,7 +11,7 @@ does not start, a reporter never gets an answer within ``--timeout``).
 
 Set-up
 ------
-The Bot API emulator (``tests/emulator``) and all simulated users run in this
+The Bot API emulator (``bot/emulator``) and all simulated users run in this
 process on 127.0.0.1. Every bot runs as a separate process that talks to the
 emulator over HTTP with long polling, exactly as it would talk to Telegram:
 
@@ -104,7 +104,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from tests.emulator import DEFAULT_SPEC_PATH, ApiRequest, BotApiEmulator, ChatMessage, SimUser
+from bot.emulator import DEFAULT_SPEC_PATH, ApiRequest, BotApiEmulator, ChatMessage, SimUser
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "123456:BENCH-TOKEN-meldbot"

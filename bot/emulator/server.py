@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import re
 import time
 import traceback
 import urllib.parse
@@ -54,6 +55,7 @@ from .actors import SimChannel, SimGroup, SimUser
 from .methods import MAX_DOWNLOAD, Call, MethodsMixin, PendingCallback
 from .model import ApiError, ApiRequest, ChatState, ChatView, Fault, Notifier, RateLimits, StoredFile, TokenBucket
 from .spec import DEFAULT_SPEC_PATH, ApiSpec, UploadedFile
+from .webhook import WebhookDelivery
 
 __all__ = ["BotApiEmulator"]
 
@@ -67,6 +69,9 @@ _ERROR_TEXT = {
 }
 _NOT_COUNTED_SENDS = frozenset({"sendChatAction", "sendMessageDraft", "sendRichMessageDraft"})
 _SPEC_CACHE: dict[Path, ApiSpec] = {}
+_UPDATE_HISTORY = 10_000  # updates kept for redeliver()
+_INT_LOOK = re.compile(r"[+-]?\d+")
+_FLOAT_LOOK = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
 # python-telegram-bot's Bot._send_message fills these from ``telegram.ext.Defaults`` for
 # every send-like method, also for methods that do not take them (forwardMessage,
 # sendLocation, sendSticker, ...). Telegram ignores them, so the emulator lists them in
@@ -88,6 +93,29 @@ def load_spec(path: str | Path = DEFAULT_SPEC_PATH) -> ApiSpec:
     return spec
 
 
+def _loose_params(args: dict[str, str], files: dict[str, UploadedFile]) -> dict[str, Any]:
+    """Decoded parameters without a spec to say their types: numbers and JSON by their look.
+
+    Methods read texts from the raw arguments, so a text that looks like a number is harmless here.
+    """
+    decoded: dict[str, Any] = {}
+    for key, value in args.items():
+        text = value.strip()
+        if _INT_LOOK.fullmatch(text):
+            decoded[key] = int(text)
+        elif _FLOAT_LOOK.fullmatch(text):
+            decoded[key] = float(text)
+        elif text[:1] in ("{", "["):
+            try:
+                decoded[key] = json.loads(text)
+            except ValueError:
+                decoded[key] = value
+        else:
+            decoded[key] = value
+    decoded.update(files)
+    return decoded
+
+
 class BotApiEmulator(MethodsMixin):
     """A local Telegram Bot API server for end-to-end tests. See the module docstring.
 
@@ -102,7 +130,7 @@ class BotApiEmulator(MethodsMixin):
         bot_username: str = "meldbot_test_bot",
         *,
         bot_first_name: str | None = None,
-        spec_path: str | Path = DEFAULT_SPEC_PATH,
+        spec_path: str | Path | None = DEFAULT_SPEC_PATH,
         host: str = "127.0.0.1",
         port: int = 0,
         clock: Callable[[], float] = time.time,
@@ -114,6 +142,9 @@ class BotApiEmulator(MethodsMixin):
         callback_answer_timeout: float = 15.0,
         privacy_mode: bool = True,
         default_timeout: float = 5.0,
+        local_mode: bool = False,
+        webhook_retry: tuple[float, float] = (0.05, 2.0),
+        webhook_timeout: float = 10.0,
     ) -> None:
         head, sep, _ = token.partition(":")
         if not sep or not head.isdigit():
@@ -122,7 +153,10 @@ class BotApiEmulator(MethodsMixin):
         self.bot_id = int(head)
         self.bot_username = bot_username
         self.bot_first_name = bot_first_name or bot_username
-        self.spec = load_spec(spec_path)
+        # No spec (the demo, installed without ../shared): requests are not checked against it,
+        # but every refusal the methods themselves make (HTML, lengths, button data, "not
+        # modified") still applies. Tests always pass a path, and fail if it is missing.
+        self.spec: ApiSpec | None = None if spec_path is None else load_spec(spec_path)
         self.host = host
         self._requested_port = port
         self._clock_fn = clock
@@ -137,6 +171,8 @@ class BotApiEmulator(MethodsMixin):
         self.callback_answer_timeout = callback_answer_timeout
         self.privacy_mode = privacy_mode
         self.default_timeout = default_timeout
+        # Like telegram-bot-api started with --local: webhooks may use http:// and any port.
+        self.local_mode = local_mode
 
         # inspection state (public)
         self.requests: list[ApiRequest] = []
@@ -164,15 +200,21 @@ class BotApiEmulator(MethodsMixin):
         self._commands: dict[tuple[Any, ...], list[dict[str, str]]] = {}
         self._bot_texts: dict[tuple[str, str], str] = {}
         self._default_menu_button: dict[str, Any] | None = None
-        self._webhook: dict[str, Any] = {"url": ""}
 
         # updates
         self._updates: deque[dict[str, Any]] = deque()
+        self._update_history: dict[int, dict[str, Any]] = {}
         self._next_update_id = 100_000_001
         self._allowed_updates: frozenset[str] | None = None
         self._pollers: set[asyncio.Future[str]] = set()
         self._queue_notifier = Notifier()
         self._request_notifier = Notifier()
+        self._world_notifier = Notifier()
+        self.world_version = 0
+        first_retry, max_retry = webhook_retry
+        self.webhook = WebhookDelivery(
+            self, first_retry=first_retry, max_retry=max_retry, timeout=webhook_timeout, clock=self.clock
+        )
 
         # rate limiting and send log
         self._global_bucket: TokenBucket | None = None
@@ -180,16 +222,17 @@ class BotApiEmulator(MethodsMixin):
         self._group_buckets: dict[int, TokenBucket] = {}
         self._send_times: dict[int, list[float]] = defaultdict(list)
         self._all_send_times: list[float] = []
-        counted = {m.name for m in self.spec.methods.values() if m.name.startswith("send")}
+        self._methods = self._method_table()
+        self._methods["getUpdates"] = self._m_get_updates
+        known = [m.name for m in self.spec.methods.values()] if self.spec is not None else list(self._methods)
+        self._method_names = {name.lower(): name for name in known}
+        counted = {name for name in known if name.startswith("send")}
         self._counted_methods = (counted - _NOT_COUNTED_SENDS) | {
             "copyMessage",
             "copyMessages",
             "forwardMessage",
             "forwardMessages",
         }
-
-        self._methods = self._method_table()
-        self._methods["getUpdates"] = self._m_get_updates
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self._closing = False
@@ -212,9 +255,10 @@ class BotApiEmulator(MethodsMixin):
         site = web.TCPSite(runner, self.host, self._requested_port)
         await site.start()
         server = site._server  # the asyncio Server; aiohttp exposes no public accessor
-        assert server is not None and server.sockets
+        assert isinstance(server, asyncio.Server) and server.sockets
         self.port = server.sockets[0].getsockname()[1]
         self._runner, self._site = runner, site
+        self.webhook.start()
         self._global_bucket = TokenBucket(
             self.rate_limits.global_burst, self.rate_limits.global_per_second, time.monotonic()
         )
@@ -230,6 +274,7 @@ class BotApiEmulator(MethodsMixin):
             if not fut.done():
                 fut.set_result("closing")
         runner, self._runner, self._site = self._runner, None, None
+        await self.webhook.stop()
         await runner.cleanup()
 
     async def __aenter__(self) -> BotApiEmulator:
@@ -418,6 +463,10 @@ class BotApiEmulator(MethodsMixin):
     def clear_faults(self) -> None:
         self.faults.clear()
 
+    def take_fault(self, method: str) -> Fault | None:
+        """The next injected fault for ``method`` (e.g. "@webhook"), consumed; None if there is none."""
+        return self._take_fault(method, None)
+
     def _take_fault(self, method: str, chat_id: str | None) -> Fault | None:
         for fault in self.faults:
             if fault.matches(method, chat_id):
@@ -526,16 +575,21 @@ class BotApiEmulator(MethodsMixin):
             self._record(name, {}, exc.code, exc.envelope(), stamp, started, None, None)
             return self._response(exc.code, exc.envelope())
 
-        spec = self.spec.method(name)
-        if spec is None:
-            self.spec_violations.append(f"unknown method {name!r} (not in {self.spec.version})")
+        method = self._method_names.get(name.lower())
+        if method is None:
+            where = self.spec.version if self.spec is not None else "the methods the emulator implements"
+            self.spec_violations.append(f"unknown method {name!r} (not in {where})")
             envelope = {"ok": False, "error_code": 404, "description": "Not Found"}
             self._record(name, dict(args), 404, envelope, stamp, started, None, None)
             return self._response(404, envelope)
-        method = spec.name
-        params, problems = self.spec.check_request(
-            spec, args, files, reject_unknown=self.reject_unknown_params, tolerated=PTB_DEFAULTS_PARAMS
-        )
+        if self.spec is not None:
+            spec = self.spec.method(method)
+            assert spec is not None
+            params, problems = self.spec.check_request(
+                spec, args, files, reject_unknown=self.reject_unknown_params, tolerated=PTB_DEFAULTS_PARAMS
+            )
+        else:
+            params, problems = _loose_params(args, files), []
         for problem in problems:
             (self.tolerated_params if problem.tolerated else self.spec_violations).append(problem.violation)
         chat_id = params.get("chat_id")
@@ -721,11 +775,47 @@ class BotApiEmulator(MethodsMixin):
             return None
         update_id = self._next_update_id
         self._next_update_id += 1
-        self._updates.append({"update_id": update_id, kind: payload})
+        update = {"update_id": update_id, kind: payload}
+        self._updates.append(update)
+        self._update_history[update_id] = update
+        if len(self._update_history) > _UPDATE_HISTORY:
+            del self._update_history[next(iter(self._update_history))]
+        self._updates_arrived()
+        return update_id
+
+    def _updates_arrived(self) -> None:
         for fut in self._pollers:
             if not fut.done():
                 fut.set_result("update")
-        return update_id
+        self.webhook.kick()
+
+    def redeliver(self, update_id: int) -> None:
+        """Queue an update again as if its confirmation never reached Telegram (the bot crashed first).
+
+        With polling, the bot sees it again after a restart (a running bot's offset confirms
+        it at once); with a webhook it is posted again.
+        """
+        update = self._update_history[update_id]
+        if self.is_queued(update_id):
+            return
+        position = sum(1 for queued in self._updates if queued["update_id"] < update_id)
+        self._updates.insert(position, update)
+        self._updates_arrived()
+
+    def queued_updates(self) -> list[dict[str, Any]]:
+        """Updates not yet confirmed (getUpdates) or answered with a 2xx (webhook), oldest first."""
+        return list(self._updates)
+
+    def is_queued(self, update_id: int) -> bool:
+        return any(update["update_id"] == update_id for update in self._updates)
+
+    def remove_update(self, update_id: int) -> None:
+        """The webhook answered 2xx: the update is delivered."""
+        for update in self._updates:
+            if update["update_id"] == update_id:
+                self._updates.remove(update)
+                self._queue_notifier.notify()
+                return
 
     def enqueue_raw_update(self, fields: dict[str, Any]) -> int:
         """Queue an update exactly as given, unchecked: for updates a client cannot parse."""
@@ -768,15 +858,15 @@ class BotApiEmulator(MethodsMixin):
         return len(self._updates)
 
     async def _m_get_updates(self, c: Call) -> list[dict[str, Any]]:
-        if self._webhook.get("url"):
+        if self.webhook.settings is not None:
             raise ApiError(
                 409,
                 "Conflict: can't use getUpdates method while webhook is active; "
                 "use deleteWebhook to delete the webhook first",
             )
-        for fut in list(self._pollers):
-            if not fut.done():
-                fut.set_result("conflict")
+        for poller in list(self._pollers):
+            if not poller.done():
+                poller.set_result("conflict")
         limit = c.int("limit", 100)
         limit = 100 if limit <= 0 else min(limit, 100)
         timeout = max(0, c.int("timeout"))
@@ -808,6 +898,18 @@ class BotApiEmulator(MethodsMixin):
                 )
             if reason == "closing":
                 return []
+
+    # ------------------------------------------------------------------ watching the world
+    def touch(self) -> None:
+        """Something a viewer sees changed (a message stored, edited or deleted, a press answered)."""
+        self.world_version += 1
+        self._world_notifier.notify()
+
+    async def wait_for_change(self, since: int, timeout: float) -> int:
+        """The world version once it differs from ``since``, or ``since`` after ``timeout`` seconds."""
+        if self.world_version == since:
+            await self._world_notifier.wait(timeout)
+        return self.world_version
 
     # ------------------------------------------------------------------ inspection
     def calls(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import urllib.parse
 from base64 import urlsafe_b64encode
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from .formatting import HtmlParseError, checked_link, finish_text, parse_html, text_length
 from .model import ApiError, CallbackAnswer, ChatMessage, ChatState, StoredFile, bad_request, forbidden
 from .spec import UploadedFile
+from .webhook import WebhookDelivery, WebhookSettings
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -92,6 +94,7 @@ _INLINE_ACTIONS = (
     "web_app",
     "copy_text",
 )
+_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 _INT_RE = re.compile(r"\s*-?\d+\s*")
 
@@ -182,10 +185,19 @@ class MethodsMixin:
     _commands: dict[tuple[Any, ...], list[dict[str, str]]]
     _bot_texts: dict[tuple[str, str], str]
     _default_menu_button: dict[str, Any] | None
-    _webhook: dict[str, Any]
+    webhook: WebhookDelivery
+    local_mode: bool
+    _allowed_updates: frozenset[str] | None
     _file_counter: int
     spec_violations: list[str]
-    # ...and the methods clock(), _record_send(), _drop_pending_updates(), _pending_update_count().
+
+    if TYPE_CHECKING:  # ...and these methods of BotApiEmulator
+
+        def clock(self) -> float: ...
+        def _record_send(self, chat_id: int) -> None: ...
+        def _drop_pending_updates(self) -> None: ...
+        def _pending_update_count(self) -> int: ...
+        def touch(self) -> None: ...
 
     # Table ----------------------------------------------------------------------
     def _method_table(self) -> dict[str, Callable[[Call], Awaitable[Any]]]:
@@ -450,6 +462,7 @@ class MethodsMixin:
             self._remember_keyboard(chat, msg.reply_markup)
             self._record_send(chat.id)
             chat.notifier.notify()
+        self.touch()
         return msg
 
     def _new_message(
@@ -507,6 +520,7 @@ class MethodsMixin:
         msg.api = self._render(msg)
         chat.edit_log.append(msg.snapshot())
         chat.notifier.notify()
+        self.touch()
         return msg.api
 
     # Helpers: files ---------------------------------------------------------------------
@@ -662,26 +676,59 @@ class MethodsMixin:
         return me
 
     async def _m_set_webhook(self, c: Call) -> bool:
-        url = c.text("url", "") or ""
-        if url and not url.lower().startswith("https://"):
+        url = (c.text("url", "") or "").strip()
+        parsed = urllib.parse.urlsplit(url)
+        if parsed.scheme.lower() != "https" and not (self.local_mode and parsed.scheme.lower() == "http"):
             raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
-        self._webhook = {"url": url}
+        if not parsed.hostname:
+            raise bad_request("bad webhook: Wrong HTTP URL specified")
+        try:
+            port = parsed.port
+        except ValueError:
+            raise bad_request("bad webhook: Wrong port number specified in the URL") from None
+        if not self.local_mode and port not in (None, 80, 88, 443, 8443):
+            raise bad_request("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
+        secret = c.text("secret_token")
+        if secret is not None:
+            if len(secret) > 256:
+                raise bad_request("secret token is too long")
+            if not _SECRET_RE.fullmatch(secret):
+                raise bad_request("secret token contains unallowed characters")
+        max_connections = min(100, max(1, c.int("max_connections", 40))) if c.has("max_connections") else 40
+        if c.has("allowed_updates"):
+            allowed = c.json("allowed_updates")
+            if isinstance(allowed, list):
+                self._allowed_updates = frozenset(str(a) for a in allowed) if allowed else None
         if c.flag("drop_pending_updates"):
             self._drop_pending_updates()
+        self.webhook.configure(
+            WebhookSettings(url, secret, max_connections, c.text("ip_address")),
+        )
         return True
 
     async def _m_delete_webhook(self, c: Call) -> bool:
-        self._webhook = {"url": ""}
+        self.webhook.configure(None)
         if c.flag("drop_pending_updates"):
             self._drop_pending_updates()
         return True
 
     async def _m_get_webhook_info(self, c: Call) -> dict[str, Any]:
-        return {
-            "url": self._webhook.get("url", ""),
+        settings = self.webhook.settings
+        info: dict[str, Any] = {
+            "url": settings.url if settings is not None else "",
             "has_custom_certificate": False,
             "pending_update_count": self._pending_update_count(),
         }
+        if self.webhook.last_error_date is not None:
+            info["last_error_date"] = self.webhook.last_error_date
+            info["last_error_message"] = self.webhook.last_error_message
+        if settings is not None:
+            info["max_connections"] = settings.max_connections
+            if settings.ip_address:
+                info["ip_address"] = settings.ip_address
+            if self._allowed_updates is not None:
+                info["allowed_updates"] = sorted(self._allowed_updates)
+        return info
 
     # Methods: commands, descriptions, menu button ----------------------------------------------
     def _command_scope_key(self, c: Call) -> tuple[Any, ...]:
@@ -1074,6 +1121,7 @@ class MethodsMixin:
         msg.deleted = True
         chat.deleted_ids.add(mid)
         chat.notifier.notify()
+        self.touch()
 
     async def _m_delete_message(self, c: Call) -> bool:
         chat = self._chat(c)
@@ -1121,6 +1169,7 @@ class MethodsMixin:
         )
         if pending.future is not None and not pending.future.done():
             pending.future.set_result(pending.answer)
+        self.touch()
         return True
 
     # Methods: files and chats --------------------------------------------------------------------

@@ -25,10 +25,11 @@ The same type checker validates the objects the emulator *returns* (see
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,7 @@ class UploadedFile:
     field: str
     filename: str | None
     content_type: str | None
-    data: bytes = field(repr=False)
+    data: bytes = dataclasses.field(repr=False)
 
     @property
     def size(self) -> int:
@@ -128,16 +129,18 @@ class ApiSpec:
             self.methods[name.lower()] = MethodSpec(m["name"], tuple(m.get("returns", ())), fields)
         self.types: dict[str, TypeSpec] = {}
         for name, t in raw["types"].items():
-            fields = None
+            type_fields: dict[str, FieldSpec] | None = None
             discriminator = None
             if "fields" in t:
-                fields = {f["name"]: FieldSpec(f["name"], tuple(f["types"]), bool(f["required"])) for f in t["fields"]}
+                type_fields = {
+                    f["name"]: FieldSpec(f["name"], tuple(f["types"]), bool(f["required"])) for f in t["fields"]
+                }
                 for f in t["fields"]:
                     if f["name"] in ("type", "source", "status") and f["required"]:
                         m = re.search(r'(?:must be|always)\s+["“]?\*?([a-z0-9_]+)', f.get("description", ""))
                         if m:
                             discriminator = f["name"] + "=" + m.group(1)
-            self.types[name] = TypeSpec(name, fields, tuple(t.get("subtypes", ())), discriminator)
+            self.types[name] = TypeSpec(name, type_fields, tuple(t.get("subtypes", ())), discriminator)
 
     # ------------------------------------------------------------------ methods
     def method(self, name: str) -> MethodSpec | None:
@@ -164,15 +167,15 @@ class ApiSpec:
         problems: list[Problem] = []
         decoded: dict[str, Any] = {}
         present = {k for k, v in args.items() if v != ""} | {k for k in files if k in method.fields}
-        for fs in method.fields.values():
-            if fs.required and fs.name not in present:
-                text = _MISSING_MESSAGES.get(fs.name, f'parameter "{fs.name}" is required')
-                if method.name in ("sendMessage", "editMessageText") and fs.name == "text":
+        for required in method.fields.values():
+            if required.required and required.name not in present:
+                text = _MISSING_MESSAGES.get(required.name, f'parameter "{required.name}" is required')
+                if method.name in ("sendMessage", "editMessageText") and required.name == "text":
                     text = "message text is empty"
                 problems.append(
                     Problem(
                         f"Bad Request: {text}",
-                        f"{method.name}: required parameter {fs.name!r} is missing",
+                        f"{method.name}: required parameter {required.name!r} is missing",
                     )
                 )
         for name, value in args.items():
@@ -208,10 +211,10 @@ class ApiSpec:
                     )
                 )
         for name, up in files.items():
-            fs = method.fields.get(name)
-            if fs is not None:
+            file_field = method.fields.get(name)
+            if file_field is not None:
                 decoded[name] = up
-                if "InputFile" not in fs.types:
+                if "InputFile" not in file_field.types:
                     problems.append(
                         Problem(
                             f'Bad Request: parameter "{name}" can\'t be a file',
@@ -320,18 +323,18 @@ class ApiSpec:
         if not isinstance(value, dict):
             return [(path, f"expected a {ts.name} object, got {_short(value)}")]
         allowed = [
-            self.types[s].discriminator.partition("=")[2]
+            discriminator.partition("=")[2]
             for s in ts.subtypes
-            if s in self.types and self.types[s].discriminator
+            if s in self.types and (discriminator := self.types[s].discriminator)
         ]
         return [(path, f"{ts.name} has unsupported type {_short(value.get('type'))}; expected one of {allowed}")]
 
     def _check_fields(self, ts: TypeSpec, value: dict, path: str) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
         fields = ts.fields or {}
-        for fs in fields.values():
-            if fs.required and fs.name not in value:
-                problems.append((path, f"{ts.name} field {fs.name!r} is required"))
+        for required in fields.values():
+            if required.required and required.name not in value:
+                problems.append((path, f"{ts.name} field {required.name!r} is required"))
         for key, item in value.items():
             fs = fields.get(key)
             if fs is None:

@@ -1,9 +1,11 @@
-"""A local Telegram Bot API emulator for end-to-end tests of meldbot.
+"""A local Telegram Bot API emulator: meldbot's end-to-end tests and ``meldbot demo`` run on it.
 
 The emulator is an aiohttp server on 127.0.0.1 that implements the Bot API as
 python-telegram-bot talks to it, checks every request against the official
-specification (../shared/telegram/bot-api-10.1.json beside the checkout), reproduces Telegram's refusals
-with Telegram's error codes and descriptions, and lets tests act as human users::
+specification (../shared/telegram/bot-api-10.1.json beside the checkout; the demo runs
+without it when it is absent), reproduces Telegram's refusals with Telegram's error
+codes and descriptions, delivers updates by long polling or by webhook, and lets tests
+act as human users::
 
     async with BotApiEmulator(token="123456:TEST-TOKEN", bot_username="meldbot_test_bot") as emu:
         app = (Application.builder().token(emu.token)

@@ -193,7 +193,7 @@ class ApiRequest:
     """One request made to the emulator.
 
     ``params`` are decoded according to the spec (ints, bools, dicts/lists for JSON
-    objects, :class:`~tests.emulator.spec.UploadedFile` for uploads). ``status`` is the
+    objects, :class:`~bot.emulator.spec.UploadedFile` for uploads). ``status`` is the
     HTTP status (0 when the connection was dropped by an injected fault). ``timestamp``
     is the emulator clock at arrival, ``monotonic`` the real monotonic time.
     """
@@ -245,7 +245,8 @@ class Fault:
         if self.times is not None and self.times <= 0:
             return False
         if self.method is None:
-            if method == "getUpdates":
+            # "Every method" means the bot's requests: not its long polls, not webhook deliveries.
+            if method in ("getUpdates", "@webhook"):
                 return False
         elif self.method.lower() != method.lower():
             return False
