@@ -102,10 +102,11 @@ def _wrap(text: str, width: int) -> str:
 
 def _hidden_mark(axes: Axes, x: float, y: float, gid: str, language: str, horizontal: bool = False) -> None:
     """The marker where a number is not shown: no bar, so no height to read."""
-    axes.text(
-        x,
-        y,
-        " " + messages.plain(language, HIDDEN) if horizontal else messages.plain(language, HIDDEN),
+    axes.annotate(
+        messages.plain(language, HIDDEN),
+        (x, y),
+        xytext=(8, 0) if horizontal else (0, 3),
+        textcoords="offset points",
         ha="left" if horizontal else "center",
         va="center" if horizontal else "bottom",
         color=GREY,

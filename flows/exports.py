@@ -29,13 +29,15 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from fractions import Fraction
+from functools import cache
 from io import BytesIO, StringIO
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 import messages
 from flows.model import Channel, Role
@@ -133,31 +135,37 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # -- what goes in the cells ---------------------------------------------------------
 
 
+@cache
+def _text(language: str, key: str) -> str:
+    return messages.plain(language, key)
+
+
 def _label_or_code(language: str, key: str, code: str) -> str:
-    return messages.plain(language, key) if messages.has(key) else code
+    return _text(language, key) if messages.has(key) else code
 
 
 def _yes_no(language: str, answer: bool | None) -> str | None:
     if answer is None:
         return None
-    return messages.plain(language, "export.yes" if answer else "export.no")
+    return _text(language, "export.yes" if answer else "export.no")
 
 
 def _reaction_text(language: str, reaction: ReactionRecord) -> str:
     kind = _label_or_code(language, f"export.reaction.{reaction.kind}", reaction.kind)
-    recorded = reaction.recorded_on.isoformat()
+    params: dict[str, object] = {"kind": kind, "recorded": reaction.recorded_on.isoformat()}
     if reaction.outcome is None:
-        return messages.plain(language, "export.reaction_entry", {"kind": kind, "recorded": recorded})
-    outcome = _label_or_code(language, f"export.outcome.{reaction.outcome}", reaction.outcome)
-    decided = reaction.outcome_on.isoformat() if reaction.outcome_on else ""
-    params = {"kind": kind, "recorded": recorded, "outcome": outcome, "decided": decided}
-    return messages.plain(language, "export.reaction_outcome", params).replace(" )", ")")
+        return messages.plain(language, "export.reaction_entry", params)
+    params["outcome"] = _label_or_code(language, f"export.outcome.{reaction.outcome}", reaction.outcome)
+    if reaction.outcome_on is None:
+        return messages.plain(language, "export.reaction_outcome_undated", params)
+    params["decided"] = reaction.outcome_on.isoformat()
+    return messages.plain(language, "export.reaction_outcome", params)
 
 
 def _register_values(language: str, row: RegisterRow) -> list[Value]:
     forms = "; ".join(value_label(language, Breakdown.FORM, form) for form in Form if form in row.forms)
     consequences = "; ".join(
-        messages.plain(language, f"export.consequence.{c.value}") for c in Consequence if c in row.consequences
+        _text(language, f"export.consequence.{c.value}") for c in Consequence if c in row.consequences
     )
     reactions = sorted(row.reactions, key=lambda r: r.recorded_on)
     return [
@@ -225,7 +233,7 @@ def _csv_text(language: str, value: Value) -> str:
     if value is None:
         return ""
     if isinstance(value, Suppressed):
-        return messages.plain(language, "stats.hidden")
+        return _text(language, "stats.hidden")
     if isinstance(value, bool):
         raise TypeError("booleans are written as yes or no")
     if isinstance(value, int):
@@ -259,55 +267,70 @@ def statistics_csv(statistics: Iterable[Statistics], language: str) -> bytes:
 # -- XLSX ---------------------------------------------------------------------------
 
 
-def _sheet(sheet: Worksheet, language: str, headers: Sequence[str], rows: Iterable[Sequence[Value]]) -> None:
+def _xlsx_cell(sheet: WriteOnlyWorksheet, language: str, value: Value) -> object:
+    """The cell for a value: plain where Excel reads it right, else a cell with its format."""
+    if isinstance(value, Suppressed):
+        return _text(language, "stats.hidden")
+    if isinstance(value, Fraction):
+        cell = WriteOnlyCell(sheet, value=float(value))
+        cell.number_format = "0.0%"
+        return cell
+    if isinstance(value, date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "DD-MM-YYYY"
+        return cell
+    if isinstance(value, str):
+        text = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if not text.startswith(_FORMULA_STARTS) and "\n" not in text:
+            return text
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.data_type = "s"  # never a formula, whatever the text starts with
+        cell.quotePrefix = text.startswith(_FORMULA_STARTS)
+        if "\n" in text:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        return cell
+    return value
+
+
+def _sheet(book: Workbook, title: str, language: str, headers: Sequence[str], rows: Iterable[Sequence[Value]]) -> None:
+    lines = [list(row) for row in rows]
     titles = [messages.plain(language, key) for key in headers]
-    sheet.append(titles)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    sheet = book.create_sheet(title)
+    for index, header in enumerate(titles):
+        longest = max((_width(line[index]) for line in lines), default=0)
+        sheet.column_dimensions[get_column_letter(index + 1)].width = max(len(header), longest) + 2
     sheet.freeze_panes = "A2"
-    widths = [len(title) for title in titles]
-    for r, row in enumerate(rows, start=2):
-        for c, value in enumerate(row, start=1):
-            cell = sheet.cell(row=r, column=c)
-            if isinstance(value, Suppressed):
-                cell.value = messages.plain(language, "stats.hidden")
-            elif isinstance(value, Fraction):
-                cell.value = float(value)
-                cell.number_format = "0.0%"
-            elif isinstance(value, date):
-                cell.value = value
-                cell.number_format = "DD-MM-YYYY"
-            elif isinstance(value, str):
-                text = ILLEGAL_CHARACTERS_RE.sub("", value)
-                cell.value = text
-                cell.data_type = "s"  # never a formula, whatever the text starts with
-                cell.quotePrefix = text.startswith(_FORMULA_STARTS)
-                if "\n" in text:
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
-            else:
-                cell.value = value
-            longest = max((len(line) for line in str(cell.value or "").split("\n")), default=0)
-            widths[c - 1] = max(widths[c - 1], min(longest, 60), 10 if isinstance(value, date) else 0)
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width + 2
+    header_cells = []
+    for header in titles:
+        cell = WriteOnlyCell(sheet, value=header)
+        cell.font = Font(bold=True)
+        header_cells.append(cell)
+    sheet.append(header_cells)
+    for line in lines:
+        sheet.append([_xlsx_cell(sheet, language, value) for value in line])
+
+
+def _width(value: Value) -> int:
+    if isinstance(value, date):
+        return 10
+    if isinstance(value, str):
+        return min(max(len(part) for part in value.split("\n")), 60)
+    return len(str(value)) if isinstance(value, int) else 6
 
 
 def workbook(
     language: str, *, register: Iterable[RegisterRow] | None = None, statistics: Iterable[Statistics] = ()
 ) -> bytes:
     """An XLSX workbook with a sheet per export given: the register, the statistics, or both."""
-    book = Workbook()
+    book = Workbook(write_only=True)
     book.properties.creator = "meldbot"
-    first = book.active
-    assert first is not None  # a new workbook always has a sheet
-    book.remove(first)
     if register is not None:
-        sheet = book.create_sheet(messages.plain(language, "export.sheet.register"))
-        _sheet(sheet, language, _REGISTER_COLUMNS, (_register_values(language, row) for row in register))
+        rows = (_register_values(language, row) for row in register)
+        _sheet(book, messages.plain(language, "export.sheet.register"), language, _REGISTER_COLUMNS, rows)
     figures = list(statistics)
     if figures or register is None:
-        sheet = book.create_sheet(messages.plain(language, "export.sheet.statistics"))
-        _sheet(sheet, language, _STATISTICS_COLUMNS, (r for s in figures for r in _statistics_values(language, s)))
+        rows = (r for s in figures for r in _statistics_values(language, s))
+        _sheet(book, messages.plain(language, "export.sheet.statistics"), language, _STATISTICS_COLUMNS, rows)
     out = BytesIO()
     book.save(out)
     return out.getvalue()

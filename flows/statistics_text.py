@@ -9,13 +9,17 @@ as configured; they are not HTML-escaped here, so a chat message must put them t
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import cache
 
 import messages
 from flows.statistics import Breakdown, Column, Count, Period, PeriodKind, Share
 
 HIDDEN = "stats.hidden"
 
+# The catalogue does not change while the bot runs, so the labels are worked out once.
 
+
+@cache
 def value_label(language: str, breakdown: Breakdown, value: str | None) -> str:
     if value is None:
         return messages.plain(language, "stats.not_given")
@@ -27,14 +31,17 @@ def value_label(language: str, breakdown: Breakdown, value: str | None) -> str:
     return messages.plain(language, key)
 
 
+@cache
 def breakdown_label(language: str, breakdown: Breakdown) -> str:
     return messages.plain(language, f"stats.breakdown.{breakdown.value}")
 
 
+@cache
 def column_label(language: str, column: Column) -> str:
     return messages.plain(language, f"stats.column.{column.value}")
 
 
+@cache
 def period_label(language: str, period: Period) -> str:
     if period.kind is PeriodKind.MONTH:
         month = messages.plain(language, f"month.{period.number}")
@@ -44,6 +51,7 @@ def period_label(language: str, period: Period) -> str:
     return messages.plain(language, "stats.period.year", {"year": period.year})
 
 
+@cache
 def month_short(language: str, period: Period) -> str:
     return messages.plain(language, f"stats.month_short.{period.number}")
 

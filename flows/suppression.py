@@ -57,9 +57,9 @@ THRESHOLD = 5
 _CELLS_PER_ITEM = 3 * TIMES
 
 # Information lost by hiding a cell: wider periods, the "all" column and totals are dearest.
-_LEVEL_WEIGHT = (1,) * 12 + (4,) * 4 + (16,)
+_LEVEL_WEIGHT = (1,) * 12 + (8,) * 4 + (32,)
 _COLUMN_WEIGHT = (1, 1, 16)
-_TOTAL_WEIGHT = 8
+_TOTAL_WEIGHT = 4
 
 
 def quarter_of(month: int) -> int:

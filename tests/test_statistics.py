@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from flows.model import Channel, Role
+import pytest
+
+from flows import aftercare
+from flows.model import Audience, Channel, Role
 from flows.statistics import (
     Breakdown,
     CheckInAnswer,
@@ -14,6 +18,7 @@ from flows.statistics import (
     Durations,
     Form,
     Period,
+    PeriodKind,
     Perpetrator,
     Reaction,
     RegisterShare,
@@ -23,6 +28,7 @@ from flows.statistics import (
     SurveyAnswer,
     publish,
 )
+from tests.statistics_data import DEPARTMENTS, generated_reports
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 HIDDEN = Suppressed.HIDDEN
@@ -289,3 +295,152 @@ def test_with_no_office_holders_the_staff_column_is_hidden_as_it_would_show_thei
         Role.ALDERMAN,
         Role.MAYOR,
     }
+
+
+def test_a_report_in_the_month_in_progress_waits_until_the_month_has_ended():
+    published = publish(FIRST_QUARTER + FOURTH_QUARTER + THIS_MONTH, zone=AMSTERDAM, now=NOW)
+    assert published.latest(PeriodKind.MONTH) == Period.month(2026, 3)
+    assert published.latest(PeriodKind.QUARTER) == Period.quarter(2026, 1)
+    assert published.latest(PeriodKind.YEAR) == Period.whole_year(2025)
+    for period in (Period.month(2026, 4), Period.quarter(2026, 2), Period.whole_year(2026)):
+        with pytest.raises(ValueError, match="whole periods"):
+            published.statistics(period)
+    in_may = publish(FIRST_QUARTER + FOURTH_QUARTER + THIS_MONTH, zone=AMSTERDAM, now=datetime(2026, 5, 1, tzinfo=UTC))
+    april = in_may.statistics(Period.month(2026, 4)).total[Column.ALL]
+    assert (april.current, april.previous) == (HIDDEN, HIDDEN)  # 1 report in April, 4 in March
+
+
+def test_months_are_the_municipalitys_months():
+    # 22:30 UTC on 31 March is 00:30 on 1 April in Amsterdam (summer time).
+    late = report((2026, 3, 31), {V}, IN_PERSON, None, None, CITIZEN, False)
+    late = dataclasses.replace(late, submitted_at=datetime(2026, 3, 31, 22, 30, tzinfo=UTC))
+    assert Period.containing(PeriodKind.MONTH, late.submitted_at, AMSTERDAM) == Period.month(2026, 4)
+    assert Period.containing(PeriodKind.MONTH, late.submitted_at, ZoneInfo("UTC")) == Period.month(2026, 3)
+    assert Period.month(2026, 4).start(AMSTERDAM) == datetime(2026, 3, 31, 22, 0, tzinfo=UTC)
+    assert Period.quarter(2025, 4).end(AMSTERDAM) == datetime(2025, 12, 31, 23, 0, tzinfo=UTC)
+
+
+def test_the_previous_period_has_the_same_length():
+    assert Period.month(2026, 1).previous() == Period.month(2025, 12)
+    assert Period.quarter(2026, 1).previous() == Period.quarter(2025, 4)
+    assert Period.whole_year(2026).previous() == Period.whole_year(2025)
+    assert Period.quarter(2026, 3).months() == (Period.month(2026, 7), Period.month(2026, 8), Period.month(2026, 9))
+    with pytest.raises(ValueError):
+        Period.quarter(2026, 5)
+
+
+def test_one_audience_shows_the_same_numbers_as_its_column_side_by_side():
+    reports = generated_reports(400, seed=3, start=datetime(2025, 1, 1, tzinfo=UTC), days=500)
+    published = publish(reports, zone=AMSTERDAM, now=datetime(2026, 6, 2, tzinfo=UTC), departments=DEPARTMENTS)
+    together = published.statistics(Period.quarter(2026, 1))
+    for audience, column in ((Audience.STAFF, Column.STAFF), (Audience.OFFICE_HOLDERS, Column.OFFICE_HOLDERS)):
+        alone = published.statistics(Period.quarter(2026, 1), audience)
+        assert alone.columns == (column,)
+        assert alone.total[column] == together.total[column]
+        for breakdown, table in alone.tables.items():
+            assert [r.cells for r in table.rows] == [
+                {c: cell for c, cell in r.cells.items() if c is column} for r in together.tables[breakdown].rows
+            ]
+        assert alone.acknowledgement[column] == together.acknowledgement[column]
+
+
+def test_a_period_shows_the_same_numbers_whether_it_is_the_current_or_the_previous_one():
+    reports = generated_reports(400, seed=4, start=datetime(2025, 1, 1, tzinfo=UTC), days=500)
+    published = publish(reports, zone=AMSTERDAM, now=datetime(2026, 7, 2, tzinfo=UTC), departments=DEPARTMENTS)
+    for period in (Period.month(2026, 1), Period.quarter(2026, 1), Period.month(2025, 7)):
+        now, later = published.statistics(period), published.statistics(next_period(period))
+        assert [c.current for c in now.total.values()] == [c.previous for c in later.total.values()]
+        for breakdown in Breakdown:
+            assert [[c.current for c in r.cells.values()] for r in now.tables[breakdown].rows] == [
+                [c.previous for c in r.cells.values()] for r in later.tables[breakdown].rows
+            ]
+    trend = published.trend(Period.month(2026, 5))
+    assert trend.months[0] == Period.month(2025, 6) and len(trend.months) == 12
+    for month, total in zip(trend.months, trend.totals, strict=True):
+        assert total == published.statistics(month).total[Column.ALL].current
+
+
+def next_period(period: Period) -> Period:
+    last = {PeriodKind.MONTH: 12, PeriodKind.QUARTER: 4, PeriodKind.YEAR: 1}[period.kind]
+    if period.number < last:
+        return Period(period.kind, period.year, period.number + 1)
+    return Period(period.kind, period.year + 1, 1)
+
+
+def test_the_order_of_the_reports_does_not_matter():
+    reports = generated_reports(150, seed=9, start=datetime(2025, 3, 1, tzinfo=UTC), days=300)
+    period = Period.quarter(2025, 3)
+    forward = publish(reports, zone=AMSTERDAM, now=datetime(2026, 1, 5, tzinfo=UTC)).statistics(period)
+    backward = publish(reports[::-1], zone=AMSTERDAM, now=datetime(2026, 1, 5, tzinfo=UTC)).statistics(period)
+    assert forward == backward
+
+
+def test_departments_as_configured_then_former_ones_then_not_given():
+    reports = [report((2026, 1, 5), {V}, IN_PERSON, d, None, CITIZEN, False) for d in ("Oud", "Archief", None)]
+    published = publish(reports, zone=AMSTERDAM, now=NOW, departments=("Handhaving", "Burgerzaken"))
+    assert published.values(Breakdown.DEPARTMENT) == ("Handhaving", "Burgerzaken", "Archief", "Oud", None)
+
+
+def test_reaction_times_are_shown_when_every_reaction_count_is():
+    def registered(day: int, reacted: float | None) -> ReportFacts:
+        return report(
+            (2026, 1 + day % 3, 1 + day), {V}, IN_PERSON, "Handhaving", "enforcement", CITIZEN, True, 2, reacted
+        )
+
+    hours = [1, 2, 3, 4, 5, 25, 30, 35, 40, 45, 50, 60, 70, 80, 90] + [None] * 5
+    reports = [registered(day, h) for day, h in enumerate(hours)]
+    reports += [
+        report((2026, 2, 20 + d), {V}, IN_PERSON, "Handhaving", "enforcement", CITIZEN, False) for d in range(5)
+    ]
+    stats = publish(reports, zone=AMSTERDAM, now=NOW).statistics(Period.quarter(2026, 1))
+    assert shown(stats, Breakdown.REACTION) == {
+        Reaction.WITHIN_24_HOURS: (5, HIDDEN, HIDDEN, Fraction(5, 20)),
+        Reaction.WITHIN_48_HOURS: (5, HIDDEN, HIDDEN, Fraction(5, 20)),
+        Reaction.LATER: (5, HIDDEN, HIDDEN, Fraction(5, 20)),
+        Reaction.NONE: (5, HIDDEN, HIDDEN, Fraction(5, 20)),
+    }
+    # 15 reactions: the 8th is 35 hours; the 90th percentile lies 0.6 of the way from 70 to 80.
+    assert stats.reaction_time[Column.ALL] == Durations(35, 76)
+    assert stats.register_shares[RegisterShare.REACTION][Column.ALL] == Fraction(15, 20)
+    assert stats.register_shares[RegisterShare.REACTION_WITHIN_GUIDANCE][Column.ALL] == Fraction(10, 20)
+
+
+def test_a_duration_needs_five_reports_behind_it():
+    reports = [
+        report((2026, 1, 5 + d), {V}, IN_PERSON, None, None, CITIZEN, False, acknowledged=None if d > 3 else 2)
+        for d in range(8)
+    ]
+    stats = publish(reports, zone=AMSTERDAM, now=NOW).statistics(Period.quarter(2026, 1))
+    assert stats.total[Column.ALL].current == 8
+    assert stats.acknowledgement[Column.ALL] == Durations(HIDDEN, HIDDEN)  # only 4 acknowledged
+
+
+def test_facts_are_coarse_and_consistent():
+    with pytest.raises(ValueError, match="timezone"):
+        ReportFacts(datetime(2026, 1, 1), frozenset({V}), IN_PERSON, Role.EMPLOYEE, None, None, CITIZEN, False)
+    with pytest.raises(ValueError, match="at least one form"):
+        report((2026, 1, 1), set(), IN_PERSON, None, None, CITIZEN, False)
+    with pytest.raises(ValueError, match="registered"):
+        report((2026, 1, 1), {V}, IN_PERSON, None, None, CITIZEN, False, reacted=3)
+    assert (
+        report((2026, 1, 1), {V}, IN_PERSON, None, None, CITIZEN, False, role=Role.MAYOR).audience
+        is Audience.OFFICE_HOLDERS
+    )
+
+
+def test_the_answer_codes_are_those_of_the_aftercare_flow():
+    assert tuple(CheckInAnswer) == aftercare.ANSWERS
+    assert tuple(SurveyAnswer) == aftercare.SURVEY_ANSWERS
+
+
+def test_one_council_members_report_hides_the_staff_count_beside_it_not_the_total():
+    reports = FIRST_QUARTER + [
+        report((2026, 2, 11), {V}, IN_PERSON, "Handhaving", "enforcement", CITIZEN, False, role=Role.COUNCIL_MEMBER)
+    ]
+    stats = publish(reports, zone=AMSTERDAM, now=NOW).statistics(Period.quarter(2026, 1))
+    total = stats.total
+    assert (total[Column.ALL].current, total[Column.STAFF].current, total[Column.OFFICE_HOLDERS].current) == (
+        13,
+        HIDDEN,
+        HIDDEN,
+    )
