@@ -570,7 +570,8 @@ class PublishedStatistics:
 
     # -- publishing --------------------------------------------------------------
 
-    def count(self, item: int, column: Column, period: Period) -> Count:
+    def _shown(self, item: int, column: Column, period: Period) -> Count:
+        """A cell as shown: its count, or hidden."""
         table = self._table(period.year)
         index, time = _COLUMN_INDEX[column], period.time_index()
         value = table.value(item, index, time)
@@ -593,9 +594,9 @@ class PublishedStatistics:
         def cells(item: int, of: Sequence[int] | None) -> dict[Column, Cell]:
             found = {}
             for column in columns:
-                if not self._table(period.year).exists(item, _COLUMN_INDEX[column], 0):
+                if not self._table(period.year).exists(item, _COLUMN_INDEX[column]):
                     continue
-                current, before = self.count(item, column, period), self.count(item, column, previous)
+                current, before = self._shown(item, column, period), self._shown(item, column, previous)
                 share = None if of is None else self._share([item], of, column, period)
                 found[column] = Cell(current, before, _difference(current, before), share)
             return found
@@ -628,12 +629,15 @@ class PublishedStatistics:
     def _sum(self, items: Sequence[int], column: Column, period: Period) -> int | None:
         """The sum of some values of one breakdown, if the published counts give it: from the
         values themselves, or as their parent minus the other values."""
-        direct = _published([self.count(i, column, period) for i in items])
-        if direct is not None or items == [0]:
-            return None if direct is None else sum(direct)
-        dimension = self._layout.schema.dimensions[self._layout.schema.owner[items[0]]]
+        direct = _published([self._shown(i, column, period) for i in items])
+        if direct is not None:
+            return sum(direct)
+        owner = self._layout.schema.owner[items[0]]
+        if owner < 0:
+            return None  # the total has no parent
+        dimension = self._layout.schema.dimensions[owner]
         others = [i for i in dimension.items if i not in items]
-        complement = _published([self.count(i, column, period) for i in (dimension.parent, *others)])
+        complement = _published([self._shown(i, column, period) for i in (dimension.parent, *others)])
         if complement is not None and not dimension.multi:
             return complement[0] - sum(complement[1:])
         return None
@@ -669,15 +673,16 @@ class PublishedStatistics:
     def _acknowledgement(self, column: Column, period: Period) -> Durations:
         # Published only where the period's count is: "at least five were acknowledged"
         # then says nothing about a hidden count.
-        if not isinstance(self.count(0, column, period), int):
+        if not isinstance(self._shown(0, column, period), int):
             return Durations(Suppressed.HIDDEN, Suppressed.HIDDEN)
-        return _durations([f.acknowledged_after for f in self._slice(period, column) if f.acknowledged_after])
+        times = [f.acknowledged_after for f in self._slice(period, column) if f.acknowledged_after is not None]
+        return _durations(times)
 
     def _reaction_time(self, column: Column, period: Period) -> Durations:
         # Published only where every reaction-time count is: the percentiles then tell
         # nothing about a hidden one.
         layout = self._layout
-        if not all(isinstance(self.count(layout.item(Breakdown.REACTION, r), column, period), int) for r in Reaction):
+        if not all(isinstance(self._shown(layout.item(Breakdown.REACTION, r), column, period), int) for r in Reaction):
             return Durations(Suppressed.HIDDEN, Suppressed.HIDDEN)
         return _durations([f.reaction_after for f in self._slice(period, column) if f.reaction_after is not None])
 
@@ -699,11 +704,11 @@ class PublishedStatistics:
         periods.reverse()
         column = Column.of(audience)
         rows = tuple(
-            TrendRow(code, tuple(self.count(self._layout.item(breakdown, code), column, p) for p in periods))
+            TrendRow(code, tuple(self._shown(self._layout.item(breakdown, code), column, p) for p in periods))
             for code in self._layout.values[breakdown]
-            if self._table(last.year).exists(self._layout.item(breakdown, code), _COLUMN_INDEX[column], 0)
+            if self._table(last.year).exists(self._layout.item(breakdown, code), _COLUMN_INDEX[column])
         )
-        totals = tuple(self.count(0, column, p) for p in periods)
+        totals = tuple(self._shown(0, column, p) for p in periods)
         return Trend(breakdown, column, tuple(periods), rows, totals)
 
 

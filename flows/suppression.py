@@ -128,7 +128,8 @@ class YearTable:
 
     ``base[slot][item]``: the count in base slot ``column * 12 + month`` (column staff or
     office holders). ``open_months``: the months that can hold reports (not before the
-    service began, not in the future); the others are known to be empty.
+    first report, not in the future); the others are known to be empty. ``shown_times``:
+    the periods that are shown (whole ones); the others are not protected, and free.
     """
 
     def __init__(
@@ -180,8 +181,8 @@ class YearTable:
 
     # -- what the statistics read -------------------------------------------------
 
-    def exists(self, item: int, column: int, time: int) -> bool:
-        """False for a structurally impossible cell (e.g. a mayor among staff)."""
+    def exists(self, item: int, column: int) -> bool:
+        """False for a structurally impossible cell (a mayor among staff)."""
         allowed = self.schema.allowed[item]
         return allowed[column] if column != ALL else (allowed[0] or allowed[1])
 
@@ -191,11 +192,8 @@ class YearTable:
     def hidden(self, item: int, column: int, time: int) -> bool:
         """Hidden cells: every count under five, and the cells protecting them."""
         if not self._open_times[time]:
-            return True  # known to be empty; shown as "under five" like any small count
+            return True  # known to be empty, and hidden like any small count
         return bool(self._hidden[item * _CELLS_PER_ITEM + column * TIMES + time])
-
-    def open(self, time: int) -> bool:
-        return self._open_times[time]
 
     # -- the algorithm -----------------------------------------------------------
 
@@ -212,10 +210,10 @@ class YearTable:
             for item in range(size):
                 for column in (STAFF, OFFICE_HOLDERS, ALL):
                     cell = item * _CELLS_PER_ITEM + column * TIMES + time
-                    if self.exists(item, column, time) and value[cell] < THRESHOLD:
+                    if self.exists(item, column) and value[cell] < THRESHOLD:
                         hidden[cell] = 1
                 cells = [item * _CELLS_PER_ITEM + column * TIMES + time for column in (STAFF, OFFICE_HOLDERS)]
-                present = [self.exists(item, column, time) for column in (STAFF, OFFICE_HOLDERS)]
+                present = [self.exists(item, column) for column in (STAFF, OFFICE_HOLDERS)]
                 if all(present) and any(value[cell] < THRESHOLD for cell in cells):
                     for cell in cells:
                         hidden[cell] = 1
@@ -223,7 +221,7 @@ class YearTable:
             # Office holders first: the fewest reports, so the most small counts.
             for column in (OFFICE_HOLDERS, STAFF, ALL):
                 for item in range(size):
-                    if not self.exists(item, column, time):
+                    if not self.exists(item, column):
                         continue
                     cell = item * _CELLS_PER_ITEM + column * TIMES + time
                     if hidden[cell] and not witnessed[cell]:

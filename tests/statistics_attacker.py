@@ -242,8 +242,12 @@ class Onlooker:
         true_value = {k: sum(float(c) * truth[i] for i, c in e.items()) for k, e in open_cells.items()}
         rng = random.Random(seed)
 
-        def solve(objective: np.ndarray) -> np.ndarray:
-            result = milp(objective, constraints=constraint, bounds=bounds, integrality=integrality)
+        # Near the truth: an alternative found within these bounds is an alternative, and
+        # without them a few unconstrained cells run off to CAP while the rest stay put.
+        near = Bounds(np.maximum(truth - 2, 0), truth + 2)
+
+        def solve(objective: np.ndarray, within: Bounds = bounds) -> np.ndarray:
+            result = milp(objective, constraints=constraint, bounds=within, integrality=integrality)
             assert result.success, result.message
             return np.asarray(result.x)
 
@@ -253,20 +257,25 @@ class Onlooker:
                 if abs(value - true_value[k]) > 0.5:
                     del open_cells[k]
 
-        # Random directions move many hidden cells at once; each solution differing from
-        # the truth in a cell proves that cell undetermined.
-        for _ in range(6):
-            if not open_cells:
-                return []
+        # Push every open cell up, then down, then in random directions: each solution that
+        # differs from the truth in a cell proves that cell undetermined.
+        def direction(round_: int) -> np.ndarray:
+            # All up, all down, then random thirds up, down and free (so that cells that
+            # can only move against each other are pulled apart).
             objective = np.zeros(len(self.variables))
             for expression in open_cells.values():
-                weight = rng.choice((-1.0, 1.0)) * rng.uniform(0.5, 1.5)
+                weight = (-1.0, 1.0)[round_] if round_ < 2 else rng.choice((-1.0, 0.0, 1.0))
                 for i, c in expression.items():
                     objective[i] += weight * float(c)
-            before = len(open_cells)
-            certify(solve(objective))
-            if len(open_cells) == before:
+            return objective
+
+        stale = 0
+        for round_ in range(40):
+            if not open_cells or stale == 6:
                 break
+            before = len(open_cells)
+            certify(solve(direction(round_), near))
+            stale = stale + 1 if len(open_cells) == before else 0
         pinned = []
         for key in list(open_cells):
             if key not in open_cells:

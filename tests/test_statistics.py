@@ -444,3 +444,9 @@ def test_one_council_members_report_hides_the_staff_count_beside_it_not_the_tota
         HIDDEN,
         HIDDEN,
     )
+
+
+def test_an_acknowledgement_in_the_same_minute_counts_as_zero_hours():
+    reports = [report((2026, 1, 5 + d), {V}, IN_PERSON, None, None, CITIZEN, False, acknowledged=0) for d in range(6)]
+    stats = publish(reports, zone=AMSTERDAM, now=NOW).statistics(Period.quarter(2026, 1))
+    assert stats.acknowledgement[Column.ALL] == Durations(0, 0)
