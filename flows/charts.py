@@ -31,7 +31,6 @@ import messages
 from flows.statistics import Breakdown, Column, Count, Reaction, RegisterShare, Statistics, Trend
 from flows.statistics_text import (
     HIDDEN,
-    breakdown_label,
     column_label,
     month_short,
     percentage,
@@ -248,15 +247,3 @@ def reaction_figure(statistics: Statistics, column: Column, language: str) -> Fi
         figure.suptitle(_wrap(messages.plain(language, "stats.chart.reaction"), 44), x=0.02, ha="left")
         figure.supxlabel(_note(language), fontsize=13, color=GREY, x=0.02, ha="left")
         return figure
-
-
-__all__ = [
-    "breakdown_label",
-    "department_chart",
-    "department_figure",
-    "png",
-    "reaction_chart",
-    "reaction_figure",
-    "trend_chart",
-    "trend_figure",
-]
