@@ -25,7 +25,7 @@ from flows.exports import (
     workbook,
 )
 from flows.model import Channel, Role
-from flows.statistics import Column, Form, Perpetrator, Period, Statistics, Suppressed, publish
+from flows.statistics import Column, Form, Period, Perpetrator, Statistics, Suppressed, publish
 from tests.statistics_data import DEPARTMENTS, generated_reports
 from tests.test_e2e_leak import TELEGRAM_ID, encodings
 
@@ -61,7 +61,7 @@ ANONYMOUS_CASE = RegisterRow(
     forms=frozenset({Form.BRIBERY}),
     channel=Channel.IN_PERSON,
     role=Role.EMPLOYEE,
-    department="=HYPERLINK(\"http://x\";\"klik\")",  # a department name can be anything typed in a config
+    department='=HYPERLINK("http://x";"klik")',  # a department name can be anything typed in a config
     work_process=None,
     perpetrator=Perpetrator.BUSINESS_OWNER,
     damages_claimed=True,
@@ -105,7 +105,7 @@ def test_the_register_as_csv_for_dutch_excel():
 def test_a_cell_that_excel_would_run_as_a_formula_gets_an_apostrophe():
     header, _, row = read_csv(register_csv([WARNING_LETTER_CASE, ANONYMOUS_CASE], "en"))
     record = dict(zip(header, row, strict=True))
-    assert record["Department"] == "'=HYPERLINK(\"http://x\";\"klik\")"
+    assert record["Department"] == '\'=HYPERLINK("http://x";"klik")'
     consented = dataclasses.replace(ANONYMOUS_CASE, consented_to_name=True)
     header, row = read_csv(register_csv([consented], "en"))
     assert dict(zip(header, row, strict=True))["What happened (only with consent)"].startswith("'@SUM(1+1)")
@@ -124,7 +124,7 @@ def test_the_register_as_xlsx_with_real_dates_and_a_frozen_bold_header():
     assert sheet["B3"].value is None  # no incident date
     assert all(sheet.column_dimensions[letter].width >= 10 for letter in "ABCDEFGHIJ")
     department = sheet["H3"]
-    assert department.value == "=HYPERLINK(\"http://x\";\"klik\")"
+    assert department.value == '=HYPERLINK("http://x";"klik")'
     assert department.data_type == "s" and department.quotePrefix  # text, never run as a formula
     assert sheet["S2"].value == WARNING_LETTER_CASE.account and sheet["S3"].value is None
 
@@ -158,7 +158,11 @@ def test_the_statistics_csv_holds_exactly_the_shown_figures():
     assert header == ["Periode", "Groep", "Indeling", "Waarde", "Aantal", "Vorige periode", "Verschil", "Aandeel (%)"]
     expected = expected_rows(statistics)
     assert len(rows) == len(expected)
-    groups = {Column.ALL: "Alle meldingen", Column.STAFF: "Medewerkers", Column.OFFICE_HOLDERS: "Politieke ambtsdragers"}
+    groups = {
+        Column.ALL: "Alle meldingen",
+        Column.STAFF: "Medewerkers",
+        Column.OFFICE_HOLDERS: "Politieke ambtsdragers",
+    }
 
     def text(value: object) -> str:
         if value is None:
@@ -224,7 +228,9 @@ def files(rows: list[RegisterRow]) -> dict[str, bytes]:
 
 
 def leaks(written: dict[str, bytes]) -> list[str]:
-    needles = [(name, n) for name, marker in [*MARKERS.items(), ("telegram id", TELEGRAM_ID)] for n in encodings(marker)]
+    needles = [
+        (name, n) for name, marker in [*MARKERS.items(), ("telegram id", TELEGRAM_ID)] for n in encodings(marker)
+    ]
     xml_escaped = [(name, n.replace(b"'", b"&apos;")) for name, n in needles]
     return [f"{name} in {where}" for where, data in written.items() for name, n in needles + xml_escaped if n in data]
 

@@ -81,7 +81,9 @@ def main() -> None:
     print(f"{args.reports:,} reports over {args.years} years (about {args.reports // (12 * args.years):,} a month)")
 
     print("statistics")
-    published = timed("publish: count every report", lambda: publish(facts, zone=AMSTERDAM, now=now, departments=DEPARTMENTS))
+    published = timed(
+        "publish: count every report", lambda: publish(facts, zone=AMSTERDAM, now=now, departments=DEPARTMENTS)
+    )
     quarter = published.latest(PeriodKind.QUARTER)
 
     def first_statistics() -> object:
@@ -93,7 +95,9 @@ def main() -> None:
     timed("/stats for the latest month", lambda: published.statistics(published.latest(PeriodKind.MONTH)))
     timed("/stats for the latest year", lambda: published.statistics(published.latest(PeriodKind.YEAR)))
     trend = timed("trend: 12 months by form", lambda: published.trend(published.latest(PeriodKind.MONTH)))
-    shown = sum(isinstance(c.current, int) for t in statistics.tables.values() for r in t.rows for c in r.cells.values())
+    shown = sum(
+        isinstance(c.current, int) for t in statistics.tables.values() for r in t.rows for c in r.cells.values()
+    )
     cells = sum(len(r.cells) for t in statistics.tables.values() for r in t.rows)
     print(f"  (the quarter shows {shown} of its {cells} counts; the rest are under five or protect one)")
 
