@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 
 import messages
 from flows.exports import Consequence
-from flows.statistics import DEFAULT_WORK_PROCESSES, Breakdown, Column, Period, RegisterShare, publish
-from flows.statistics_text import breakdown_label, column_label, period_label, value_label
+from flows.statistics import DEFAULT_WORK_PROCESSES, Breakdown, Column, Period, RegisterShare, Suppressed, publish
+from flows.statistics_text import breakdown_label, column_label, count_text, percentage, period_label, value_label
 from tests.test_statistics import AMSTERDAM, NOW
 
 REACTION_KINDS = (
@@ -56,3 +58,9 @@ def test_periods_are_named_as_people_say_them() -> None:
     assert period_label("nl", Period.quarter(2026, 2)) == "2e kwartaal 2026"
     assert period_label("en", Period.quarter(2026, 2)) == "Q2 2026"
     assert period_label("nl", Period.whole_year(2025)) == "2025"
+
+
+def test_a_hidden_number_reads_as_its_marker_in_every_language() -> None:
+    assert count_text("nl", 12) == "12" and count_text("en", 0) == "0"
+    assert count_text("nl", Suppressed.HIDDEN) == count_text("en", Suppressed.HIDDEN) == "×"
+    assert percentage(Fraction(3, 8)) == 37.5 and percentage(Suppressed.HIDDEN) is None
