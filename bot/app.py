@@ -18,12 +18,13 @@ from datetime import timedelta
 from telegram import Bot, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application
+from telegram.request import HTTPXRequest
 
 from bot import handlers
 from bot.config import Settings
 from bot.delivery import Courier
 from bot.ratelimit import TelegramPacer
-from bot.receiving import Receiving
+from bot.receiving import Receiving, TolerantBot
 from bot.scheduling import Timekeeper
 from flows.access import Access
 from flows.aftercare import KINDS as AFTERCARE_KINDS
@@ -76,21 +77,26 @@ class Meldbot:
             router = Router(settings.counsellor_list(), settings.coordinator_list(), storage.people.index_of)
             application = (
                 Application.builder()
-                .token(settings.token)
-                .base_url(settings.telegram.api_base_url)
-                .base_file_url(settings.telegram.file_base_url)
-                # Telegram's limits, 30 a second overall (evenly spread) and 20 a minute per group;
-                # 429s waited out and retried twice, the outbox courier retrying beyond that.
-                .rate_limiter(TelegramPacer())
+                .bot(
+                    TolerantBot(
+                        settings.token,
+                        base_url=settings.telegram.api_base_url,
+                        base_file_url=settings.telegram.file_base_url,
+                        request=HTTPXRequest(connection_pool_size=256),
+                        # On stop, python-telegram-bot confirms the last updates with one more
+                        # getUpdates while the cancelled long poll may still hold its connection; a
+                        # second connection lets that confirmation through.
+                        get_updates_request=HTTPXRequest(
+                            connection_pool_size=2, read_timeout=settings.telegram.poll_timeout + 10
+                        ),
+                        # Telegram's limits, 30 a second overall (evenly spread) and 20 a minute per
+                        # group; 429s waited out and retried twice, the outbox courier retrying beyond.
+                        rate_limiter=TelegramPacer(),
+                    )
+                )
                 # Enough slots that a button press never waits behind other chats' handlers queued
                 # in the rate limiter: its answer (not rate limited) then comes at once.
                 .concurrent_updates(receiving.processor)
-                .get_updates_read_timeout(settings.telegram.poll_timeout + 10)
-                # On stop, python-telegram-bot confirms the last updates with one more
-                # getUpdates while the cancelled long poll may still hold its connection; a
-                # second connection lets that confirmation through, so a restart does not
-                # process the last updates twice.
-                .get_updates_connection_pool_size(2)
                 .build()
             )
             self.application = application

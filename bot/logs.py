@@ -214,10 +214,27 @@ def configure(
     return formatter
 
 
+class _UnconfirmedUpdatesAreHandled(logging.Filter):
+    """python-telegram-bot logs an ERROR with a traceback when the getUpdates that confirms the
+    last updates fails while stopping. For meldbot that is no error: an update that comes again
+    is recognised as handled (bot/receiving.py). Said once, calmly, without the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Error while calling `get_updates` one more time"):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg = "the Bot API did not confirm the last updates; any it sends again are recognised as handled"
+            record.args, record.exc_info, record.exc_text = None, None, None
+        return True
+
+
+_UPDATER_FILTER = _UnconfirmedUpdatesAreHandled()
+
+
 def quiet_libraries(level: str) -> None:
     numeric = logging.getLevelName(level)
     for name, floor in _QUIET.items():
         logging.getLogger(name).setLevel(max(numeric, floor))
+    logging.getLogger("telegram.ext.Updater").addFilter(_UPDATER_FILTER)
 
 
 def protect_handlers(secrets: Iterable[str]) -> None:

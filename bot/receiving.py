@@ -35,12 +35,16 @@ import hmac
 import json
 import logging
 import urllib.parse
-from collections.abc import Awaitable
+import warnings
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from aiohttp import web
 from telegram import Update
-from telegram.ext import Application
+from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.types import JSONDict, ODVInput, TimePeriod
+from telegram.error import TelegramError
+from telegram.ext import Application, ExtBot
 
 from bot import logs
 from bot.config import Settings
@@ -55,6 +59,72 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Longer than any handler takes; shorter than Telegram waits for an answer.
 HANDLING_WAIT = 50.0
+# How long a stop waits for the Bot API to confirm the last fetched updates.
+CONFIRM_WAIT = 1.5
+
+
+class TolerantBot(ExtBot[None]):
+    """python-telegram-bot's bot, but one update it cannot read no longer stops all the others.
+
+    python-telegram-bot builds every update of a getUpdates answer at once; if one does not
+    have the shape it expects (a self-hosted or emulating Bot API server, a field added or
+    changed), the whole batch fails, is never confirmed, and is fetched again and again:
+    nothing after it is ever handled. Here the same batch is fetched again as plain JSON;
+    what can be read is handled, and each update that cannot is replaced by an empty one
+    with the same id, so it is confirmed and skipped (its content never reaches a log).
+    """
+
+    async def get_updates(
+        self,
+        offset: int | None = None,
+        limit: int | None = None,
+        timeout: TimePeriod | None = None,
+        allowed_updates: Sequence[str] | None = None,
+        *,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+        api_kwargs: JSONDict | None = None,
+    ) -> tuple[Update, ...]:
+        try:
+            return await super().get_updates(
+                offset=offset,
+                limit=limit,
+                timeout=timeout,
+                allowed_updates=allowed_updates,
+                read_timeout=read_timeout,
+                write_timeout=write_timeout,
+                connect_timeout=connect_timeout,
+                pool_timeout=pool_timeout,
+                api_kwargs=api_kwargs,
+            )
+        except TelegramError:
+            raise
+        except Exception:  # the answer came, but python-telegram-bot could not build an update from it
+            again: dict[str, Any] = {"offset": offset, "limit": limit, "timeout": 0}
+            if allowed_updates is not None:
+                again["allowed_updates"] = list(allowed_updates)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # "use Bot.get_updates instead": that is what failed
+                raw = await self.do_api_request(
+                    "getUpdates", api_kwargs={k: v for k, v in again.items() if v is not None}
+                )
+            return tuple(update for data in raw if (update := self._readable(data)) is not None)
+
+    def _readable(self, data: JSONDict) -> Update | None:
+        update_id = data.get("update_id")
+        if not isinstance(update_id, int):
+            return None
+        try:
+            update = Update.de_json(data, self)
+        except Exception:
+            log.warning(
+                "update %d could not be read and is skipped (not in the shape the Bot API documents)", update_id
+            )
+            return Update(update_id=update_id)
+        self.insert_callback_data(update)
+        return update
 
 
 class ListenError(Exception):
@@ -256,7 +326,17 @@ class Receiving:
         if self.server is not None:
             self.server.close_door()
         if self._polling is not None and self._polling.updater is not None and self._polling.updater.running:
-            await self._polling.updater.stop()
+            # The Updater ends with one more getUpdates that confirms what was fetched. A server that
+            # holds it (not honouring timeout=0) would hold the stop for its whole long poll; an
+            # update left unconfirmed comes again after the restart and is recognised as handled.
+            try:
+                await asyncio.wait_for(self._polling.updater.stop(), CONFIRM_WAIT)
+            except TimeoutError:
+                log.info(
+                    "the Bot API did not confirm the last updates within %.1f s; any it sends again are"
+                    " recognised as handled",
+                    CONFIRM_WAIT,
+                )
         self._polling = None
 
     async def close(self) -> None:

@@ -270,3 +270,44 @@ async def test_killed_after_telegram_took_a_message_but_before_the_bot_recorded_
         finally:
             bot.stop()
         emu.assert_healthy(allow_failed_requests=True)
+
+
+@pytest.mark.parametrize("server", ["holds_requests", "fails"])
+async def test_sigterm_stops_within_two_seconds_without_errors_whatever_the_server_does(tmp_path, server):
+    """A Bot API server that holds the last confirming getUpdates (not honouring timeout=0), or
+    fails it: the stop still takes under two seconds and logs no ERROR. Updates it did not
+    confirm come again after the restart and are recognised as handled."""
+    async with emulator() as emu:
+        config = write_config(tmp_path / "config.toml", emu, tmp_path, counsellors=[], check_ins=["P30D"])
+        config.write_text(config.read_text().replace("poll_timeout = 1", "poll_timeout = 30"))
+        bot = BotProcess(config, tmp_path / "bot.log")
+        bot.start()
+        try:
+            await emu.wait_for_request("deleteWebhook", timeout=30)  # polling begins right after
+            anna = emu.user(5470, first_name="Anna", language_code="nl")
+            await anna.command("/start")
+            await anna.wait_for_message(lambda m: "112" in m.text)
+            await asyncio.sleep(0.5)  # a long poll (30 s) is out; what comes next is the confirming one
+            if server == "holds_requests":
+                emu.inject_fault("getUpdates", kind="delay", seconds=30)
+            else:
+                emu.inject_fault("getUpdates", 502)
+            stopping = time.monotonic()
+            bot.process.send_signal(signal.SIGTERM)
+            bot.process.wait(timeout=20)
+            took = time.monotonic() - stopping
+        finally:
+            bot.stop()
+        log = (tmp_path / "bot.log").read_text()
+        assert took < 2.0, log
+        assert bot.process.returncode == 0
+        assert " ERROR " not in log and "CRITICAL" not in log and "Traceback" not in log, log
+        emu.clear_faults()
+        mark = len(emu.requests)
+        bot.start()
+        try:
+            await emu.wait_for_request("deleteWebhook", since=mark, timeout=30)
+            await anna.expect_silence(2)  # the /start was handled once, before the stop
+            assert len([m for m in anna.chat.bot_messages if "112" in m.text]) == 1
+        finally:
+            bot.stop()

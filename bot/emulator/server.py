@@ -827,11 +827,6 @@ class BotApiEmulator(MethodsMixin):
                 fut.set_result("update")
         return update_id
 
-    def discard_update(self, update_id: int) -> None:
-        """Remove a queued update the bot never confirmed (one it could not parse keeps coming back)."""
-        self._updates = deque(u for u in self._updates if u["update_id"] != update_id)
-        self._queue_notifier.notify()
-
     def _confirm(self, offset: int) -> None:
         removed = False
         if offset > 0:
