@@ -213,7 +213,8 @@ class AftercareSettings(_Section):
     reoffer_after: Period = timedelta(days=14)
     pause_for: Period = timedelta(days=14)
     feedback_delay: Period = timedelta(minutes=10)
-    support: list[SupportSettings] = []
+    # At most ten, so a check-in with its support list stays one Telegram message.
+    support: Annotated[list[SupportSettings], Field(max_length=10)] = []
 
     @field_validator("check_ins")
     @classmethod

@@ -321,7 +321,7 @@ class Courier:
             if isinstance(notice, FileNotice):
                 caption = notice.caption
                 return await _send_file(
-                    bot, chat_id, notice.attachment, render.text(language, caption), caption.protect_content
+                    bot, chat_id, notice.attachment, render.caption(language, caption), caption.protect_content
                 )
             return await send_reply(bot, chat_id, Language(language), notice)
 

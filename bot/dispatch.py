@@ -145,7 +145,8 @@ async def _case_command(svc: Services, sender: Sender, command: CaseCommand) -> 
         case "nt":
             return await casework.start_note(sender, ref)
         case "nl":
-            return await casework.notes(sender, ref)
+            outcome = await casework.notes(sender, ref, arg)
+            return _in_place(outcome) if arg else outcome
         case "st":
             return await casework.status(sender, ref, arg)
         case "ho":

@@ -15,8 +15,13 @@ from flows.outcome import Keyboard, Reply
 PARSE_MODE = "HTML"
 
 
-def text(language: str, reply: Reply) -> str:
-    return messages.render(language, reply.key, reply.params)
+def text(language: str, reply: Reply, *, limit: int = messages.MAX_TEXT) -> str:
+    """The message's text as Telegram HTML; refused if it would be longer than Telegram accepts."""
+    return messages.render_message(language, reply.key, reply.params, limit=limit)
+
+
+def caption(language: str, reply: Reply) -> str:
+    return text(language, reply, limit=messages.MAX_CAPTION)
 
 
 def keyboard(language: str, rows: Keyboard) -> InlineKeyboardMarkup | None:

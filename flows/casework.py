@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import messages
 from flows.access import OPEN, Access, Grant, Permission, Relation, has_counsellor_side, in_register, record
 from flows.aftercare import AftercareFlow
 from flows.clock import Clock
@@ -51,6 +52,7 @@ from flows.routing import (
     Router,
     shows_name,
 )
+from flows.views import NOTES_BUDGET, latest_actions, pages
 from storage import Storage
 from storage.cases import CaseListing, CaseRecord
 from storage.database import to_db
@@ -275,9 +277,7 @@ class Casework:
             who = Label("staff.reporter_pseudonym")
         else:
             who = Label("staff.reporter_anonymous")
-        description = case.description or ""
-        if len(description) > VIEW_EXCERPT:
-            description = description[:VIEW_EXCERPT] + "…"
+        description = messages.shorten(case.description or "", VIEW_EXCERPT)
         threads = ("case", "counsellor") if role == COUNSELLOR else ("case", "coordinator")
         history = (await self._storage.casefile.messages(case, threads))[-HISTORY:]
         history_lines = tuple(
@@ -291,10 +291,7 @@ class Casework:
             for message in history
         ) or (Label("view.no_messages"),)
         actions = await self._storage.casefile.actions(case)
-        action_lines = tuple(
-            Label("view.action", {"kind": Label(f"action.{a.kind}"), "outcome": Label(f"outcome.{a.outcome}")})
-            for a in actions
-        ) or (Label("view.no_actions"),)
+        action_lines = latest_actions(actions)
         wellbeing: tuple[Label, ...] = ()
         if role == COUNSELLOR:  # health information: the counsellor's alone, never the coordinators'
             answers = await self._storage.aftercare.answers(case)
@@ -457,13 +454,14 @@ class Casework:
     async def start_note(self, sender: Sender, reference: str) -> Outcome:
         return await self._compose(sender, reference, Permission.NOTES, "note", None, "compose.note")
 
-    async def notes(self, sender: Sender, reference: str) -> Outcome:
+    async def notes(self, sender: Sender, reference: str, page_text: str = "") -> Outcome:
+        """A counsellor's private notes, newest page first; a page holds what fits in one message."""
         grant = await self._access.check(sender, Permission.NOTES, reference)
-        if grant is None:
+        if grant is None or (page_text and not page_text.isdigit()):
             return self._denied(sender)
+        language = grant.member.language
         notes = await self._storage.casefile.notes(grant.case)
-        await self._audit(grant, "viewed_notes", str(len(notes)))
-        lines = tuple(
+        lines = [
             Label(
                 "notes.line",
                 {
@@ -472,11 +470,33 @@ class Casework:
                     "text": n.body,
                 },
             )
-            for n in notes[-15:]
-        ) or (Label("notes.none"),)
+            for n in notes
+        ]
+        paged = pages(language.value, lines, NOTES_BUDGET)
+        page = min(int(page_text or 0), max(0, len(paged) - 1))
+        await self._audit(grant, "viewed_notes", str(len(notes)))
+        ref = grant.case.reference
+        navigation = []
+        if page + 1 < len(paged):
+            navigation.append(Choice("notes.older", CaseCommand("nl", ref, str(page + 1))))
+        if page > 0:
+            navigation.append(Choice("notes.newer", CaseCommand("nl", ref, str(page - 1))))
+        shown = paged[page] if paged else ()
         return Outcome(
-            grant.member.language,
-            replies=[Reply("notes.list", {"reference": grant.case.reference, "lines": lines}, protect_content=True)],
+            language,
+            replies=[
+                Reply(
+                    "notes.list",
+                    {
+                        "reference": ref,
+                        "lines": shown or (Label("notes.none"),),
+                        "shown": len(shown),
+                        "total": len(notes),
+                    },
+                    (tuple(navigation),) if navigation else (),
+                    protect_content=True,
+                )
+            ],
         )
 
     def _staff_name(self, index: bytes, role: str) -> str:
@@ -779,8 +799,7 @@ def _at(username: str | None) -> str:
 
 
 def _excerpt(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return messages.shorten(" ".join(text.split()), limit)
 
 
 def _local(moment: datetime | date | None, zone: ZoneInfo) -> str:

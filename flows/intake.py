@@ -14,6 +14,7 @@ import logging
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import messages
 from flows.aftercare import AftercareFlow
 from flows.clock import Clock, Periods, local_today
 from flows.dates import parse_incident_date
@@ -44,6 +45,7 @@ from flows.outcome import (
     StartReport,
 )
 from flows.routing import CASE_WAITING, Route, Router, register_for
+from flows.views import names
 from storage import Storage
 from storage.cases import CaseRecord
 from storage.crypto import DecryptionError
@@ -52,10 +54,11 @@ from storage.people import PersonRecord
 
 log = logging.getLogger(__name__)
 
-MAX_DESCRIPTION = 8000  # characters, all text of one report together
+MAX_DESCRIPTION = 8000  # characters (messages.length), all text of one report together
 MAX_ATTACHMENTS = 10
 MAX_ATTACHMENT_MB = 20  # the most a bot may download through the Bot API
 SUMMARY_EXCERPT = 900
+WELCOME_LINES = 8
 # Telegram lets a bot delete messages in a private chat for 48 hours.
 CLEANUP_WINDOW = timedelta(hours=48)
 # Text typed outside a report becomes the start of one only if it reads like an account.
@@ -90,10 +93,6 @@ _OPTIONS: dict[Step, tuple[str, ...]] = {
 def tag_of(case: CaseRecord) -> str:
     """The short draft tag carried in button data; a button of another draft will not match."""
     return case.id[:8]
-
-
-def _excerpt(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _is_story(text: str) -> bool:
@@ -178,12 +177,14 @@ class Intake:
         return Outcome(member.language, replies=[reply])
 
     def _who_receives(self) -> tuple[Label, ...]:
-        lines = []
+        lines: list[Label] = []
         for counsellor in self._router.counsellors:
             serves = "both" if len(counsellor.serves) == 2 else next(iter(counsellor.serves)).value
             lines.append(Label("welcome.counsellor", {"name": counsellor.name, "serves": Label(f"serves.{serves}")}))
         for coordinator in self._router.coordinators:
             lines.append(Label("welcome.coordinator", {"name": coordinator.name}))
+        if len(lines) > WELCOME_LINES:  # a large organisation: the welcome stays one message
+            lines = [*lines[: WELCOME_LINES - 1], Label("welcome.others", {"n": len(lines) - WELCOME_LINES + 1})]
         return tuple(lines) or (Label("welcome.nobody"),)
 
     async def start(self, sender: Sender) -> Outcome:
@@ -467,7 +468,7 @@ class Intake:
             outcome = Outcome(language, case_id=draft.id)
             # Kept, but the description is still asked for: "Hallo, ik wil iets kwijt over gisteren"
             # is an opening, not yet the account. The question shows what was kept.
-            draft.description = text[:MAX_DESCRIPTION]
+            draft.description = text  # one Telegram message: far within MAX_DESCRIPTION
             draft.state["early_text"] = True
             outcome.replies.append(Reply("description.started_from_message"))
             await self._advance(draft, outcome)
@@ -490,20 +491,20 @@ class Intake:
         if self._add_text(draft, text, outcome):
             await self._storage.cases.save(draft, self._clock.now())
             outcome.replies.append(
-                Reply("description.added", {"length": len(draft.description), "max": MAX_DESCRIPTION})
+                Reply("description.added", {"length": messages.length(draft.description), "max": MAX_DESCRIPTION})
             )
         outcome.replies.append(await self._prompt(draft))
         return outcome
 
     def _add_text(self, draft: CaseRecord, text: str, outcome: Outcome) -> bool:
         joined = f"{draft.description}\n\n{text}" if draft.description else text
-        if len(joined) > MAX_DESCRIPTION:
+        if messages.length(joined) > MAX_DESCRIPTION:
             outcome.replies.append(
                 Reply(
                     "description.too_long",
                     {
-                        "length": len(text),
-                        "room": max(0, MAX_DESCRIPTION - len(draft.description) - 2),
+                        "length": messages.length(text),
+                        "room": max(0, MAX_DESCRIPTION - messages.length(draft.description) - 2),
                         "max": MAX_DESCRIPTION,
                     },
                 )
@@ -832,7 +833,7 @@ class Intake:
                     "ask.description_kept",
                     {
                         "progress": self._progress(draft, step),
-                        "kept": _excerpt(draft.description, SUMMARY_EXCERPT),
+                        "kept": messages.shorten(draft.description, SUMMARY_EXCERPT),
                         "max": MAX_DESCRIPTION,
                     },
                     keyboard,
@@ -882,9 +883,9 @@ class Intake:
         route, excluded, nobody_else = await self._route(draft)
         description = draft.description
         more: Label | str = ""
-        if len(description) > SUMMARY_EXCERPT:
-            more = Label("summary.more", {"n": len(description) - SUMMARY_EXCERPT})
-            description = description[:SUMMARY_EXCERPT] + "…"
+        if messages.length(description) > SUMMARY_EXCERPT:
+            more = Label("summary.more", {"n": messages.length(description) - SUMMARY_EXCERPT})
+            description = messages.shorten(description, SUMMARY_EXCERPT)
         receivers: list[Label] = []
         if route.wish.reaches_counsellor:
             if nobody_else:
@@ -900,7 +901,7 @@ class Intake:
                     Label(
                         "summary.to_counsellor",
                         {
-                            "names": ", ".join(c.name for c in route.counsellors),
+                            "names": names(c.name for c in route.counsellors),
                             "sees": Label(
                                 "summary.sees_name" if draft.share_name_counsellor else "summary.sees_pseudonym"
                             ),
@@ -916,14 +917,14 @@ class Intake:
                     Label(
                         "summary.to_coordinator",
                         {
-                            "names": ", ".join(c.name for c in route.coordinators),
+                            "names": names(c.name for c in route.coordinators),
                             "sees": Label("summary.sees_name" if shares else "summary.sees_no_name"),
                         },
                     )
                 )
         if excluded:
-            names = [m.name for m in self._exclusion_candidates(draft) if self._router.index(m) in excluded]
-            receivers.append(Label("summary.excluded", {"names": ", ".join(names)}))
+            excluded_names = [m.name for m in self._exclusion_candidates(draft) if self._router.index(m) in excluded]
+            receivers.append(Label("summary.excluded", {"names": names(excluded_names)}))
         rows: list[tuple[Choice, ...]] = [(Choice("button.confirm", Answer(tag, Step.SUMMARY, SUMMARY_CONFIRM)),)]
         if route.wish.reaches_counsellor and route.counsellors:
             label = "toggle.counsellor_on" if draft.share_name_counsellor else "toggle.counsellor_off"

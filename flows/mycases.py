@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import messages
 from flows.access import Access, Grant, Permission, has_counsellor_side, in_register, record
 from flows.clock import Clock
 from flows.model import Language, Sender
@@ -26,6 +27,7 @@ from flows.routing import (
     REGISTER_WITHDRAWN,
     Router,
 )
+from flows.views import latest_actions
 from storage import Storage
 from storage.cases import CaseRecord
 from storage.outbox import Delivery
@@ -152,11 +154,7 @@ class MyCaseFlow:
             )
             for m in messages[-6:]
         ) or (Label("view.no_messages"),)
-        actions = await self._storage.casefile.actions(case)
-        action_lines = tuple(
-            Label("view.action", {"kind": Label(f"action.{a.kind}"), "outcome": Label(f"outcome.{a.outcome}")})
-            for a in actions
-        ) or (Label("view.no_actions"),)
+        action_lines = latest_actions(await self._storage.casefile.actions(case))
         return Reply(
             "mine.view",
             {
@@ -347,5 +345,4 @@ class MyCaseFlow:
 
 
 def _excerpt(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return messages.shorten(" ".join(text.split()), limit)

@@ -13,6 +13,7 @@ shares their name (see flows.routing.shows_name).
 
 from __future__ import annotations
 
+import messages
 from flows.access import Access, Grant, Permission, record
 from flows.clock import Clock
 from flows.model import IncomingAttachment, Language, Sender
@@ -113,8 +114,10 @@ class Relay:
             return Outcome(await self._language(sender, None), replies=[Reply("compose.no_longer")])
         language = await self._language(sender, grant)
         limit = MAX_NOTE if composing.purpose in ("note", "action_note", "survey_comment") else MAX_MESSAGE
-        if len(text) > limit:
-            return Outcome(language, replies=[Reply("compose.too_long", {"length": len(text), "max": limit})])
+        if messages.length(text) > limit:
+            return Outcome(
+                language, replies=[Reply("compose.too_long", {"length": messages.length(text), "max": limit})]
+            )
         if not text and incoming is None:
             return Outcome(language, replies=[Reply("compose.empty")])
         now = self._clock.now()

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import messages
 from flows.model import Audience, Coordinator, Counsellor, Role, Wish
 from storage.cases import CaseRecord
 from storage.outbox import Delivery
@@ -61,17 +62,18 @@ SURVEY = "survey"  # the closing question; to the reporter
 def description_parts(description: str) -> list[str]:
     """The description as the parts it is sent in: empty list when it fits inline.
 
-    Parts break at a paragraph, line or word boundary where one is near the limit.
+    Lengths as Telegram counts them (messages.length). Parts break at a paragraph, line
+    or word boundary where one is near the limit.
     """
-    if len(description) <= INLINE_DESCRIPTION:
+    if messages.length(description) <= INLINE_DESCRIPTION:
         return []
     parts: list[str] = []
     rest = description
-    while len(rest) > DESCRIPTION_PART:
-        window = rest[:DESCRIPTION_PART]
+    while messages.length(rest) > DESCRIPTION_PART:
+        window = messages.shorten(rest, DESCRIPTION_PART + 1)[:-1]  # the most that fits in one part
         cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
-        if cut < DESCRIPTION_PART // 2:
-            cut = DESCRIPTION_PART
+        if cut < len(window) // 2:
+            cut = len(window)
         parts.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     if rest:

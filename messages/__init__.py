@@ -20,6 +20,9 @@ from importlib import resources
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
+# Telegram's limits on what a person sees of a message: its text, and a file's caption.
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,38 @@ class Label:
 
     key: str
     params: Mapping[str, object] = field(default_factory=dict)
+
+
+def length(text: str) -> int:
+    """How long a text is against Telegram's limits, in UTF-16 code units.
+
+    Telegram counts a message's length in characters; an emoji or another character
+    outside the Basic Multilingual Plane is one character to its server but two UTF-16
+    code units to its clients and entity offsets. Counting code units is never less than
+    Telegram's count, so a text that fits here fits there.
+    """
+    return len(text.encode("utf-16-le")) // 2
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` itself if it fits in ``limit`` (see :func:`length`), else cut to fit with an ellipsis."""
+    if length(text) <= limit:
+        return text
+    units = 0
+    for position, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit - 1:
+            return text[:position] + "…"
+    return text
+
+
+def visible_length(html_text: str) -> int:
+    """The length of a rendered text as Telegram counts it: after its tags and entities."""
+    return length(html.unescape(_strip_tags(html_text)))
+
+
+class TooLong(ValueError):
+    """A rendered message would be longer than Telegram accepts: a view that must page or split."""
 
 
 def escape(text: str) -> str:
@@ -84,6 +119,21 @@ def render(language: str, key: str, params: Mapping[str, object] | None = None) 
     params = params or {}
     values = {name: _value(language, params[name]) for name in placeholders(template)}
     return template.format_map(values)
+
+
+def render_message(
+    language: str, key: str, params: Mapping[str, object] | None = None, *, limit: int = MAX_TEXT
+) -> str:
+    """:func:`render` for a whole message or caption: refused (:class:`TooLong`) if it would not fit.
+
+    Views whose length grows with what people typed page or shorten before they get here;
+    this is the check that they did.
+    """
+    text = render(language, key, params)
+    size = visible_length(text)
+    if size > limit:
+        raise TooLong(f"message {key!r} would be {size} characters long, over Telegram's {limit}")
+    return text
 
 
 def plain(language: str, key: str, params: Mapping[str, object] | None = None) -> str:

@@ -117,3 +117,38 @@ async def test_staff_receive_their_role_welcome_when_they_press_start(emu, meldb
     await coby.command("/start")
     welcome = await coby.wait_for_message(lambda m: "/register" in m.text)
     assert "coördinator" in welcome.text.lower()
+
+
+async def test_the_longest_notes_and_reports_reach_telegram_within_its_limits(tmp_path):
+    """Through an emulator that counts length in UTF-16 code units (stricter than Telegram)."""
+    from tests.e2e import emulator
+    from tests.test_e2e_report import file_report, reference_in
+
+    heavy = "😡 Hij riep <dat> & meer. " * 200  # astral emoji count twice; < > & become entities in HTML
+    async with emulator(text_length_unit="utf16") as emu:
+        carla = emu.user(STAFF_COUNSELLOR_ID, first_name="Carla", language_code="nl")
+        await carla.command("/start")
+        bot = BotUnderTest(emu, tmp_path)
+        await bot.start()
+        try:
+            await carla.next_message()
+            anna = emu.user(5906, first_name="Anna" * 16, last_name="de Vries" * 8, language_code="nl")
+            reference = reference_in(await file_report(anna, text=heavy[:3000]))
+            await carla.wait_for_message(lambda m: reference in m.text)
+            await carla.command(f"/case {reference}")
+            await carla.wait_for_message(lambda m: m.text.startswith(f"📁 {reference}"))
+            for n in range(3):
+                await carla.press("Notitie")
+                await carla.wait_for_message(lambda m: "Typ je notitie" in m.text)
+                await carla.send(f"{n} " + heavy[:1700])
+                await carla.wait_for_message(lambda m: "Notitie bewaard" in m.text)
+            await carla.press("Notities")
+            first = await carla.wait_for_message(lambda m: "Notities bij" in m.text)
+            assert "(2 van 3" in first.text or "(1 van 3" in first.text  # paged: they do not fit in one
+            await carla.press("Eerdere notities")
+            await carla.wait_for_edit(lambda m: "Notities bij" in m.text and m.text != first.text)
+            # Nothing refused; the only failures are staff in the configuration who never opened the bot.
+            assert {r.method for r in emu.failed_requests()} <= {"getChat", "setMyCommands"}
+            emu.assert_healthy(allow_failed_requests=True)
+        finally:
+            await bot.stop()

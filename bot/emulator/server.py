@@ -574,6 +574,10 @@ class BotApiEmulator(MethodsMixin):
         except ApiError as exc:
             self._record(name, {}, exc.code, exc.envelope(), stamp, started, None, None)
             return self._response(exc.code, exc.envelope())
+        except ConnectionResetError:
+            # The client gave up while sending (a request cancelled as it stops): nothing arrived,
+            # nothing is done, and there is nobody left to answer, as with Telegram.
+            return web.Response(status=400)
 
         method = self._method_names.get(name.lower())
         if method is None:

@@ -1,0 +1,57 @@
+"""Views whose length grows with what people typed, made to fit one Telegram message.
+
+Telegram refuses a message over 4096 characters (messages.MAX_TEXT). A list of notes or
+of actions towards the perpetrator can grow without end, so it is paged by size or
+shortened to the latest entries here; bot.render refuses anything that still would not fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import messages
+from messages import Label
+from storage.casefile import ActionRecord
+
+# What one page of notes may hold, leaving room for its heading within Telegram's 4096.
+NOTES_BUDGET = 3800
+ACTIONS_SHOWN = 8
+NAMES_SHOWN = 4
+
+
+def pages(language: str, lines: Sequence[Label], budget: int) -> list[tuple[Label, ...]]:
+    """Lines in pages of at most ``budget`` characters, the newest page first (each in date order)."""
+    found: list[tuple[Label, ...]] = []
+    current: list[Label] = []
+    used = 0
+    for line in reversed(lines):
+        size = messages.visible_length(messages.render(language, line.key, line.params)) + 1
+        if current and used + size > budget:
+            found.append(tuple(current))
+            current, used = [], 0
+        current.insert(0, line)
+        used += size
+    if current:
+        found.append(tuple(current))
+    return found
+
+
+def latest_actions(actions: Sequence[ActionRecord]) -> tuple[Label, ...]:
+    """What was done towards the perpetrator, the latest few (the case file keeps them all)."""
+    lines = tuple(
+        Label("view.action", {"kind": Label(f"action.{a.kind}"), "outcome": Label(f"outcome.{a.outcome}")})
+        for a in actions[-ACTIONS_SHOWN:]
+    )
+    if len(actions) > ACTIONS_SHOWN:
+        lines = (Label("view.actions_earlier", {"n": len(actions) - ACTIONS_SHOWN}), *lines)
+    return lines or (Label("view.no_actions"),)
+
+
+def names(all_names: Iterable[str]) -> str | Label:
+    """A few names in full; for more, the first ones and how many others."""
+    listed = list(all_names)
+    if len(listed) <= NAMES_SHOWN:
+        return ", ".join(listed)
+    return Label(
+        "names.and_others", {"names": ", ".join(listed[: NAMES_SHOWN - 1]), "n": len(listed) - NAMES_SHOWN + 1}
+    )
