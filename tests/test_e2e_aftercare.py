@@ -107,3 +107,33 @@ async def test_stop_these_messages_means_no_more_check_ins(emu, tmp_path, captur
     finally:
         await bot.stop()
     emu.assert_healthy()
+
+
+async def test_feedback_waiting_for_a_note_goes_out_at_its_time_not_at_the_next_sweep(emu, tmp_path, captured_logs):
+    """feedback_delay PT5S with a sweep of 30 s: the reporter hears about five seconds after the action."""
+    import time
+
+    plan = {**SECONDS_PLAN, "feedback_delay": "PT5S"}
+    for user_id, name in ((STAFF_COUNSELLOR_ID, "Carla"), (COORDINATOR_ID, "Coby"), (1002, "Henk")):
+        await emu.user(user_id, first_name=name, language_code="nl").command("/start")
+    bot = BotUnderTest(emu, tmp_path, aftercare=plan, delivery={"sweep_interval": "PT30S", "max_backoff": "PT2S"})
+    await bot.start()
+    try:
+        kees = emu.user(5304, first_name="Kees", language_code="nl")
+        reference = reference_in(await file_report(kees, wish="Gesprek én registreren"))
+        coby = emu.user(COORDINATOR_ID)
+        await coby.wait_for_message(lambda m: reference in m.text)
+        await coby.command(f"/case {reference}")
+        await coby.wait_for_message(lambda m: m.text.startswith(f"📁 {reference}"))
+        await coby.press("Actie vastleggen")
+        await coby.wait_for_message(lambda m: "richting de dader gedaan" in m.text)
+        await coby.press("Gesprek met de dader")
+        await coby.wait_for_edit(lambda m: "hoe staat het ervoor" in m.text)
+        await coby.press("afgerond")
+        recorded = time.monotonic()
+        await coby.wait_for_message(lambda m: "Wil je er iets bij zetten" in m.text)  # and she types nothing
+        await kees.wait_for_message(lambda m: "Nieuws over je melding" in m.text, timeout=15)
+        assert 4.5 <= time.monotonic() - recorded < 8
+    finally:
+        await bot.stop()
+    emu.assert_healthy()

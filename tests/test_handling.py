@@ -126,3 +126,25 @@ async def test_the_summary_names_the_one_counsellor_who_will_receive_it(storage,
     assert await storage.cases.counsellors_of(case.id) == {
         storage.people.index_of(SECOND_STAFF.telegram_id): "assigned"
     }
+
+
+async def test_after_a_take_over_alerts_go_to_whoever_holds_the_case_and_the_first_counsellor_is_told(storage, clock):
+    from flows.routing import CASE_TAKEN_OVER, CHECKIN_ALERT
+
+    world = World(storage, clock)
+    anna = reporter(5001)
+    case = await world.report(anna)
+    first, second = staff(STAFF_COUNSELLOR), staff(SECOND_STAFF)
+    # Nobody acknowledged within a day: the other counsellor of the group is asked, and takes it.
+    clock.advance(hours=25)
+    await world.run_due()
+    await world.casework.acknowledge(second, case.reference)
+    rows = await outbox(storage)
+    assert to(storage, STAFF_COUNSELLOR, rows)[-1] == CASE_TAKEN_OVER  # the first hears it was taken over
+    # Three days on, the reporter wants to talk: the one who holds the case now is alerted.
+    clock.advance(hours=48)
+    await world.run_due(("check_in",))
+    await world.aftercare.answer(anna, case.reference, "0.talk")
+    alerts = await outbox(storage, CHECKIN_ALERT)
+    assert to(storage, SECOND_STAFF, alerts) == [CHECKIN_ALERT] and to(storage, STAFF_COUNSELLOR, alerts) == []
+    assert (await world.access.check(first, Permission.VIEW, case.reference)) is None
