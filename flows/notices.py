@@ -9,7 +9,7 @@ that are not theirs carry only the reference, group, category and age.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flows.access import Drop, Send, Verdict, delivery_verdict, in_register
@@ -280,7 +280,7 @@ class Notices:
             support = self._aftercare.support_lines(case) if self._aftercare else ()
             return Reply(
                 "checkin.closing" if closing else "checkin.ask",
-                {**reference, "days": self._age(case).days, "support": _support_block(support)},
+                {**reference, "date": self._submitted_on(case), "support": _support_block(support)},
                 checkin_keyboard(case.reference, step),
             )
         if item.kind == TIPS:
@@ -316,8 +316,9 @@ class Notices:
             )
         raise Gone(f"unknown_kind:{item.kind}")
 
-    def _age(self, case: CaseRecord) -> timedelta:
-        return self._clock.now() - case.submitted_at if case.submitted_at else timedelta(0)
+    def _submitted_on(self, case: CaseRecord) -> date:
+        """The local day the report was sent (a check-in only exists for a sent report)."""
+        return (case.submitted_at or self._clock.now()).astimezone(self._zone).date()
 
     async def _to_staff(self, case: CaseRecord, item: OutboxItem) -> Reply:
         reference = {"reference": case.reference}

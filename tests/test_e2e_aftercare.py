@@ -49,7 +49,7 @@ async def test_a_reporter_is_checked_in_on_in_order_and_the_counsellor_hears_whe
         assert "bedrijfsarts" in doctor.text
         alert = await emu.user(STAFF_COUNSELLOR_ID).wait_for_message(lambda m: "nog dwarszit" in m.text)
         assert reference in alert.text
-        closing = await anna.wait_for_message(lambda m: "Laatste keer" in m.text, timeout=10)
+        closing = await anna.wait_for_message(lambda m: "Nog één keer" in m.text, timeout=10)
         await anna.press("Ik wil graag met iemand praten")
         await emu.user(STAFF_COUNSELLOR_ID).wait_for_message(lambda m: "wil graag met iemand praten" in m.text)
         assert closing.message_id > second.message_id
@@ -101,7 +101,7 @@ async def test_stop_these_messages_means_no_more_check_ins(emu, tmp_path, captur
         asked = [
             m
             for m in anna.chat.bot_messages
-            if any(k in m.text for k in ("Hoe gaat het", "Laatste keer", "geen vragen meer"))
+            if any(k in m.text for k in ("Hoe gaat het", "Nog één keer", "geen vragen meer"))
         ]
         assert len(asked) == 1  # the one answered with "stop" (now saying so), and nothing after it
     finally:

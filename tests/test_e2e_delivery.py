@@ -143,7 +143,7 @@ async def test_kill_9_while_follow_ups_are_pending_and_each_arrives_exactly_once
             bot.start()
             await ready(emu, mark)
             for r in reporters:
-                await r.wait_for_message(lambda m: "Laatste keer" in m.text, timeout=20)
+                await r.wait_for_message(lambda m: "Nog één keer" in m.text, timeout=20)
             await asyncio.sleep(2)  # time for any duplicate to show up
             for r in reporters:
                 assert sorted(check_in_steps(r.chat)) == [0, 1, 2], r.chat.dump()
@@ -259,7 +259,7 @@ async def test_killed_after_telegram_took_a_message_but_before_the_bot_recorded_
             mark = len(emu.requests)
             bot.start()
             await ready(emu, mark)
-            await melder.wait_for_message(lambda m: "Laatste keer" in m.text, timeout=20)
+            await melder.wait_for_message(lambda m: "Nog één keer" in m.text, timeout=20)
             await asyncio.sleep(2)  # time for any further duplicate to show up
             steps = check_in_steps(melder.chat)
             assert steps.count(0) == 2, melder.chat.dump()  # the one duplicate the window allows

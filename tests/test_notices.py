@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 import messages
@@ -72,3 +74,17 @@ async def test_every_kind_of_notification_renders_with_its_buttons(storage, cloc
             render.keyboard(language, reply.keyboard)
             rendered += 1
     assert rendered >= len(KINDS) - 1
+
+
+async def test_a_check_in_names_the_local_day_of_the_report_however_soon_it_comes(storage, clock):
+    """A check-in half a day after the report used to say "0 dagen geleden"; it names the day instead."""
+    clock.current = datetime(2026, 11, 18, 23, 30, tzinfo=UTC)  # already 19 November in Amsterdam
+    world = World(storage, clock, plan=AftercarePlan())
+    case = await world.report(reporter(5002, "Bram", "bram"))
+    clock.advance(hours=12)
+    notices = Notices(storage, world.router, AMSTERDAM, clock, world.aftercare)
+    item = OutboxItem("x", case.id, b"i" * 32, "reporter", routing.CHECK_IN, "0", 0, 1, clock.now())
+    dutch = render.text("nl", await notices.compose(item, "nl"))
+    english = render.text("en", await notices.compose(item, "en"))
+    assert "Op 19 november 2026 deed je een melding" in dutch and "dagen" not in dutch
+    assert "On 19 November 2026 you made a report" in english and "days" not in english

@@ -247,7 +247,7 @@ async def part_two(reporters: int) -> None:
             try:
                 deadline = time.monotonic() + due_in.total_seconds() + reporters / 10 + 120
                 while time.monotonic() < deadline:
-                    got = sum(1 for u in users if any("Laatste keer" in m.text for m in u.chat.bot_messages))
+                    got = sum(1 for u in users if any("Nog één keer" in m.text for m in u.chat.bot_messages))
                     if got == reporters:
                         break
                     await asyncio.sleep(0.5)
@@ -256,7 +256,7 @@ async def part_two(reporters: int) -> None:
             finally:
                 stop_bot(process)
         times = sorted(t for u in users for t in emu.send_times(u.chat_id))
-        counts = [sum(1 for m in u.chat.bot_messages if "Laatste keer" in m.text) for u in users]
+        counts = [sum(1 for m in u.chat.bot_messages if "Nog één keer" in m.text) for u in users]
     delivered = sum(1 for c in counts if c >= 1)
     duplicates = sum(c - 1 for c in counts if c > 1)
     span = (times[-1] - times[0]) if len(times) > 1 else 0.0
