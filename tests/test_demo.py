@@ -128,7 +128,7 @@ async def test_typing_pressing_and_attaching_work_as_in_telegram(demo, page):
     await sanne.press(messages.plain("nl", "category.threat"))
     await sanne.wait_for_message(lambda m: "Wanneer gebeurde het?" in m.text)
     await sanne.press(messages.plain("nl", "when.today"))
-    await sanne.wait_for_message(lambda m: "Hoe kwam het bij je binnen?" in m.text)
+    await sanne.wait_for_message(lambda m: "Op welke manier gebeurde het?" in m.text)
     await sanne.press(messages.plain("nl", "channel.in_person"))
     await sanne.wait_for_message(lambda m: "eigen woorden" in m.text)
 

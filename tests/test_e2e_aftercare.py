@@ -75,11 +75,11 @@ async def test_what_came_of_it_reaches_the_reporter_with_a_personal_note(emu, tm
         await coby.command(f"/case {reference}")
         await coby.wait_for_message(lambda m: m.text.startswith(f"📁 {reference}"))
         await coby.press("Actie vastleggen")
-        await coby.wait_for_message(lambda m: "richting de dader gedaan" in m.text)
-        await coby.press("Aangifte door werkgever")
+        await coby.wait_for_message(lambda m: "tegen de dader gedaan" in m.text)
+        await coby.press("Aangifte door de werkgever")
         await coby.wait_for_edit(lambda m: "hoe staat het ervoor" in m.text)
         await coby.press("loopt nog")
-        await coby.wait_for_message(lambda m: "Wil je er iets bij zetten" in m.text)
+        await coby.wait_for_message(lambda m: "Wil je er een toelichting bij zetten" in m.text)
         await coby.send("Filed on your behalf, with the town hall's address.")
         news = await kees.wait_for_message(lambda m: "News about your report" in m.text, timeout=10)
         assert "Police report by the employer" in news.text and "ongoing" in news.text
@@ -95,13 +95,13 @@ async def test_stop_these_messages_means_no_more_check_ins(emu, tmp_path, captur
         anna = emu.user(5303, first_name="Anna", language_code="nl")
         await file_report(anna)
         await anna.wait_for_message(lambda m: "Hoe gaat het met je?" in m.text, timeout=10)
-        await anna.press("Stuur me deze berichten niet meer")
-        await anna.wait_for_edit(lambda m: "geen vragen meer" in m.text)
+        await anna.press("Stuur me deze vragen niet meer")
+        await anna.wait_for_edit(lambda m: "ik vraag je niet meer" in m.text)
         await anna.expect_silence(7)
         asked = [
             m
             for m in anna.chat.bot_messages
-            if any(k in m.text for k in ("Hoe gaat het", "Nog één keer", "geen vragen meer"))
+            if any(k in m.text for k in ("Hoe gaat het", "Nog één keer", "ik vraag je niet meer"))
         ]
         assert len(asked) == 1  # the one answered with "stop" (now saying so), and nothing after it
     finally:
@@ -126,12 +126,12 @@ async def test_feedback_waiting_for_a_note_goes_out_at_its_time_not_at_the_next_
         await coby.command(f"/case {reference}")
         await coby.wait_for_message(lambda m: m.text.startswith(f"📁 {reference}"))
         await coby.press("Actie vastleggen")
-        await coby.wait_for_message(lambda m: "richting de dader gedaan" in m.text)
+        await coby.wait_for_message(lambda m: "tegen de dader gedaan" in m.text)
         await coby.press("Gesprek met de dader")
         await coby.wait_for_edit(lambda m: "hoe staat het ervoor" in m.text)
         await coby.press("afgerond")
         recorded = time.monotonic()
-        await coby.wait_for_message(lambda m: "Wil je er iets bij zetten" in m.text)  # and she types nothing
+        await coby.wait_for_message(lambda m: "Wil je er een toelichting bij zetten" in m.text)  # and she types nothing
         await kees.wait_for_message(lambda m: "Nieuws over je melding" in m.text, timeout=15)
         assert 4.5 <= time.monotonic() - recorded < 8
     finally:

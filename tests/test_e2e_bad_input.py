@@ -37,14 +37,14 @@ async def test_an_old_button_pressed_again_changes_nothing(emu, meldbot):
     anna = emu.user(5102, first_name="Anna", language_code="nl")
     await start_report(anna)
     question = anna.chat.last_bot_message
-    threat = dict(question.buttons)["⚠️ Bedreiging (met geweld, je gezin, je spullen)"]
+    threat = dict(question.buttons)["⚠️ Bedreiging (met geweld of vernieling, ook van je gezin)"]
     await anna.press("Bedreiging")
     await anna.wait_for_message(lambda m: "Wanneer" in m.text)
     answer = await anna.press_data(question.message_id, threat)
     assert answer.text == "Dat had ik al genoteerd."
     other = dict(question.buttons)["🗣 Schelden, schreeuwen, dreigende houding"]
     answer = await anna.press_data(question.message_id, other)
-    assert "voorbij" in answer.text
+    assert "al geweest" in answer.text
     assert (await draft_of(meldbot, 5102)).category == "threat"
     emu.assert_healthy()
 
@@ -82,7 +82,7 @@ async def test_an_unreadable_date_is_explained_and_asked_again(emu, meldbot):
     await anna.send("blauw")
     await anna.wait_for_message(lambda m: "geen datum maken" in m.text)
     await anna.send("3 dagen geleden")
-    await anna.wait_for_message(lambda m: "Hoe kwam het" in m.text)
+    await anna.wait_for_message(lambda m: "Op welke manier" in m.text)
     emu.assert_healthy()
 
 
@@ -131,7 +131,7 @@ async def test_a_restart_in_the_middle_of_a_report_loses_nothing(emu, meldbot):
     await anna.press("Intimidatie")
     await anna.wait_for_message(lambda m: "Wanneer" in m.text)
     await anna.press("Gisteren")
-    await anna.wait_for_message(lambda m: "Hoe kwam" in m.text)
+    await anna.wait_for_message(lambda m: "Op welke manier" in m.text)
     await meldbot.restart()
     await anna.press("E-mail")  # the button from before the restart
     await anna.wait_for_message(lambda m: "eigen woorden" in m.text)
@@ -140,13 +140,13 @@ async def test_a_restart_in_the_middle_of_a_report_loses_nothing(emu, meldbot):
     await meldbot.restart()
     await anna.command("/start")
     await anna.wait_for_message(lambda m: "nog bezig met een melding" in m.text)
-    await anna.press("Verdergaan")
+    await anna.press("Verder waar ik was")
     await anna.wait_for_message(lambda m: "Wat is je rol" in m.text)
     await anna.press("Medewerker")
     await anna.wait_for_message(lambda m: "Wat wil je" in m.text)
     await anna.press("Vertrouwelijk gesprek")
     summary = await anna.wait_for_message(lambda m: "Klopt dit?" in m.text)
-    assert "Intimidatie" in summary.text and "Steeds weer mails" in summary.text and "E-mail" in summary.text
+    assert "Intimidatie" in summary.text and "Steeds weer mails" in summary.text and "Per e-mail" in summary.text
     emu.assert_healthy()
 
 

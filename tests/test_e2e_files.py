@@ -72,7 +72,7 @@ async def test_a_file_over_the_configured_size_gets_a_kind_answer_and_nothing_is
         await anna.press("Bedreiging")
         await anna.wait_for_message(lambda m: "Wanneer gebeurde het?" in m.text)
         await anna.press("Vandaag")
-        await anna.wait_for_message(lambda m: "Hoe kwam het" in m.text or "Hoe bereikte" in m.text)
+        await anna.wait_for_message(lambda m: "Op welke manier" in m.text or "Hoe bereikte" in m.text)
         await anna.press("Persoonlijk")
         await anna.wait_for_message(lambda m: "eigen woorden" in m.text)
         await anna.send_document(b"x" * (1024 * 1024 + 1), file_name="film.mov", mime_type="video/quicktime")

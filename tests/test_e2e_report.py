@@ -29,7 +29,7 @@ async def file_report(
     await user.press(category)
     await user.wait_for_message(lambda m: "Wanneer gebeurde het?" in m.text)
     await user.press("Vandaag")
-    await user.wait_for_message(lambda m: "Hoe kwam het bij je binnen?" in m.text)
+    await user.wait_for_message(lambda m: "Op welke manier gebeurde het?" in m.text)
     await user.press("Persoonlijk")
     await user.wait_for_message(lambda m: "eigen woorden" in m.text)
     for send in attachments:
@@ -69,7 +69,7 @@ async def test_an_employee_reports_a_threat_with_a_photo_and_the_counsellor_ackn
     assert picture.file_bytes == photo and picture.protect_content and reference in picture.text
 
     await carla.press("Ontvangst bevestigen")
-    await carla.wait_for_message(lambda m: "Je hebt melding" in m.text)
+    await carla.wait_for_message(lambda m: "Je hebt de ontvangst" in m.text)
     # The report now offers what one does with an acknowledged case.
     buttons = [label for label, _ in carla.chat.get(report.message_id).buttons]
     assert "✅ Ontvangst bevestigen" not in buttons and "✉️ Bericht aan melder" in buttons
@@ -165,8 +165,8 @@ async def test_a_long_account_is_split_into_messages_telegram_accepts(emu, meldb
     assert "van 8000 tekens" in added.text
     for label, question in (
         ("Bedreiging", "Wanneer"),
-        ("Gisteren", "Hoe kwam"),
-        ("Telefoon", "Wat is je rol"),
+        ("Gisteren", "Op welke manier"),
+        ("Telefonisch", "Wat is je rol"),
         ("Medewerker", "Wat wil je"),
         ("Vertrouwelijk gesprek", "Klopt dit"),
     ):
@@ -248,7 +248,7 @@ async def test_with_no_counsellor_for_the_group_the_reporter_is_told_honestly_an
         assert "no counsellor serves office holders" in captured_logs.text
         wethouder = emu.user(6002, first_name="Wim", language_code="nl")
         confirmation = await file_report(wethouder, role="Wethouder")
-        assert "Eerlijk gezegd" in confirmation.text
+        assert "nog geen vertrouwenspersoon" in confirmation.text
         reference = reference_in(confirmation)
         case = await bot.storage.cases.by_reference(reference)
         assert case.status == "new" and case.description == "Hij dreigde me op te wachten."

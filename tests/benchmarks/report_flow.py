@@ -364,7 +364,7 @@ async def file_report(user: SimUser, description: str, timeout: float) -> Walk:
     await act(user, walk, "start", ("command", "/start"), contains("112"), timeout)
     await act(user, walk, "report", ("press", "Melding maken"), contains("Wat is er gebeurd?"), timeout)
     await act(user, walk, "category", ("press", "Bedreiging"), contains("Wanneer gebeurde het?"), timeout)
-    await act(user, walk, "when", ("press", "Vandaag"), contains("Hoe kwam het bij je binnen?"), timeout)
+    await act(user, walk, "when", ("press", "Vandaag"), contains("Op welke manier gebeurde het?"), timeout)
     await act(user, walk, "channel", ("press", "Persoonlijk"), contains("eigen woorden"), timeout)
     asked = contains("Wat is je rol", "Wat wil je met je melding")
     prompt = await act(user, walk, "description", ("send", description), asked, timeout)
