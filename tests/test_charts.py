@@ -70,9 +70,9 @@ def test_titles_and_labels_are_in_the_readers_language(published: PublishedStati
 
     dutch = words(charts.reaction_figure(statistics, Column.ALL, "nl"))
     english = words(charts.reaction_figure(statistics, Column.ALL, "en"))
-    assert "Hoe snel kwam er een reactie naar de dader?" in dutch and "richtlijn: 48 uur" in dutch
+    assert "Hoe snel werd er opgetreden tegen de dader?" in dutch and "richtlijn: 48 uur" in dutch
     assert "2e kwartaal 2026" in dutch and "Binnen 24 uur" in dutch
-    assert "How soon was there a reaction towards the perpetrator?" in english and "Q2 2026" in english
+    assert "How soon was action taken against the perpetrator?" in english and "Q2 2026" in english
     trend = words(charts.trend_figure(published.trend(Period.month(2026, 6)), "nl"))
     assert "Meldingen per maand, naar vorm" in trend and "Omkooppoging" in trend and "jun" in trend
 

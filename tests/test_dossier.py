@@ -167,7 +167,7 @@ def test_the_timeline_runs_from_the_report_to_the_damages(one_report: bytes):
     text = text[text.index("Tijdlijn") :]  # the police page lists the police report too
     positions = [text.index(entry.text) for entry in TIMELINE]
     assert positions == sorted(positions)
-    for label in ["Melding gedaan", "Ontvangst bevestigd", "Reactie naar de dader", "Politie en justitie", "Schade"]:
+    for label in ["Melding gedaan", "Ontvangst bevestigd", "Optreden tegen de dader", "Politie en justitie", "Schade"]:
         assert f"· {label}" in text
     assert "16 maart 2026, 10:12 · Politie en justitie Aangifte door de werkgever, nummer PL0900-2026071234." in text
 
@@ -178,7 +178,7 @@ def test_the_police_page_asks_the_seven_questions_under_the_employers_address(on
     questions = ["Wie?", "Wat?", "Waar?", "Waarmee?", "Hoe?", "Wanneer?", "Waarom?"]
     positions = [police_page.index(question) for question in questions]
     assert positions == sorted(positions)
-    assert "Het betreft een incident tegen een medewerker/ambtsdrager met een publieke taak" in police_page
+    assert "Dit gaat over een incident tegen een medewerker of ambtsdrager met een publieke taak" in police_page
     assert "Veilige Publieke Taak" in police_page
     assert "domiciliekeuze" in police_page
     assert "Adres voor correspondentie Gemeente Súdwest-Fryslân Postbus 10000 8600 HA Sneek" in police_page
@@ -198,7 +198,7 @@ def test_the_police_answers_come_from_the_facts_and_leave_the_unknown_blank():
     )
     assert answers[Question.WHAT] == ("Bedreiging; Schelden, schreeuwen of een dreigende houding",)
     assert answers[Question.WHERE] == ("Stadskantoor, balie Burgerzaken, Markt 1",)
-    assert answers[Question.HOW] == ("In persoon",)
+    assert answers[Question.HOW] == ("Persoonlijk",)
     assert answers[Question.WHEN] == ("14 maart 2026",)
     assert answers[Question.MEANS] == ()  # unknown: a blank line to fill in
     assert answers[Question.WHY] == ()
@@ -219,7 +219,7 @@ def test_a_report_with_nothing_known_leaves_every_question_open():
 
 def test_linked_reports_answer_per_report_and_name_one_handle_once():
     answers = {a.question: a.lines for a in police_answers(case_file(THREAT_AT_THE_COUNTER, MESSAGES_TO_THE_ALDERMAN))}
-    assert answers[Question.HOW] == ("MB-2345-6789: In persoon", "MB-3456-7890: Via sociale media of elders online")
+    assert answers[Question.HOW] == ("MB-2345-6789: Persoonlijk", "MB-3456-7890: Via sociale media of elders online")
     assert answers[Question.WHERE] == ("MB-2345-6789: Stadskantoor, balie Burgerzaken, Markt 1",)
     # "@PietJ_85" in the second report is the Instagram link of the first: listed once.
     handles = [line for line in answers[Question.WHO] if line.startswith("Bijnaam")]

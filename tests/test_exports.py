@@ -86,18 +86,18 @@ def test_the_register_as_csv_for_dutch_excel():
     assert record["Kenmerk"] == "MB-2345-6789"
     assert (record["Datum incident"], record["Datum registratie"]) == ("2026-03-01", "2026-03-03")
     assert record["Vorm"] == "Schelden, schreeuwen, dreigende houding; Bedreiging"
-    assert (record["Hoe het binnenkwam"], record["Functie"], record["Afdeling"]) == ("Telefoon", "Raadslid", "Griffie")
+    assert (record["Soort contact"], record["Functie"], record["Afdeling"]) == ("Telefoon", "Raadslid", "Griffie")
     assert record["Werkproces"] == "Raadswerk" and record["Dader"] == "Inwoner of cliënt"
-    assert record["Reacties naar de dader"] == (
+    assert record["Optreden tegen de dader"] == (
         "Gesprek met de dader (2026-03-03)\nWaarschuwings- of normbrief (2026-03-04; afgerond 2026-03-20)"
     )
-    assert record["Datum eerste reactie"] == "2026-03-03"
+    assert record["Datum eerste optreden"] == "2026-03-03"
     assert (record["Aangifte"], record["Datum aangifte"], record["Schade verhaald"]) == ("ja", "2026-03-05", "nee")
     assert record["Gevolgen"] == "Stress; Onveilig gevoel" and record["Invloed op een besluit"] == "nee"
     assert record["Wat er gebeurde (alleen met toestemming)"] == WARNING_LETTER_CASE.account
     anonymous = dict(zip(header, second, strict=True))
     assert anonymous["Datum incident"] == "" and anonymous["Werkproces"] == "Niet ingevuld"
-    assert anonymous["Reacties naar de dader"] == "" and anonymous["Invloed op een besluit"] == ""
+    assert anonymous["Optreden tegen de dader"] == "" and anonymous["Invloed op een besluit"] == ""
     # No consent to the name: the account stays out, whatever it says.
     assert anonymous["Wat er gebeurde (alleen met toestemming)"] == ""
 
