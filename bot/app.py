@@ -2,10 +2,10 @@
 
 :class:`Meldbot` opens storage (refusing a mismatched key), builds the
 python-telegram-bot Application against the configured Bot API server, registers
-the handlers, sets the command menus, routes reports that were waiting for a
-recipient, starts the outbox courier, and starts receiving updates (long polling or a
-webhook, see bot.receiving). Tests and ``meldbot demo`` drive exactly this object
-against a local Bot API emulator.
+the handlers, sets the command menus and the bot's descriptions, routes reports
+that were waiting for a recipient, starts the outbox courier, and starts receiving
+updates (long polling or a webhook, see bot.receiving). Tests and ``meldbot demo``
+drive exactly this object against a local Bot API emulator.
 """
 
 from __future__ import annotations
@@ -35,12 +35,18 @@ from flows.escalation import KINDS as ESCALATIONS
 from flows.escalation import Escalation
 from flows.intake import Intake
 from flows.invites import Admission
+from flows.model import Language
 from flows.mycases import MyCaseFlow
+from flows.privacy import PrivacyFacts, describe
 from flows.relay import Relay
 from flows.routing import Router
 from storage import Storage
 
 log = logging.getLogger(__name__)
+
+# How long setting one of the bot's descriptions may take. Telegram may tell a bot that changes
+# its profile often to retry in an hour, and the rate limiter would wait that out: the start does not.
+PROFILE_TIMEOUT = 5.0
 
 ALLOWED_UPDATES = [
     Update.MESSAGE,
@@ -150,6 +156,7 @@ class Meldbot:
                 clock=self.clock,
                 router=router,
             )
+            application.bot_data["privacy"] = PrivacyFacts(settings.organisation_details())
             handlers.register(application)
 
             async def log_audit_head(_: object = None) -> None:
@@ -164,6 +171,7 @@ class Meldbot:
             await application.initialize()
             await storage.remember_bot_username(application.bot.username)
             await self._set_command_menus(router)
+            await self._set_descriptions(application.bot)
             rerouted = await intake.route_waiting()
             if rerouted:
                 log.info("routed %d report(s) that were waiting for a recipient", rerouted)
@@ -239,6 +247,29 @@ class Meldbot:
             except TelegramError as error:
                 # A staff member who never opened the bot: their menu follows when they do.
                 log.info("could not set a command menu: %s", type(error).__name__)
+
+    async def _set_descriptions(self, bot: Bot) -> None:
+        """What people see before they press Start: English by default, Dutch for Telegram language "nl".
+
+        Each text is set only when it changed (Telegram limits how often a bot changes its
+        profile). A failure is a warning: the previous text stays, the other texts are still
+        set, and the start goes on.
+        """
+        organisation = self.settings.organisation_details()
+        for language, code in ((Language.EN, None), (Language.NL, "nl")):
+            wanted = describe(organisation, language)
+            try:
+                async with asyncio.timeout(PROFILE_TIMEOUT):
+                    if (await bot.get_my_description(code)).description != wanted.description:
+                        await bot.set_my_description(wanted.description, code)
+            except (TelegramError, TimeoutError) as error:
+                log.warning("could not set the bot's %s description (%s)", language.value, type(error).__name__)
+            try:
+                async with asyncio.timeout(PROFILE_TIMEOUT):
+                    if (await bot.get_my_short_description(code)).short_description != wanted.short_description:
+                        await bot.set_my_short_description(wanted.short_description, code)
+            except (TelegramError, TimeoutError) as error:
+                log.warning("could not set the bot's %s short description (%s)", language.value, type(error).__name__)
 
     async def _check_staff_reachable(self, router: Router) -> None:
         """Warn about counsellors and coordinators who have not started the bot: it cannot write to them.

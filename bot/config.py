@@ -31,10 +31,13 @@ from pydantic import (
 
 from flows.aftercare import AftercarePlan, CheckInStep, SupportContact
 from flows.model import Audience, Coordinator, Counsellor, Language
+from flows.privacy import Organisation
 from flows.timing import QuietHours
 
 TOKEN_ENV = "MELDBOT_TELEGRAM_TOKEN"
 _TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{8,}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()-]*[0-9]$")
 _DURATION = re.compile(
     r"^P(?!$)(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
@@ -252,6 +255,35 @@ class DeliverySettings(_Section):
     max_backoff: Period = timedelta(hours=1)
 
 
+class OrganisationSettings(_Section):
+    """Who runs meldbot and is responsible for its data: named in /privacy, the bot's description and case files."""
+
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    address: Annotated[str, Field(min_length=1, max_length=200)]
+    # Where reporters ask about their data: one e-mail address or one phone number.
+    privacy_contact: Annotated[str, Field(min_length=1, max_length=120)]
+    # The data protection officer (functionaris gegevensbescherming), if reporters may turn to them.
+    privacy_officer: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+    @field_validator("name", "address", "privacy_contact", "privacy_officer")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or "\n" in value):
+            raise ValueError("must be one line of text")
+        return value.strip() if value is not None else None
+
+    @field_validator("privacy_contact")
+    @classmethod
+    def _reachable(cls, value: str) -> str:
+        digits = sum(char.isdigit() for char in value)
+        if not (_EMAIL.match(value) or (_PHONE.match(value) and digits >= 5)):
+            raise ValueError(
+                'must be one e-mail address (such as "privacy@gemeente.example") or one phone number'
+                ' (such as "14 020" or "+31 20 123 4567")'
+            )
+        return value
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # "json": one JSON object per line (journald, log shippers); both formats redact alike.
@@ -273,6 +305,7 @@ class Settings(_Section):
     delivery: DeliverySettings = DeliverySettings()
     logging: LoggingSettings = LoggingSettings()
     health: HealthSettings = HealthSettings()
+    organisation: OrganisationSettings | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -340,6 +373,10 @@ class Settings(_Section):
         start, end = (time.fromisoformat(t) for t in (self.quiet_hours.start, self.quiet_hours.end))
         return QuietHours(start, end, self.zone)
 
+    def organisation_details(self) -> Organisation | None:
+        org = self.organisation
+        return None if org is None else Organisation(org.name, org.address, org.privacy_contact, org.privacy_officer)
+
     def coordinator_list(self) -> list[Coordinator]:
         return [Coordinator(c.telegram_id, c.name, Language(c.language), i) for i, c in enumerate(self.coordinators)]
 
@@ -354,6 +391,11 @@ class Settings(_Section):
                 )
         if not self.coordinators:
             notes.append("no [[coordinators]]: registrations are stored but reach nobody until one is configured")
+        if self.organisation is None:
+            notes.append(
+                "no [organisation]: /privacy and the bot's description cannot say who is responsible for the data"
+                " or whom to ask about it (set name, address and privacy_contact)"
+            )
         if self.telegram.mode == "webhook":
             if self.health.port is not None:
                 notes.append(

@@ -36,6 +36,7 @@ import messages
 from bot import callbacks, dispatch, render
 from bot.delivery import send_reply
 from bot.dispatch import Services
+from flows import privacy
 from flows.invites import INVITE_MODE
 from flows.model import AttachmentKind, IncomingAttachment, Language, Sender
 from flows.outcome import (
@@ -49,10 +50,10 @@ from flows.outcome import (
 log = logging.getLogger(__name__)
 
 # The command menus per role (set per chat for staff; the default is the reporters' menu).
-REPORTER_COMMANDS = ("start", "report", "mycases", "cancel", "language", "forgetme", "help")
-STRANGER_COMMANDS = ("start", "language", "help")
-COUNSELLOR_COMMANDS = ("inbox", "case", "report", "mycases", "cancel", "language", "help")
-COORDINATOR_COMMANDS = ("register", "case", "invite", "report", "mycases", "cancel", "language", "help")
+REPORTER_COMMANDS = ("start", "report", "mycases", "cancel", "language", "forgetme", "privacy", "help")
+STRANGER_COMMANDS = ("start", "language", "privacy", "help")
+COUNSELLOR_COMMANDS = ("inbox", "case", "report", "mycases", "cancel", "language", "privacy", "help")
+COORDINATOR_COMMANDS = ("register", "case", "invite", "report", "mycases", "cancel", "language", "privacy", "help")
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -288,6 +289,13 @@ async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await show(update, context, Outcome(language, replies=[Reply("language.ask", keyboard=buttons)]))
 
 
+async def on_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """For everyone, also strangers in invite mode (it stores nothing): what happens to their data."""
+    facts: privacy.PrivacyFacts = context.application.bot_data["privacy"]
+    language = await language_of(context, sender_of(update))
+    await show(update, context, privacy.statement(facts.organisation, language, facts.retention))
+
+
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await on_help(update, context)
 
@@ -450,6 +458,7 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler(["invite", "uitnodigen"], on_invite, filters=private))
     application.add_handler(CommandHandler(["language", "taal"], on_language, filters=private))
     application.add_handler(CommandHandler(["help", "hulp"], on_help, filters=private))
+    application.add_handler(CommandHandler("privacy", on_privacy, filters=private))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(private & filters.COMMAND, on_unknown_command))
     application.add_handler(

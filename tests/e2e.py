@@ -48,6 +48,11 @@ def settings_for(emu: BotApiEmulator, folder: Path, **overrides: Any) -> Setting
             },
         ],
         "coordinators": [{"telegram_id": COORDINATOR_ID, "name": "Coördinator GIR"}],
+        "organisation": {
+            "name": "Gemeente Voorbeeld",
+            "address": "Raadhuisplein 1, 1234 AB Voorbeeld",
+            "privacy_contact": "privacy@gemeente.example",
+        },
         "delivery": {"sweep_interval": "PT1S", "max_backoff": "PT2S"},
         # No quiet hours unless a test asks for them: tests run at any hour of the day.
         "quiet_hours": {"start": "00:00", "end": "00:00"},

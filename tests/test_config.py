@@ -122,3 +122,58 @@ def test_every_plain_sentence_fills_in_from_pydantics_context():
     for kind, context in seen.items():
         if kind in PLAIN_WORDS:
             assert "{" not in PLAIN_WORDS[kind].format(**context)
+
+
+# -- [organisation]: who is responsible for the data (/privacy, the bot's description) ------------
+
+ORGANISATION = (
+    '[organisation]\nname = "Gemeente Voorbeeld"\naddress = "Raadhuisplein 1, 1234 AB Voorbeeld"\n'
+    'privacy_contact = "privacy@gemeente.example"\n'
+)
+
+
+def test_the_organisation_reaches_the_privacy_statement_with_or_without_an_officer(tmp_path):
+    from flows.privacy import Organisation
+
+    path = tmp_path / "config.toml"
+    path.write_text(TOKEN + ORGANISATION, encoding="utf-8")
+    settings = load_settings(path, environ={})
+    assert settings.organisation_details() == Organisation(
+        "Gemeente Voorbeeld", "Raadhuisplein 1, 1234 AB Voorbeeld", "privacy@gemeente.example", None
+    )
+    assert not any("[organisation]" in warning for warning in settings.warnings())
+    path.write_text(TOKEN + ORGANISATION + 'privacy_officer = "  fg@gemeente.example "\n', encoding="utf-8")
+    assert load_settings(path, environ={}).organisation_details().privacy_officer == "fg@gemeente.example"
+
+
+def test_without_an_organisation_the_bot_runs_and_check_config_warns(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(TOKEN, encoding="utf-8")
+    settings = load_settings(path, environ={})
+    assert settings.organisation_details() is None
+    assert any(warning.startswith("no [organisation]: /privacy") for warning in settings.warnings())
+
+
+@pytest.mark.parametrize("contact", ["privacy@gemeente.example", "14 020", "+31 (0)20 123 45 67", "020-1234567"])
+def test_a_privacy_contact_is_an_e_mail_address_or_a_phone_number(tmp_path, contact):
+    path = tmp_path / "config.toml"
+    path.write_text(TOKEN + ORGANISATION.replace("privacy@gemeente.example", contact), encoding="utf-8")
+    assert load_settings(path, environ={}).organisation_details().privacy_contact == contact
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (("privacy@gemeente.example", "de afdeling privacy"), "organisation.privacy_contact: must be one e-mail"),
+        (("privacy@gemeente.example", "privacy@gemeente"), "organisation.privacy_contact: must be one e-mail"),
+        (("privacy@gemeente.example", "112"), "organisation.privacy_contact: must be one e-mail"),
+        (('name = "Gemeente Voorbeeld"\n', ""), "organisation.name: is missing"),
+        (('address = "Raadhuisplein 1, 1234 AB Voorbeeld"\n', ""), "organisation.address: is missing"),
+        (('"Gemeente Voorbeeld"', '"   "'), "organisation.name: must be one line of text"),
+        (('"Gemeente Voorbeeld"', '"""Gemeente\nVoorbeeld"""'), "organisation.name: must be one line of text"),
+        (('"Gemeente Voorbeeld"', f'"{"x" * 81}"'), "organisation.name: must be at most 80 characters long"),
+        (("privacy_contact", "contact"), "organisation.contact: is not a setting meldbot knows"),
+    ],
+)
+def test_each_problem_with_the_organisation_is_named(tmp_path, change, expected):
+    assert expected in problems(tmp_path, ORGANISATION.replace(*change))

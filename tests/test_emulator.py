@@ -730,6 +730,26 @@ async def test_bot_commands_per_scope_and_language(emu):
     assert_results_match_spec(emu)
 
 
+async def test_descriptions_per_language_fall_back_to_the_default_and_keep_to_their_limits(emu, http):
+    await ok(http, "setMyDescription", description="Report threats")
+    await ok(http, "setMyDescription", description="Meld bedreiging", language_code="nl")
+    await ok(http, "setMyShortDescription", short_description="Kort", language_code="nl")
+    assert await ok(http, "getMyDescription", language_code="nl") == {"description": "Meld bedreiging"}
+    assert await ok(http, "getMyDescription", language_code="de") == {"description": "Report threats"}
+    assert await ok(http, "getMyShortDescription", language_code="nl") == {"short_description": "Kort"}
+    assert await ok(http, "getMyShortDescription") == {"short_description": ""}
+    # Telegram's limits: description 0-512 characters, short description 0-120.
+    await ok(http, "setMyDescription", description="é" * 512, language_code="en")
+    assert (await refused(http, "setMyDescription", description="é" * 513))[0] == 400
+    assert (await refused(http, "setMyShortDescription", short_description="x" * 121))[0] == 400
+    assert await ok(http, "getMyDescription") == {"description": "Report threats"}
+    # An empty text removes the dedicated one for that language: the default shows again.
+    await ok(http, "setMyDescription", description="", language_code="nl")
+    assert await ok(http, "getMyDescription", language_code="nl") == {"description": "Report threats"}
+    assert (await refused(http, "getMyDescription", language_code="dutch"))[0] == 400
+    assert_results_match_spec(emu)
+
+
 # ---------------------------------------------------------------------------- getUpdates
 async def test_get_updates_semantics(emu, http):
     alice = emu.user(5001, first_name="Alice")

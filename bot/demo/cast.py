@@ -35,7 +35,7 @@ BY_KEY = {persona.key: persona for persona in CAST}
 
 
 def demo_configuration() -> dict[str, Any]:
-    """The [[counsellors]], [[coordinators]] and support contacts of the demo municipality."""
+    """The [[counsellors]], [[coordinators]], support contacts and [organisation] of the demo municipality."""
 
     def staff(key: str, serves: list[str] | None = None) -> dict[str, Any]:
         persona = BY_KEY[key]
@@ -51,6 +51,12 @@ def demo_configuration() -> dict[str, Any]:
             staff("holders_counsellor", ["office_holders"]),
         ],
         "coordinators": [staff("coordinator")],
+        "organisation": {
+            "name": "Gemeente Voorbeeld (demo)",
+            "address": "Raadhuisplein 1, 1234 AB Voorbeeld",
+            "privacy_contact": "privacy@gemeente.example",
+            "privacy_officer": "fg@gemeente.example",
+        },
         "aftercare": {
             "support": [
                 {"kind": "psychological", "name": "Bedrijfsmaatschappelijk werk (demo)", "contact": "toestel 1234"},

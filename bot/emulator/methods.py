@@ -807,7 +807,11 @@ class MethodsMixin:
             value = c.args.get(name, "")
             if len(value) > limit:
                 raise bad_request(f"{name.replace('_', ' ')} is too long")
-            self._bot_texts[(name, self._language(c))] = value
+            if value:
+                self._bot_texts[(name, self._language(c))] = value
+            else:
+                # An empty text removes the dedicated one: that language falls back to the default again.
+                self._bot_texts.pop((name, self._language(c)), None)
             return True
 
         return handler
