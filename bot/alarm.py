@@ -14,9 +14,16 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from apscheduler.jobstores.base import JobLookupError
-from telegram.ext import ContextTypes, Job, JobQueue
+from telegram.ext import Application, ContextTypes, Job, JobQueue
 
 from flows.clock import Clock
+
+
+def job_queue_of(application: Application) -> JobQueue:
+    """The application's JobQueue (python-telegram-bot[job-queue], a dependency of meldbot)."""
+    if application.job_queue is None:
+        raise RuntimeError("python-telegram-bot was installed without its job queue: install meldbot's dependencies")
+    return application.job_queue
 
 
 class Alarm:

@@ -21,24 +21,18 @@ from telegram.ext import Application
 from telegram.request import HTTPXRequest
 
 from bot import handlers
+from bot.alarm import job_queue_of
 from bot.config import Settings
 from bot.delivery import Courier
 from bot.ratelimit import TelegramPacer
 from bot.receiving import Receiving, TolerantBot
 from bot.scheduling import Timekeeper
-from flows.access import Access
+from bot.services import build as build_services
 from flows.aftercare import KINDS as AFTERCARE_KINDS
-from flows.aftercare import AftercareFlow
-from flows.casework import Casework
-from flows.clock import Clock, Periods, SystemClock
+from flows.clock import Clock, SystemClock
 from flows.escalation import KINDS as ESCALATIONS
-from flows.escalation import Escalation
-from flows.intake import Intake
-from flows.invites import Admission
 from flows.model import Language
-from flows.mycases import MyCaseFlow
-from flows.privacy import PrivacyFacts, describe
-from flows.relay import Relay
+from flows.privacy import describe
 from flows.routing import Router
 from storage import Storage
 
@@ -97,7 +91,7 @@ class Meldbot:
                         ),
                         # Telegram's limits, 30 a second overall (evenly spread) and 20 a minute per
                         # group; 429s waited out and retried twice, the outbox courier retrying beyond.
-                        rate_limiter=TelegramPacer(),
+                        rate_limiter=TelegramPacer(),  # type: ignore[arg-type]  # its retry data is an int
                     )
                 )
                 # Enough slots that a button press never waits behind other chats' handlers queued
@@ -106,57 +100,27 @@ class Meldbot:
                 .build()
             )
             self.application = application
-            periods = Periods(settings.cases.acknowledge_within, settings.cases.escalate_to_coordinators_after)
-            access = Access(storage, router)
-            aftercare = AftercareFlow(storage, router, access, self.clock, settings.zone, settings.aftercare_plan())
-            intake = Intake(
-                storage,
-                router,
-                self.clock,
-                settings.zone,
-                periods,
-                aftercare,
-                max_attachment_mb=settings.attachments.max_megabytes,
-            )
-            mycases = MyCaseFlow(storage, router, access, self.clock, settings.zone)
+            services = build_services(storage, router, self.clock, settings.policy())
             self.courier = Courier(
                 application,
                 storage,
                 router,
                 self.clock,
                 settings.zone,
+                notices=services.notices,
                 sweep_interval=settings.delivery.sweep_interval,
                 max_backoff=settings.delivery.max_backoff,
                 quiet=settings.quiet(),
-                aftercare=aftercare,
             )
             self.timekeeper = Timekeeper(
-                application,
-                storage,
-                self.clock,
-                sweep_interval=settings.delivery.sweep_interval,
+                application, storage, self.clock, sweep_interval=settings.delivery.sweep_interval
             )
-            escalation = Escalation(storage, router, self.clock)
             for kind in ESCALATIONS:
-                self.timekeeper.handle(kind, escalation.run)
+                self.timekeeper.handle(kind, services.escalation.run)
             for kind in AFTERCARE_KINDS:
-                self.timekeeper.handle(kind, aftercare.run)
-            application.bot_data["services"] = handlers.Services(
-                storage=storage,
-                intake=intake,
-                casework=Casework(storage, router, access, self.clock, settings.zone, aftercare),
-                mycases=mycases,
-                relay=Relay(storage, router, access, mycases, self.clock),
-                admission=Admission(
-                    storage, router, self.clock, settings.access.mode, settings.access.invite_valid_for
-                ),
-                aftercare=aftercare,
-                courier=self.courier,
-                timekeeper=self.timekeeper,
-                clock=self.clock,
-                router=router,
-            )
-            application.bot_data["privacy"] = PrivacyFacts(settings.organisation_details())
+                self.timekeeper.handle(kind, services.aftercare.run)
+            services.courier, services.timekeeper = self.courier, self.timekeeper
+            application.bot_data["services"] = services
             handlers.register(application)
 
             async def log_audit_head(_: object = None) -> None:
@@ -165,14 +129,14 @@ class Meldbot:
                 log.log(logging.INFO if head else logging.ERROR, "audit head %s", head or "missing: run audit verify")
 
             await log_audit_head()
-            application.job_queue.run_repeating(log_audit_head, interval=timedelta(days=1), name="audit head")
+            job_queue_of(application).run_repeating(log_audit_head, interval=timedelta(days=1), name="audit head")
             for warning in settings.warnings():
                 log.warning("configuration: %s", warning)
             await application.initialize()
             await storage.remember_bot_username(application.bot.username)
             await self._set_command_menus(router)
             await self._set_descriptions(application.bot)
-            rerouted = await intake.route_waiting()
+            rerouted = await services.intake.route_waiting()
             if rerouted:
                 log.info("routed %d report(s) that were waiting for a recipient", rerouted)
             await self._check_staff_reachable(router)
@@ -215,6 +179,7 @@ class Meldbot:
         await self.stop()
 
     def _announce_key(self) -> None:
+        assert self.storage is not None
         key_file = self.storage.key_file
         if key_file.created:
             # One line each, so every log reader (journald, JSON lines, grep) keeps them together and whole.
@@ -224,6 +189,7 @@ class Meldbot:
 
     async def _set_command_menus(self, router: Router) -> None:
         """Each role its own menu: reporters (or, in invite mode, strangers) by default; staff per chat."""
+        assert self.application is not None
         bot = self.application.bot
         default = handlers.REPORTER_COMMANDS if self.settings.access.mode == "open" else handlers.STRANGER_COMMANDS
         menus: list[tuple[tuple[str, ...], str, object, str | None]] = [
@@ -234,11 +200,11 @@ class Meldbot:
             menus.append(
                 (handlers.COUNSELLOR_COMMANDS, member.language.value, BotCommandScopeChat(member.telegram_id), None)
             )
-        for member in router.coordinators:
-            commands = handlers.COORDINATOR_COMMANDS
+        for coordinator in router.coordinators:
+            commands: tuple[str, ...] = handlers.COORDINATOR_COMMANDS
             if self.settings.access.mode == "open":
                 commands = tuple(c for c in commands if c != "invite")
-            menus.append((commands, member.language.value, BotCommandScopeChat(member.telegram_id), None))
+            menus.append((commands, coordinator.language.value, BotCommandScopeChat(coordinator.telegram_id), None))
         for commands, language, scope, language_code in menus:
             try:
                 await bot.set_my_commands(
@@ -277,6 +243,7 @@ class Meldbot:
         Only a warning, so nothing here may stop the start: a Bot API server that answers
         oddly (a self-hosted one, say) is named as the cause, not the person.
         """
+        assert self.application is not None
         bot = self.application.bot
         members = [("counsellors", m) for m in router.counsellors] + [("coordinators", m) for m in router.coordinators]
         for group, member in members:

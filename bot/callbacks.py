@@ -1,126 +1,221 @@
 """Typed callback data: what a button asks for, in at most 64 bytes.
 
-Callback data comes back from the user's client and can be forged, so
-:func:`decode` accepts only the exact shapes :func:`encode` writes and returns None
-for anything else. Decoding names an intent; whether the presser may act on it is
-decided afterwards by the flow, against the database.
+Each action (flows/outcome.py) is declared once below, with a prefix and a codec per
+field; encoding, decoding and Telegram's 64-byte limit all follow from that declaration,
+and a declaration that could exceed 64 bytes fails when this module is imported.
+
+Callback data comes back from the user's client and can be forged, so :func:`decode`
+accepts only the exact shapes :func:`encode` writes and returns None for anything else.
+Decoding names an intent; whether the presser may act on it is decided afterwards by the
+flow, against the database.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
 
-from flows.model import Language, Step
+from flows.lifecycle import ActionKind, ActionOutcome, CaseStatus, CheckInAnswer, ConsentAnswer, SurveyAnswer, Thread
+from flows.model import Language, Role, Step
 from flows.outcome import (
     Acknowledge,
     Action,
+    AddInfo,
     Answer,
-    CaseCommand,
+    AskConsent,
+    CheckIn,
     ChooseLanguage,
     CleanUp,
     CreateInvite,
     Forget,
+    GiveConsent,
+    HandOver,
     Inbox,
     MyCases,
+    OpenCase,
+    OpenMine,
+    PauseCheckIns,
+    RecordAction,
+    Recuse,
     RegisterView,
+    Reoffer,
+    ReplyTo,
+    ResumeCheckIns,
     ResumeDraft,
+    SendFiles,
+    SetStatus,
+    ShowNotes,
+    StartMessage,
+    StartNote,
     StartReport,
+    StopCheckIns,
     StopComposing,
+    Survey,
+    ToggleName,
+    UpdateAction,
+    Withdraw,
 )
 
 MAX_BYTES = 64  # Telegram's limit for callback_data
-_REFERENCE = r"MB-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}"
-_PATTERNS = {
-    "i": re.compile(r"^i:(?P<tag>[0-9a-f]{8}):(?P<step>[a-z_]{1,16}):(?P<value>[a-z0-9_]{1,32})$"),
-    "d": re.compile(r"^d:(?P<tag>[0-9a-f]{8}):(?P<keep>[01])$"),
-    "l": re.compile(r"^l:(?P<language>[a-z]{2})$"),
-    "a": re.compile(rf"^a:(?P<reference>{_REFERENCE})$"),
-    "x": re.compile(rf"^x:(?P<reference>{_REFERENCE})$"),
-    "c": re.compile(rf"^c:(?P<verb>[a-z]{{1,3}}):(?P<reference>{_REFERENCE})(?::(?P<arg>[a-z0-9_.]{{1,40}}))?$"),
-    "n": re.compile(r"^n:(?P<page>0|[1-9]\d{0,3})$"),
-    "k": re.compile(r"^k:(?P<page>0|[1-9]\d{0,3})$"),
-    "g": re.compile(
-        r"^g:(?P<status>[a-z]):(?P<category>[a-z_]{1,20}):(?P<role>[a-z]):(?P<period>[a-z]):(?P<page>0|[1-9]\d{0,3})$"
+
+
+@dataclass(frozen=True, slots=True)
+class Codec:
+    """How one field is written: a pattern it must match (no ':'), its longest form in bytes."""
+
+    pattern: str
+    max_bytes: int
+    write: Callable[[Any], str]
+    read: Callable[[str], Any]
+
+
+def _text(pattern: str, max_bytes: int) -> Codec:
+    return Codec(pattern, max_bytes, str, str)
+
+
+def _choice(enum: type[StrEnum]) -> Codec:
+    values = [member.value for member in enum]
+    return Codec("|".join(re.escape(v) for v in values), max(len(v.encode()) for v in values), lambda m: m.value, enum)
+
+
+def _number(digits: int) -> Codec:
+    return Codec(rf"0|[1-9]\d{{0,{digits - 1}}}", digits, str, int)
+
+
+def _optional(codec: Codec) -> Codec:
+    """None is written as nothing."""
+    return Codec(
+        f"(?:{codec.pattern})?",
+        codec.max_bytes,
+        lambda value: "" if value is None else codec.write(value),
+        lambda text: None if text == "" else codec.read(text),
+    )
+
+
+_ALNUM = "2-9A-HJKMNP-TV-Z"  # storage/cases.py's reference alphabet
+REFERENCE = _text(rf"MB-[{_ALNUM}]{{4}}-[{_ALNUM}]{{4}}", 12)
+TAG = _text(r"[0-9a-f]{8}", 8)
+WORD = _text(r"[a-z0-9_]{1,32}", 32)
+DEPARTMENT = _text(r"[\w .&/-]{0,30}", 30)  # flows/invites.py clean_department: at most 30 bytes
+FLAG = Codec("[01]", 1, lambda value: "1" if value else "0", lambda text: text == "1")
+PAGE = _number(4)
+STEP_NUMBER = _number(2)
+STATUS_FILTER = _text("[aocw]", 1)
+ROLE_FILTER = _text("[ash]", 1)
+PERIOD_FILTER = _text("[awmqy]", 1)
+CATEGORY_FILTER = _text("a|[a-z_]{1,20}", 20)
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    action: type[Any]
+    prefix: str
+    fields: tuple[tuple[str, Codec], ...]
+    regex: re.Pattern[str]
+    max_bytes: int
+
+
+def _declare(kind: type[Any], prefix: str, /, **codecs: Codec) -> Declaration:
+    names = [f.name for f in dataclasses.fields(kind)]
+    if list(codecs) != names:
+        raise TypeError(f"{kind.__name__}: declare its fields in order: {names}")
+    pattern = re.escape(prefix) + "".join(f":(?P<{name}>{codec.pattern})" for name, codec in codecs.items())
+    size = len(prefix.encode()) + sum(1 + codec.max_bytes for codec in codecs.values())
+    if size > MAX_BYTES:
+        raise ValueError(f"{kind.__name__} could need {size} bytes of callback data; Telegram allows {MAX_BYTES}")
+    return Declaration(kind, prefix, tuple(codecs.items()), re.compile(f"^{pattern}$"), size)
+
+
+_CASE = "c:"  # buttons on a case: c:<verb>:<reference>...
+
+DECLARATIONS: tuple[Declaration, ...] = (
+    _declare(StartReport, "r"),
+    _declare(StopComposing, "s"),
+    _declare(Answer, "i", draft_tag=TAG, step=_choice(Step), value=WORD),
+    _declare(ResumeDraft, "d", draft_tag=TAG, keep=FLAG),
+    _declare(ChooseLanguage, "l", language=_choice(Language)),
+    _declare(CleanUp, "x", reference=REFERENCE),
+    _declare(Forget, "f", confirm=FLAG),
+    _declare(CreateInvite, "v", role=_choice(Role), department=DEPARTMENT),
+    _declare(Inbox, "n", page=PAGE, anchor=_optional(REFERENCE), newer=FLAG),
+    _declare(MyCases, "k", page=PAGE, anchor=_optional(REFERENCE), newer=FLAG),
+    _declare(
+        RegisterView,
+        "g",
+        status=STATUS_FILTER,
+        category=CATEGORY_FILTER,
+        role=ROLE_FILTER,
+        period=PERIOD_FILTER,
+        page=PAGE,
+        anchor=_optional(REFERENCE),
+        newer=FLAG,
     ),
-    "f": re.compile(r"^f:(?P<confirm>[01])$"),
-    "v": re.compile(r"^v:(?P<role>[a-z_]{1,16}):(?P<department>[\w .&/-]{0,30})$"),
-}
+    _declare(Acknowledge, "a", reference=REFERENCE),
+    _declare(OpenCase, _CASE + "o", reference=REFERENCE),
+    _declare(SendFiles, _CASE + "fl", reference=REFERENCE),
+    _declare(StartNote, _CASE + "nt", reference=REFERENCE),
+    _declare(ShowNotes, _CASE + "nl", reference=REFERENCE, page=PAGE),
+    _declare(SetStatus, _CASE + "st", reference=REFERENCE, status=_optional(_choice(CaseStatus))),
+    _declare(HandOver, _CASE + "ho", reference=REFERENCE, to=_optional(_number(3))),
+    _declare(Recuse, _CASE + "rc", reference=REFERENCE, confirm=FLAG),
+    _declare(StartMessage, _CASE + "ms", reference=REFERENCE),
+    _declare(AskConsent, _CASE + "cs", reference=REFERENCE),
+    _declare(
+        RecordAction,
+        _CASE + "ac",
+        reference=REFERENCE,
+        kind=_optional(_choice(ActionKind)),
+        outcome=_optional(_choice(ActionOutcome)),
+    ),
+    _declare(UpdateAction, _CASE + "au", reference=REFERENCE, action=TAG, outcome=_optional(_choice(ActionOutcome))),
+    _declare(OpenMine, _CASE + "mo", reference=REFERENCE),
+    _declare(AddInfo, _CASE + "ma", reference=REFERENCE),
+    _declare(ReplyTo, _CASE + "mr", reference=REFERENCE, thread=_choice(Thread)),
+    _declare(GiveConsent, _CASE + "mc", reference=REFERENCE, answer=_choice(ConsentAnswer)),
+    _declare(ToggleName, _CASE + "mn", reference=REFERENCE),
+    _declare(Withdraw, _CASE + "mw", reference=REFERENCE, confirm=FLAG),
+    _declare(CheckIn, _CASE + "ci", reference=REFERENCE, step=STEP_NUMBER, answer=_choice(CheckInAnswer)),
+    _declare(Reoffer, _CASE + "ro", reference=REFERENCE, yes=FLAG),
+    _declare(Survey, _CASE + "sv", reference=REFERENCE, answer=_choice(SurveyAnswer)),
+    _declare(PauseCheckIns, _CASE + "mp", reference=REFERENCE),
+    _declare(StopCheckIns, _CASE + "mx", reference=REFERENCE),
+    _declare(ResumeCheckIns, _CASE + "mu", reference=REFERENCE),
+)
+_BY_ACTION = {d.action: d for d in DECLARATIONS}
+_BY_PREFIX = {d.prefix: d for d in DECLARATIONS}
+if len(_BY_ACTION) != len(DECLARATIONS) or len(_BY_PREFIX) != len(DECLARATIONS):
+    raise ValueError("every action is declared once, each with its own prefix")
 
 
 def encode(action: Action) -> str:
-    match action:
-        case Answer(draft_tag, step, value):
-            data = f"i:{draft_tag}:{step.value}:{value}"
-        case ResumeDraft(draft_tag, keep):
-            data = f"d:{draft_tag}:{int(keep)}"
-        case StartReport():
-            data = "r"
-        case ChooseLanguage(language):
-            data = f"l:{language.value}"
-        case Acknowledge(reference):
-            data = f"a:{reference}"
-        case CleanUp(reference):
-            data = f"x:{reference}"
-        case CaseCommand(verb, reference, arg):
-            data = f"c:{verb}:{reference}" + (f":{arg}" if arg else "")
-        case Inbox(page):
-            data = f"n:{page}"
-        case MyCases(page):
-            data = f"k:{page}"
-        case RegisterView(status, category, role, period, page):
-            data = f"g:{status}:{category}:{role}:{period}:{page}"
-        case Forget(confirm):
-            data = f"f:{int(confirm)}"
-        case CreateInvite(role, department):
-            data = f"v:{role}:{department}"
-        case StopComposing():
-            data = "s"
-        case _:
-            raise TypeError(f"no callback encoding for {action!r}")
-    if len(data.encode()) > MAX_BYTES or decode(data) != action:
-        raise ValueError(f"callback data {data!r} does not round-trip within {MAX_BYTES} bytes")
+    declaration = _BY_ACTION.get(type(action))
+    if declaration is None:
+        raise TypeError(f"no callback encoding for {action!r}")
+    data = declaration.prefix + "".join(f":{codec.write(getattr(action, name))}" for name, codec in declaration.fields)
+    if decode(data) != action:  # a value its codec cannot carry (a forbidden character, say)
+        raise ValueError(f"callback data {data!r} does not read back as {action!r}")
     return data
 
 
 def decode(data: str | None) -> Action | None:
-    """The action behind callback data, or None when the data is not one we wrote."""
-    if not data or len(data) > MAX_BYTES:
+    """The action behind callback data, or None when the data is not one we write."""
+    if not data or len(data.encode()) > MAX_BYTES:
         return None
-    if data == "r":
-        return StartReport()
-    if data == "s":
-        return StopComposing()
-    pattern = _PATTERNS.get(data[0])
-    match = pattern.match(data) if pattern else None
-    if match is None:
+    head, _, rest = data.partition(":")
+    prefix = head + ":" + rest.partition(":")[0] if head + ":" == _CASE else head
+    declaration = _BY_PREFIX.get(prefix)
+    if declaration is None:
         return None
-    fields = match.groupdict()
+    found = declaration.regex.match(data)
+    if found is None:
+        return None
     try:
-        match data[0]:
-            case "i":
-                return Answer(fields["tag"], Step(fields["step"]), fields["value"])
-            case "d":
-                return ResumeDraft(fields["tag"], keep=fields["keep"] == "1")
-            case "l":
-                return ChooseLanguage(Language(fields["language"]))
-            case "a":
-                return Acknowledge(fields["reference"])
-            case "x":
-                return CleanUp(fields["reference"])
-            case "c":
-                return CaseCommand(fields["verb"], fields["reference"], fields["arg"] or "")
-            case "n":
-                return Inbox(int(fields["page"]))
-            case "k":
-                return MyCases(int(fields["page"]))
-            case "g":
-                return RegisterView(
-                    fields["status"], fields["category"], fields["role"], fields["period"], int(fields["page"])
-                )
-            case "f":
-                return Forget(fields["confirm"] == "1")
-            case "v":
-                return CreateInvite(fields["role"], fields["department"])
-    except ValueError:  # a step or language that does not exist
+        values = {name: codec.read(found.group(name)) for name, codec in declaration.fields}
+    except ValueError:
         return None
-    return None
+    action: Action = declaration.action(**values)
+    return action

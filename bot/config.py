@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Mapping
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -30,9 +30,13 @@ from pydantic import (
 )
 
 from flows.aftercare import AftercarePlan, CheckInStep, SupportContact
+from flows.clock import Periods
 from flows.model import Audience, Coordinator, Counsellor, Language
 from flows.privacy import Organisation
 from flows.timing import QuietHours
+
+if TYPE_CHECKING:
+    from bot.services import Policy
 
 TOKEN_ENV = "MELDBOT_TELEGRAM_TOKEN"
 _TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{8,}$")
@@ -367,6 +371,20 @@ class Settings(_Section):
             silence_owner_after=self.feedback.remind_owner_after,
             silence_coordinators_after=self.feedback.remind_coordinators_after,
             support=tuple(SupportContact(s.kind, s.name, s.contact) for s in care.support),
+        )
+
+    def policy(self) -> Policy:
+        """The settings the flows follow."""
+        from bot.services import Policy
+
+        return Policy(
+            zone=self.zone,
+            periods=Periods(self.cases.acknowledge_within, self.cases.escalate_to_coordinators_after),
+            plan=self.aftercare_plan(),
+            access_mode=self.access.mode,
+            invite_valid_for=self.access.invite_valid_for,
+            max_attachment_mb=self.attachments.max_megabytes,
+            organisation=self.organisation_details(),
         )
 
     def quiet(self) -> QuietHours:

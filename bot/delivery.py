@@ -17,6 +17,7 @@ import contextlib
 import logging
 import random
 import warnings
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,16 +26,16 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, ContextTypes, Job
 
 from bot import render
-from bot.alarm import Alarm
-from flows.access import Drop, Readdress
-from flows.aftercare import AftercareFlow
+from bot.alarm import Alarm, job_queue_of
 from flows.clock import Clock
+from flows.lifecycle import Drop, Party, Readdress
 from flows.model import Language
 from flows.notices import FileNotice, Gone, Notices
 from flows.outcome import Reply
-from flows.routing import REPORTER, Router
+from flows.routing import Router
 from flows.timing import QuietHours
 from storage import Storage
+from storage.cases import AttachmentRecord
 from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ class ChatPacer:
         self.waited = 0.0
 
     @contextlib.asynccontextmanager
-    async def turn(self, chat_id: int):
+    async def turn(self, chat_id: int) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
         lock = self._locks.setdefault(chat_id, asyncio.Lock())
         async with lock:
@@ -105,10 +106,10 @@ class Courier:
         clock: Clock,
         zone: ZoneInfo,
         *,
+        notices: Notices,
         sweep_interval: timedelta,
         max_backoff: timedelta,
         quiet: QuietHours | None = None,
-        aftercare: AftercareFlow | None = None,
     ) -> None:
         self._app = application
         self._storage = storage
@@ -117,12 +118,13 @@ class Courier:
         self._zone = zone
         self._sweep_interval = sweep_interval
         self._max_backoff = max_backoff
-        self._notices = Notices(storage, router, zone, clock, aftercare)
+        self._notices = notices
         self._quiet = quiet
         self.pacer = ChatPacer()
         self._lock = asyncio.Lock()
         self._again = False
-        self._alarm = Alarm(application.job_queue, clock, self.run, "outbox-due")
+        self._jobs = job_queue_of(application)
+        self._alarm = Alarm(self._jobs, clock, self.run, "outbox-due")
         self._sweep: Job | None = None
         self._stopping = False
         self.sent = 0
@@ -143,9 +145,7 @@ class Courier:
         if recovered:
             # Claimed by the run before a crash: perhaps sent already, the answer lost (see README).
             log.info("%d outbox item(s) were being sent when the bot last stopped; sending them again", recovered)
-        self._sweep = self._app.job_queue.run_repeating(
-            self._job, interval=self._sweep_interval, first=0, name="outbox-sweep"
-        )
+        self._sweep = self._jobs.run_repeating(self._job, interval=self._sweep_interval, first=0, name="outbox-sweep")
 
     async def stop(self) -> None:
         """Stop scheduling runs and wait for one under way, so nothing is cut off mid-send."""
@@ -164,7 +164,7 @@ class Courier:
         if self._lock.locked():
             self._again = True
             return
-        self._app.job_queue.run_once(self._job, when=0, name="outbox-wake")
+        self._jobs.run_once(self._job, when=0, name="outbox-wake")
 
     def clock_moved(self) -> None:
         """The clock was moved forward (meldbot demo): the alarm waits in real seconds, so it is set anew."""
@@ -220,7 +220,7 @@ class Courier:
     async def _deliver(self, item: OutboxItem) -> None:
         now = self._clock.now()
         outbox = self._storage.outbox
-        if item.recipient_role == REPORTER and self._quiet is not None and self._quiet.is_quiet(now):
+        if item.recipient_role is Party.REPORTER and self._quiet is not None and self._quiet.is_quiet(now):
             # Nothing reaches a reporter at night: it waits for the morning.
             await outbox.defer(item.id, self._quiet.next_allowed(now))
             return
@@ -294,15 +294,15 @@ class Courier:
         await self._storage.outbox.retry_later(item.id, self._clock.now() + wait, "unreachable")
 
     def _describe(self, item: OutboxItem) -> str:
-        if item.recipient_role == REPORTER:
+        if item.recipient_role is Party.REPORTER:
             return "a reporter"
         member = self._router.staff_by_index(item.recipient_index, item.recipient_role)
         if member is None:
-            return f"a former {item.recipient_role}"
-        return f"{item.recipient_role}s #{member.position + 1} in the configuration"
+            return f"a former {item.recipient_role.value}"
+        return f"{item.recipient_role.value}s #{member.position + 1} in the configuration"
 
     async def _send(self, item: OutboxItem) -> Message:
-        if item.recipient_role == REPORTER:
+        if item.recipient_role is Party.REPORTER:
             person = await self._storage.people.find_by_index(item.recipient_index)
             if person is None:
                 raise Undeliverable("reporter_gone")
@@ -337,21 +337,22 @@ async def send_reply(bot: Bot, chat_id: int, language: Language | str, reply: Re
     )
 
 
-async def _send_file(bot: Bot, chat_id: int, attachment, caption: str, protect: bool) -> Message:
+async def _send_file(bot: Bot, chat_id: int, attachment: AttachmentRecord, caption: str, protect: bool) -> Message:
     upload = InputFile(
         attachment.content, filename=attachment.file_name or _default_name(attachment.kind, attachment.mime_type)
     )
-    common = {"caption": caption, "parse_mode": render.PARSE_MODE, "protect_content": protect}
+    mode = render.PARSE_MODE
+    seconds = attachment.duration
     if attachment.kind == "photo":
-        return await bot.send_photo(chat_id, upload, **common)
+        return await bot.send_photo(chat_id, upload, caption, parse_mode=mode, protect_content=protect)
     if attachment.kind == "voice":
-        return await bot.send_voice(chat_id, upload, duration=attachment.duration, **common)
+        return await bot.send_voice(chat_id, upload, seconds, caption, parse_mode=mode, protect_content=protect)
     if attachment.kind == "audio":
-        return await bot.send_audio(chat_id, upload, duration=attachment.duration, **common)
+        return await bot.send_audio(chat_id, upload, seconds, caption=caption, parse_mode=mode, protect_content=protect)
     if attachment.kind == "video":
-        return await bot.send_video(chat_id, upload, duration=attachment.duration, **common)
+        return await bot.send_video(chat_id, upload, seconds, caption=caption, parse_mode=mode, protect_content=protect)
     # Video notes cannot carry a caption; a document keeps the file and its caption together.
-    return await bot.send_document(chat_id, upload, **common)
+    return await bot.send_document(chat_id, upload, caption, parse_mode=mode, protect_content=protect)
 
 
 def _default_name(kind: str, mime_type: str | None) -> str:

@@ -17,8 +17,20 @@ import traceback
 import warnings
 from collections.abc import Awaitable
 from datetime import timedelta
+from typing import cast
 
-from telegram import BotCommand, BotCommandScopeChat, Message, Update
+from telegram import (
+    Audio,
+    BotCommand,
+    BotCommandScopeChat,
+    Document,
+    Message,
+    PhotoSize,
+    Update,
+    Video,
+    VideoNote,
+    Voice,
+)
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
@@ -35,10 +47,10 @@ from telegram.ext import (
 import messages
 from bot import callbacks, dispatch, render
 from bot.delivery import send_reply
-from bot.dispatch import Services
+from bot.services import Services
 from flows import privacy
 from flows.invites import INVITE_MODE
-from flows.model import AttachmentKind, IncomingAttachment, Language, Sender
+from flows.model import AttachmentKind, Counsellor, IncomingAttachment, Language, Sender
 from flows.outcome import (
     Choice,
     ChooseLanguage,
@@ -57,11 +69,13 @@ COORDINATOR_COMMANDS = ("register", "case", "invite", "report", "mycases", "canc
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    return context.application.bot_data["services"]
+    return cast(Services, context.application.bot_data["services"])
 
 
 def sender_of(update: Update) -> Sender:
     user = update.effective_user
+    # Every update the bot receives (messages, edits, presses) has a sender; channel posts are not asked for.
+    assert user is not None
     return Sender(
         telegram_id=user.id,
         display_name=user.full_name,
@@ -101,7 +115,7 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outc
     language = outcome.language.value
     query = update.callback_query
     # Private chats only: the chat is the person's own (an update without one is answered there too).
-    chat_id = update.effective_chat.id if update.effective_chat else update.effective_user.id
+    chat_id = update.effective_chat.id if update.effective_chat else sender_of(update).telegram_id
     if query is not None:
         toast = None if outcome.toast is None else messages.plain(language, outcome.toast.key, outcome.toast.params)
         services(context).answered.add(query.id)
@@ -129,7 +143,7 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outc
         for start in range(0, len(ids), 100):
             await _quietly(context.bot.delete_messages(chat_id, ids[start : start + 100]))
     if outcome.case_id is not None:
-        incoming = [update.effective_message.message_id] if update.message is not None else []
+        incoming = [update.message.message_id] if update.message is not None else []
         await services(context).intake.remember_messages(outcome.case_id, incoming + sent)
 
 
@@ -185,7 +199,7 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if outcome is not None:
             await show(update, context, outcome)
             if svc.admission.mode == INVITE_MODE and await svc.admission.admitted(sender):
-                await _set_menu(context, update.effective_chat.id, outcome.language, REPORTER_COMMANDS)
+                await _set_menu(context, sender.telegram_id, outcome.language, REPORTER_COMMANDS)
             return
     if svc.courier is not None:
         # Whatever waited for this person because they had not opened the bot goes now.
@@ -195,10 +209,10 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await show(update, context, await svc.intake.welcome(sender))
     for member in svc.router.staff_member(sender.telegram_id):
         # Staff who open the bot after it started get their menu now (Telegram refuses it before).
-        commands = COUNSELLOR_COMMANDS if type(member).__name__ == "Counsellor" else COORDINATOR_COMMANDS
+        commands: tuple[str, ...] = COUNSELLOR_COMMANDS if isinstance(member, Counsellor) else COORDINATOR_COMMANDS
         if svc.admission.mode != INVITE_MODE:
             commands = tuple(c for c in commands if c != "invite")
-        await _set_menu(context, update.effective_chat.id, member.language, commands)
+        await _set_menu(context, sender.telegram_id, member.language, commands)
 
 
 async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -211,7 +225,8 @@ async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     sender = sender_of(update)
     if await svc.relay.current(sender) is not None:
         outcome = await svc.relay.stop(sender)
-        outcome.replies, outcome.edit_pressed = [outcome.edit_pressed], None
+        if outcome.edit_pressed is not None:  # typed, not pressed: the answer is a message of its own
+            outcome.replies, outcome.edit_pressed = [outcome.edit_pressed], None
         await show(update, context, outcome)
         return
     if await gate(update, context):
@@ -291,16 +306,17 @@ async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def on_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """For everyone, also strangers in invite mode (it stores nothing): what happens to their data."""
-    facts: privacy.PrivacyFacts = context.application.bot_data["privacy"]
     language = await language_of(context, sender_of(update))
-    await show(update, context, privacy.statement(facts.organisation, language, facts.retention))
+    await show(update, context, privacy.statement(services(context).policy.organisation, language))
 
 
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await on_help(update, context)
 
 
-async def _set_menu(context, chat_id: int, language: Language, commands: tuple[str, ...]) -> None:
+async def _set_menu(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, language: Language, commands: tuple[str, ...]
+) -> None:
     try:
         await context.bot.set_my_commands(command_menu(language.value, commands), scope=BotCommandScopeChat(chat_id))
     except TelegramError as error:
@@ -312,6 +328,7 @@ async def _set_menu(context, chat_id: int, language: Language, commands: tuple[s
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
+    assert query is not None  # this handler is registered for presses only
     sender = sender_of(update)
     svc = services(context)
     if query.message is None:
@@ -326,7 +343,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         members = svc.router.staff_member(sender.telegram_id)
         if not members:
             commands = REPORTER_COMMANDS if await svc.admission.admitted(sender) else STRANGER_COMMANDS
-            await _set_menu(context, update.effective_chat.id, action.language, commands)
+            await _set_menu(context, sender.telegram_id, action.language, commands)
     await show(update, context, outcome)
 
 
@@ -336,23 +353,28 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     sender = sender_of(update)
-    relayed = await svc.relay.text(sender, update.message.text)
+    text = update.message.text if update.message is not None else None
+    if text is None:  # the filter admits text messages only
+        return
+    relayed = await svc.relay.text(sender, text)
     if relayed is not None:
         await show(update, context, relayed)
         return
     if await gate(update, context):
-        await show(update, context, await svc.intake.text(sender, update.message.text))
+        await show(update, context, await svc.intake.text(sender, text))
 
 
 async def on_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.message
+    if message is None:  # the filter admits new messages only
+        return
     svc = services(context)
     sender = sender_of(update)
     composing = await svc.relay.current(sender)
     if composing is None and not await gate(update, context):
         return
     kind, media, file_name, mime_type, duration = _media_of(message)
-    too_big = {"max_mb": svc.intake.max_attachment_mb}
+    too_big: dict[str, object] = {"max_mb": svc.intake.max_attachment_mb}
     if media.file_size is not None and media.file_size > svc.intake.max_attachment_bytes:
         await show(update, context, await svc.intake.notice(sender, "attachment.too_big", too_big))
         return
@@ -383,7 +405,10 @@ def _seconds(duration: object) -> int | None:
     return duration if isinstance(duration, int) else None
 
 
-def _media_of(message: Message):
+Media = PhotoSize | Document | Voice | Audio | Video | VideoNote
+
+
+def _media_of(message: Message) -> tuple[AttachmentKind, Media, str | None, str | None, int | None]:
     with warnings.catch_warnings():
         # Reading .duration warns about python-telegram-bot's coming timedelta unless PTB_TIMEDELTA is on.
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -402,6 +427,7 @@ def _media_of(message: Message):
             video = message.video
             return AttachmentKind.VIDEO, video, video.file_name, video.mime_type, _seconds(video.duration)
         note = message.video_note
+        assert note is not None  # the filter admits only the kinds above
         return AttachmentKind.VIDEO_NOTE, note, None, "video/mp4", _seconds(note.duration)
 
 

@@ -17,7 +17,7 @@ PARSE_MODE = "HTML"
 
 def text(language: str, reply: Reply, *, limit: int = messages.MAX_TEXT) -> str:
     """The message's text as Telegram HTML; refused if it would be longer than Telegram accepts."""
-    return messages.render_message(language, reply.key, reply.params, limit=limit)
+    return messages.render_message(language, reply.key, reply.params, limit=limit, before=reply.before)
 
 
 def caption(language: str, reply: Reply) -> str:

@@ -19,8 +19,9 @@ from datetime import datetime, timedelta
 
 from telegram.ext import Application, ContextTypes
 
-from bot.alarm import Alarm
+from bot.alarm import Alarm, job_queue_of
 from flows.clock import Clock
+from flows.lifecycle import TimerKind
 from storage import Storage
 from storage.schedule import DueItem
 
@@ -46,14 +47,15 @@ class Timekeeper:
         self._storage = storage
         self._clock = clock
         self._sweep_interval = sweep_interval
-        self._handlers: dict[str, Handler] = {}
-        self._alarm = Alarm(application.job_queue, clock, self.run_due, "schedule-due")
+        self._handlers: dict[TimerKind, Handler] = {}
+        self._jobs = job_queue_of(application)
+        self._alarm = Alarm(self._jobs, clock, self.run_due, "schedule-due")
         self._stopping = False
         self._running = False
         self.ran = 0
         storage.db.on_due("scheduled", self._due)
 
-    def handle(self, kind: str, handler: Handler) -> None:
+    def handle(self, kind: TimerKind, handler: Handler) -> None:
         self._handlers[kind] = handler
 
     @property
@@ -66,7 +68,7 @@ class Timekeeper:
         recovered = await self._storage.schedule.recover_after_restart()
         if recovered:
             log.info("%d scheduled item(s) were running when the bot last stopped; they run again", recovered)
-        self._app.job_queue.run_repeating(
+        self._jobs.run_repeating(
             self._sweep, interval=self._sweep_interval, first=self._sweep_interval, name="schedule-sweep"
         )
         due = await self._storage.schedule.next_due()
@@ -77,7 +79,7 @@ class Timekeeper:
     def stop(self) -> None:
         self._stopping = True
         self._alarm.cancel()
-        for job in self._app.job_queue.jobs():
+        for job in self._jobs.jobs():
             if job.name == "schedule-sweep":
                 job.schedule_removal()
 

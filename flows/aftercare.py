@@ -22,43 +22,41 @@ was the aftercare and feedback enough?
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flows.access import Access, Grant, Permission, in_register
+from flows import lifecycle
+from flows.access import Access, Grant, Permission
 from flows.clock import Clock
-from flows.model import Audience, Category, Channel, Language, Sender
-from flows.outcome import CaseCommand, Choice, Label, Outcome, Reply, StopComposing
-from flows.routing import (
-    CHECK_IN,
-    CHECKIN_ALERT,
-    COUNSELLOR,
-    REOFFER,
-    REPORTER,
-    SILENCE_REMINDER,
-    SURVEY,
-    TIPS,
-    Router,
+from flows.lifecycle import (
+    AftercareState,
+    Case,
+    CaseStatus,
+    CheckInAnswer,
+    Draft,
+    NewCheckInAnswer,
+    Party,
+    Refused,
+    SurveyAnswer,
+    Timer,
+    TimerKind,
 )
+from flows.model import Audience, Category, Channel, Language, Sender
+from flows.outcome import CheckIn, Choice, Label, Outcome, Reoffer, Reply, StopComposing, Survey
+from flows.routing import Router
 from flows.timing import add_period
 from storage import Storage
-from storage.cases import CaseRecord
-from storage.outbox import Delivery
 from storage.schedule import DueItem
 
-# Scheduled kinds
-CHECK_IN_DUE = "check_in"
-TIPS_DUE = "tips"
-REOFFER_DUE = "reoffer"
-SILENCE_OWNER = "silence_owner"
-SILENCE_COORDINATORS = "silence_coordinators"
-KINDS = (CHECK_IN_DUE, TIPS_DUE, REOFFER_DUE, SILENCE_OWNER, SILENCE_COORDINATORS)
-
-ANSWERS = ("fine", "bothers", "talk", "stop")
-SURVEY_ANSWERS = ("yes", "partly", "no")
-ACTIVE, STOPPED, DECLINED = "active", "stopped", "declined"
-_OPEN = ("new", "acknowledged", "in_progress")
+KINDS = (
+    TimerKind.CHECK_IN,
+    TimerKind.TIPS,
+    TimerKind.REOFFER,
+    TimerKind.SILENCE_OWNER,
+    TimerKind.SILENCE_COORDINATORS,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +93,10 @@ class AftercarePlan:
     support: tuple[SupportContact, ...] = field(default_factory=tuple)
 
 
-def practical_tips(case: CaseRecord) -> list[str]:
+def practical_tips(case: Case | Draft) -> list[str]:
     """Which practical reminders the kind of incident calls for (message keys)."""
-    category = Category(case.category) if case.category else Category.OTHER
-    channel = Channel(case.channel) if case.channel else Channel.OTHER
+    category = case.category or Category.OTHER
+    channel = case.channel or Channel.OTHER
     tips = []
     if channel is Channel.IN_PERSON and category is not Category.BRIBERY:
         tips.append("tips.footage")  # camera footage is wiped after days or weeks
@@ -115,6 +113,16 @@ def practical_tips(case: CaseRecord) -> list[str]:
     return tips
 
 
+def support_lines(plan: AftercarePlan, case: Case) -> tuple[Label, ...]:
+    """The organisation's own help; the national support team only for office holders."""
+    office_holder = case.audience is Audience.OFFICE_HOLDERS
+    return tuple(
+        Label("support.line", {"kind": Label(f"support.{s.kind}"), "name": s.name, "contact": s.contact})
+        for s in plan.support
+        if s.kind != "office_holders" or office_holder
+    )
+
+
 class AftercareFlow:
     def __init__(
         self, storage: Storage, router: Router, access: Access, clock: Clock, zone: ZoneInfo, plan: AftercarePlan
@@ -128,81 +136,79 @@ class AftercareFlow:
 
     # -- planning ---------------------------------------------------------------------
 
-    def timers_at_submission(self, case: CaseRecord, submitted: datetime) -> list[tuple]:
-        timers: list[tuple] = [
-            (CHECK_IN_DUE, add_period(submitted, step.after, self._zone), str(n))
+    def timers_at_submission(self, draft: Draft, submitted: datetime) -> list[Timer]:
+        timers = [
+            Timer(TimerKind.CHECK_IN, add_period(submitted, step.after, self._zone), str(n))
             for n, step in enumerate(self.plan.check_ins)
         ]
-        if practical_tips(case):
-            timers.append((TIPS_DUE, submitted + self.plan.tips_after))
-        timers.append((SILENCE_OWNER, add_period(submitted, self.plan.silence_owner_after, self._zone)))
-        timers.append((SILENCE_COORDINATORS, add_period(submitted, self.plan.silence_coordinators_after, self._zone)))
+        if practical_tips(draft):
+            timers.append(Timer(TimerKind.TIPS, submitted + self.plan.tips_after))
+        timers.append(Timer(TimerKind.SILENCE_OWNER, add_period(submitted, self.plan.silence_owner_after, self._zone)))
+        timers.append(
+            Timer(
+                TimerKind.SILENCE_COORDINATORS,
+                add_period(submitted, self.plan.silence_coordinators_after, self._zone),
+            )
+        )
         return timers
 
     async def run(self, item: DueItem) -> bool:
-        case = None if item.case_id is None else await self._storage.cases.get(item.case_id)
-        if case is None or case.status in ("draft", "withdrawn"):
+        """Carry out one due follow-up; returns whether anyone was notified."""
+        if item.case_id is None:
             return False
-        if item.kind == CHECK_IN_DUE:
-            return await self._check_in(case, item)
-        if item.kind == TIPS_DUE:
-            return await self._to_reporter(case, TIPS, None, item.id)
-        if item.kind == REOFFER_DUE:
-            if case.aftercare != STOPPED:
+        now = self._clock.now()
+        case = await self._storage.cases.get(item.case_id)
+        if case is None or case.status is CaseStatus.WITHDRAWN:
+            return False
+        if item.kind is TimerKind.CHECK_IN:
+            if case.aftercare is not AftercareState.ACTIVE:
                 return False
-            sent = await self._to_reporter(case, REOFFER, None, item.id)
-            # One more offer, then peace: without a yes, nothing further comes.
-            await self._storage.cases.set_aftercare(case, DECLINED, self._clock.now())
-            return sent
-        if item.kind in (SILENCE_OWNER, SILENCE_COORDINATORS):
+            return await self._notify_reporter(case, lifecycle.Notice.CHECK_IN, item.detail, item.id)
+        if item.kind is TimerKind.TIPS:
+            return await self._notify_reporter(case, lifecycle.Notice.TIPS, None, item.id)
+        if item.kind is TimerKind.REOFFER:
+            _, decision = await self._storage.cases.change(case.id, lambda c: lifecycle.reoffer(c, item.id), now)
+            return not isinstance(decision, Refused)
+        if item.kind in (TimerKind.SILENCE_OWNER, TimerKind.SILENCE_COORDINATORS):
             return await self._silence(case, item)
         return False
 
-    async def _check_in(self, case: CaseRecord, item: DueItem) -> bool:
-        if case.aftercare != ACTIVE:
+    async def _notify_reporter(self, case: Case, kind: lifecycle.Notice, ref: str | None, item_id: str) -> bool:
+        if case.reporter is None:
             return False
-        return await self._to_reporter(case, CHECK_IN, item.detail, item.id)
-
-    async def _to_reporter(self, case: CaseRecord, kind: str, ref: str | None, dedupe: str) -> bool:
-        index = await self._storage.people.index_of_person(case.person_id)
-        if index is None:
-            return False
-        await self._storage.outbox.enqueue(case.id, [Delivery(index, REPORTER, kind, ref, dedupe)], self._clock.now())
+        delivery = lifecycle.Delivery(case.reporter, Party.REPORTER, kind, ref, dedupe=item_id)
+        await self._storage.outbox.enqueue(case.id, [delivery], self._clock.now())
         return True
 
-    async def _silence(self, case: CaseRecord, item: DueItem) -> bool:
+    async def _silence(self, case: Case, item: DueItem) -> bool:
         """Remind when the reporter heard nothing for the period; otherwise look again when it would run out."""
-        if case.status not in _OPEN:
+        if not case.is_open:
             return False
-        period = self.plan.silence_owner_after if item.kind == SILENCE_OWNER else self.plan.silence_coordinators_after
+        period = (
+            self.plan.silence_owner_after
+            if item.kind is TimerKind.SILENCE_OWNER
+            else self.plan.silence_coordinators_after
+        )
         now = self._clock.now()
         last = max(filter(None, (case.last_news_at, case.submitted_at)))
         deadline = add_period(last, period, self._zone)
         if now < deadline:
-            await self._storage.schedule.add(case.id, [(item.kind, deadline)], now)
+            await self._storage.schedule.add(case.id, [Timer(item.kind, deadline)], now)
             return False
         days = max(1, (now - last).days)
-        if item.kind == SILENCE_OWNER:
-            recipients = [
-                (i, COUNSELLOR)
-                for i, s in (await self._storage.cases.counsellors_of(case.id)).items()
-                if s == "assigned"
-            ]
-            if not recipients and in_register(case):
-                # They handle anonymous registrations.
-                recipients = self._router.coordinator_recipients(await self._storage.cases.barred_from(case.id))
+        coordinators = lifecycle.coordinators_of(case, self._router.coordinator_indexes())
+        recipients: list[tuple[bytes, Party]]
+        if item.kind is TimerKind.SILENCE_OWNER:
+            recipients = [(i, Party.COUNSELLOR) for i in sorted(case.handlers)]
+            if not recipients and case.in_register:
+                recipients = [(i, Party.COORDINATOR) for i in coordinators]  # they handle anonymous registrations
         else:
-            recipients = self._router.coordinator_recipients(await self._storage.cases.barred_from(case.id))
-        deliveries = [
-            Delivery(i, role, SILENCE_REMINDER, str(days), f"{item.id}:{n}") for n, (i, role) in enumerate(recipients)
-        ]
-        await self._storage.outbox.enqueue(case.id, deliveries, now)
-        # Still silent a period from now? Then remind again.
-        await self._storage.schedule.add(case.id, [(item.kind, add_period(now, period, self._zone))], now)
-        await self._storage.audit.record(
-            actor_role="system", actor="meldbot", action=item.kind, now=now, case_ref=case.reference, detail=str(days)
+            recipients = [(i, Party.COORDINATOR) for i in coordinators]
+        again = add_period(now, period, self._zone)
+        _, decision = await self._storage.cases.change(
+            case.id, lambda c: lifecycle.remind_of_silence(c, item.kind, recipients, days, item.id, again), now
         )
-        return bool(deliveries)
+        return bool(recipients) and not isinstance(decision, Refused)
 
     # -- the reporter's answers ------------------------------------------------------------
 
@@ -215,39 +221,38 @@ class AftercareFlow:
         language = Language(person.language) if person else Language.from_telegram(sender.language_code)
         return Outcome(language, toast=Label("toast.not_yours"))
 
-    async def answer(self, sender: Sender, reference: str, arg: str) -> Outcome:
-        """A check-in button: ``arg`` is '<step>.<answer>'."""
-        step_text, _, answer = arg.partition(".")
+    async def answer(self, sender: Sender, reference: str, step: int, answer: str) -> Outcome:
+        """A check-in button: how the reporter is at check-in number ``step``."""
         grant = await self._grant(sender, reference)
         if (
             grant is None
-            or answer not in ANSWERS
-            or not step_text.isdigit()
-            or int(step_text) >= len(self.plan.check_ins)
+            or answer not in CheckInAnswer.__members__.values()
+            or not 0 <= step < len(self.plan.check_ins)
         ):
             return await self._denied(sender)
-        case, step, now = grant.case, int(step_text), self._clock.now()
-        language = Language(grant.person.language)
-        if case.aftercare != ACTIVE:
-            return Outcome(language, toast=Label("toast.already_noted"), clear_pressed_buttons=True)
-        deliveries: list[Delivery] = []
-        if answer in ("bothers", "talk"):
-            deliveries = [Delivery(i, COUNSELLOR, CHECKIN_ALERT, answer) for i in await self._counsellors_for(case)]
-        await self._storage.aftercare.answer(case, step, answer, deliveries, now)
-        await self._storage.audit.record(
-            actor_role="reporter", actor="reporter", action="checkin_answered", now=now, case_ref=case.reference
+        now = self._clock.now()
+        chosen = await self._counsellor_for(grant.case)
+        new = NewCheckInAnswer(uuid.uuid4().hex, step, CheckInAnswer(answer))
+        reoffer_at = add_period(now, self.plan.reoffer_after, self._zone)
+        _, decision = await self._storage.cases.change(
+            grant.case.id,
+            lambda case: lifecycle.check_in_answered(case, new, counsellor=chosen, reoffer_at=reoffer_at),
+            now,
         )
+        if isinstance(decision, Refused):
+            return Outcome(grant.language, toast=Label("toast.already_noted"), clear_pressed_buttons=True)
         extra: Label | str = ""
-        if answer == "stop":
-            await self._stop(case)
+        if new.answer is CheckInAnswer.STOP:
             key = "checkin.stopped"
-        elif answer == "fine":
+        elif new.answer is CheckInAnswer.FINE:
             key = "checkin.thanks_fine"
         else:
-            key = "checkin.alerted" if deliveries else "checkin.no_counsellor"
+            key = "checkin.alerted" if decision.deliveries else "checkin.no_counsellor"
             # From the step marked for it on (six weeks by default), a lasting worry points to the doctor.
-            doctor = answer == "bothers" and any(s.suggest_doctor for s in self.plan.check_ins[: step + 1])
-            support = self.support_lines(case)
+            doctor = new.answer is CheckInAnswer.BOTHERS and any(
+                s.suggest_doctor for s in self.plan.check_ins[: step + 1]
+            )
+            support = support_lines(self.plan, grant.case)
             extra = Label(
                 "checkin.extra",
                 {
@@ -256,68 +261,42 @@ class AftercareFlow:
                 },
             )
         # One message: the answer, and where to turn, in place of the question.
-        return Outcome(
-            language,
-            edit_pressed=Reply(key, {"reference": case.reference, "extra": extra}),
-        )
+        return Outcome(grant.language, edit_pressed=Reply(key, {"reference": reference, "extra": extra}))
 
-    async def _counsellors_for(self, case: CaseRecord) -> list[bytes]:
-        """The counsellors on the case; for a case without one, one of the reporter's group is assigned
-        (it sees the case under its reference only, unless the reporter shares the name)."""
-        states = await self._storage.cases.counsellors_of(case.id)
-        assigned = [i for i, s in states.items() if s == "assigned"]
-        if assigned:
-            return assigned
-        audience = Audience(case.audience) if case.audience else Audience.STAFF
-        barred = await self._storage.cases.barred_from(case.id)
+    async def _counsellor_for(self, case: Case) -> bytes | None:
+        """For a case without a counsellor (an anonymous registration), the one of the reporter's group
+        who would take an alert: it sees the case under its reference only."""
+        if case.handlers:
+            return None
+        recused = case.with_state(lifecycle.CounsellorState.RECUSED)
         candidates = [
-            c for c in self._router.serving(audience, barred) if states.get(self._router.index(c)) != "recused"
+            c for c in self._router.serving(case.audience, case.barred) if self._router.index(c) not in recused
         ]
         if not candidates:
-            return []
+            return None
         load = await self._storage.cases.open_load([self._router.index(c) for c in candidates])
-        chosen = min(candidates, key=lambda c: (load.get(self._router.index(c), 0), c.position))
-        await self._storage.cases.assign(case, self._router.index(chosen), [], self._clock.now())
-        return [self._router.index(chosen)]
-
-    def support_lines(self, case: CaseRecord) -> tuple[Label, ...]:
-        office_holder = case.audience == Audience.OFFICE_HOLDERS.value
-        return tuple(
-            Label("support.line", {"kind": Label(f"support.{s.kind}"), "name": s.name, "contact": s.contact})
-            for s in self.plan.support
-            if s.kind != "office_holders" or office_holder
-        )
-
-    async def _stop(self, case: CaseRecord) -> None:
-        now = self._clock.now()
-        await self._storage.schedule.cancel(case.id, (CHECK_IN_DUE,))
-        if case.aftercare == ACTIVE:
-            await self._storage.cases.set_aftercare(case, STOPPED, now)
-            await self._storage.schedule.add(
-                case.id, [(REOFFER_DUE, add_period(now, self.plan.reoffer_after, self._zone))], now
-            )
+        return self._router.index(self._router.least_loaded(candidates, load))
 
     async def stop(self, sender: Sender, reference: str) -> Outcome:
         grant = await self._grant(sender, reference)
         if grant is None:
             return await self._denied(sender)
-        await self._stop(grant.case)
-        return Outcome(Language(grant.person.language), edit_pressed=Reply("checkin.stopped", {"reference": reference}))
+        now = self._clock.now()
+        reoffer_at = add_period(now, self.plan.reoffer_after, self._zone)
+        await self._storage.cases.change(grant.case.id, lambda c: lifecycle.stop_check_ins(c, reoffer_at), now)
+        return Outcome(grant.language, edit_pressed=Reply("checkin.stopped", {"reference": reference}))
 
     async def pause(self, sender: Sender, reference: str) -> Outcome:
         grant = await self._grant(sender, reference)
         if grant is None:
             return await self._denied(sender)
-        case, now = grant.case, self._clock.now()
-        if case.aftercare != ACTIVE:
-            return Outcome(Language(grant.person.language), toast=Label("toast.already_noted"))
-        # A pause moves the coming check-ins later; it ends by itself when they fall due.
-        await self._storage.schedule.postpone(case.id, (CHECK_IN_DUE,), self.plan.pause_for)
-        await self._storage.audit.record(
-            actor_role="reporter", actor="reporter", action="aftercare_paused", now=now, case_ref=case.reference
+        _, decision = await self._storage.cases.change(
+            grant.case.id, lambda c: lifecycle.pause_check_ins(c, self.plan.pause_for), self._clock.now()
         )
+        if isinstance(decision, Refused):
+            return Outcome(grant.language, toast=Label("toast.already_noted"))
         return Outcome(
-            Language(grant.person.language),
+            grant.language,
             edit_pressed=Reply("checkin.paused", {"reference": reference, "days": self.plan.pause_for.days}),
         )
 
@@ -326,50 +305,42 @@ class AftercareFlow:
         grant = await self._grant(sender, reference)
         if grant is None:
             return await self._denied(sender)
-        case, now = grant.case, self._clock.now()
-        language = Language(grant.person.language)
+        now = self._clock.now()
         if not yes:
-            await self._storage.schedule.cancel(case.id, (REOFFER_DUE,))
-            await self._storage.cases.set_aftercare(case, DECLINED, now)
-            return Outcome(language, edit_pressed=Reply("checkin.left_in_peace"))
-        if case.aftercare == ACTIVE:
-            return Outcome(language, toast=Label("toast.already_noted"), clear_pressed_buttons=True)
-        await self._storage.schedule.cancel(case.id, (REOFFER_DUE, CHECK_IN_DUE))
-        sent = {a.step for a in await self._storage.aftercare.answers(case)}
+            await self._storage.cases.change(grant.case.id, lifecycle.decline_check_ins, now)
+            return Outcome(grant.language, edit_pressed=Reply("checkin.left_in_peace"))
+        answered = {a.step for a in await self._storage.casefile.check_ins(grant.case.id)}
+        timers = self._remaining(grant.case, answered, now)
+        _, decision = await self._storage.cases.change(
+            grant.case.id, lambda c: lifecycle.resume_check_ins(c, timers), now
+        )
+        if isinstance(decision, Refused):
+            return Outcome(grant.language, toast=Label("toast.already_noted"), clear_pressed_buttons=True)
+        return Outcome(grant.language, edit_pressed=Reply("checkin.resumed", {"reference": reference}))
+
+    def _remaining(self, case: Case, answered: set[int], now: datetime) -> list[Timer]:
         timers = []
         for n, step in enumerate(self.plan.check_ins):
             due = add_period(case.submitted_at, step.after, self._zone)
-            if due > now and n not in sent:
-                timers.append((CHECK_IN_DUE, due, str(n)))
+            if due > now and n not in answered:
+                timers.append(Timer(TimerKind.CHECK_IN, due, str(n)))
         if not timers and self.plan.check_ins:
             # Every planned moment has passed: one more check-in, after the usual first interval.
-            timers.append(
-                (
-                    CHECK_IN_DUE,
-                    add_period(now, self.plan.check_ins[0].after, self._zone),
-                    str(len(self.plan.check_ins) - 1),
-                )
-            )
-        await self._storage.schedule.add(case.id, timers, now)
-        await self._storage.cases.set_aftercare(case, ACTIVE, now)
-        return Outcome(language, edit_pressed=Reply("checkin.resumed", {"reference": reference}))
+            last = str(len(self.plan.check_ins) - 1)
+            timers.append(Timer(TimerKind.CHECK_IN, add_period(now, self.plan.check_ins[0].after, self._zone), last))
+        return timers
 
     # -- closing ----------------------------------------------------------------------
 
-    async def closing_deliveries(self, case: CaseRecord) -> list[Delivery]:
-        index = await self._storage.people.index_of_person(case.person_id)
-        return [] if index is None else [Delivery(index, REPORTER, SURVEY)]
-
     async def survey(self, sender: Sender, reference: str, answer: str) -> Outcome:
         grant = await self._grant(sender, reference)
-        if grant is None or answer not in SURVEY_ANSWERS:
+        if grant is None or answer not in SurveyAnswer.__members__.values():
             return await self._denied(sender)
-        language = Language(grant.person.language)
-        if not await self._storage.aftercare.answer_survey(grant.case, answer, self._clock.now()):
+        if not await self._storage.casefile.answer_survey(grant.case.id, SurveyAnswer(answer), self._clock.now()):
             return await self._denied(sender)
         await self._storage.composing.start(grant.index, grant.case.id, "survey_comment", None, self._clock.now())
         return Outcome(
-            language,
+            grant.language,
             edit_pressed=Reply("survey.thanks", {"reference": reference, "answer": Label(f"survey.{answer}")}),
             replies=[Reply("survey.comment", {}, ((Choice("compose.skip", StopComposing()),),))],
         )
@@ -377,16 +348,16 @@ class AftercareFlow:
 
 def checkin_keyboard(reference: str, step: int) -> tuple[tuple[Choice, ...], ...]:
     return tuple(
-        (Choice(f"checkin.answer_{answer}", CaseCommand("ci", reference, f"{step}.{answer}")),) for answer in ANSWERS
+        (Choice(f"checkin.answer_{answer.value}", CheckIn(reference, step, answer)),) for answer in CheckInAnswer
     )
 
 
 def reoffer_keyboard(reference: str) -> tuple[tuple[Choice, ...], ...]:
     return (
-        (Choice("reoffer.yes", CaseCommand("ro", reference, "y")),),
-        (Choice("reoffer.no", CaseCommand("ro", reference, "n")),),
+        (Choice("reoffer.yes", Reoffer(reference, True)),),
+        (Choice("reoffer.no", Reoffer(reference, False)),),
     )
 
 
 def survey_keyboard(reference: str) -> tuple[tuple[Choice, ...], ...]:
-    return tuple((Choice(f"survey.{a}", CaseCommand("sv", reference, a)),) for a in SURVEY_ANSWERS)
+    return tuple((Choice(f"survey.{a.value}", Survey(reference, a)),) for a in SurveyAnswer)

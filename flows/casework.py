@@ -2,8 +2,9 @@
 
 Every entry point takes the sender and a case reference from a command or a button,
 asks :mod:`flows.access` whether this person may do this to that case now, and only
-then reads or changes anything. A refusal looks the same whether the case does not
-exist, belongs to someone else, or changed hands: "this button is not for you".
+then reads or changes anything; a change is a transition of flows/lifecycle.py, applied
+by storage in one transaction. A refusal looks the same whether the case does not exist,
+belongs to someone else, or changed hands: "this button is not for you".
 
 Counsellors: an inbox, a case view, acknowledge or take over, private notes, status,
 hand over, recuse, message the reporter, ask the reporter's consent to involve the
@@ -14,74 +15,88 @@ registration, record actions and their outcomes, message the reporter.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import messages
-from flows.access import OPEN, Access, Grant, Permission, Relation, has_counsellor_side, in_register, record
-from flows.aftercare import AftercareFlow
+from flows import lifecycle
+from flows.access import Access, Grant, Permission, Relation
+from flows.aftercare import AftercarePlan
 from flows.clock import Clock
-from flows.model import Audience, Counsellor, Language, Sender
+from flows.lifecycle import (
+    OPEN,
+    SETTABLE,
+    ActionKind,
+    ActionOutcome,
+    Actor,
+    Case,
+    CaseStatus,
+    Change,
+    CounsellorState,
+    Decision,
+    NewAction,
+    Party,
+    Refused,
+    Thread,
+    shows_name,
+)
+from flows.model import Audience, Category, Coordinator, Counsellor, Language, Sender
 from flows.outcome import (
     Acknowledge,
-    CaseCommand,
+    AskConsent,
     Choice,
+    HandOver,
     Inbox,
     Keyboard,
     Label,
+    OpenCase,
     Outcome,
+    RecordAction,
+    Recuse,
     RegisterView,
     Reply,
+    SendFiles,
+    SetStatus,
+    ShowNotes,
+    StartMessage,
+    StartNote,
     StopComposing,
+    UpdateAction,
 )
-from flows.routing import (
-    ACTION_FEEDBACK,
-    CASE_ATTACHMENT,
-    CASE_REPORT_HANDED_OVER,
-    CASE_TAKEN_OVER,
-    CASE_WAITING,
-    CONSENT_REQUEST,
-    COORDINATOR,
-    COUNSELLOR,
-    REPORTER,
-    REPORTER_ACKNOWLEDGED,
-    REPORTER_NEW_COUNSELLOR,
-    REPORTER_REGISTERED,
-    REPORTER_STATUS,
-    Router,
-    shows_name,
-)
+from flows.queries import CaseQuery, CoordinatorRegister, CounsellorInbox, ListedCase, Page
+from flows.routing import Router
 from flows.views import NOTES_BUDGET, latest_actions, pages
 from storage import Storage
-from storage.cases import CaseListing, CaseRecord
-from storage.database import to_db
-from storage.outbox import Delivery
 
 PAGE = 6
-STATUSES = ("new", "acknowledged", "in_progress", "closed")
-ACTION_KINDS = (
-    "conversation",
-    "warning_letter",
-    "access_ban",
-    "service_suspended",
-    "police_report_victim",
-    "police_report_employer",
-    "damages_claimed",
-    "nothing",
-)
-OUTCOMES = ("in_progress", "completed", "unsuccessful")
 VIEW_EXCERPT = 1500
 HISTORY = 6
 
 # The register's filters as short codes (so they fit in a button's 64 bytes), in cycling order.
 FILTERS: dict[str, tuple[str, ...]] = {
     "status": ("a", "o", "c", "w"),  # all, open, closed, withdrawn
-    "category": ("a", "verbal_aggression", "threat", "intimidation", "discrimination", "violence", "bribery", "other"),
+    "category": ("a", *(c.value for c in Category)),
     "role": ("a", "s", "h"),  # all, staff, office holders
     "period": ("a", "w", "m", "q", "y"),  # all, 7, 30, 91, 365 days
 }
+_STATUS_FILTER = {
+    "a": None,
+    "o": OPEN,
+    "c": frozenset({CaseStatus.CLOSED}),
+    "w": frozenset({CaseStatus.WITHDRAWN}),
+}
+_ROLE_FILTER = {"a": None, "s": Audience.STAFF, "h": Audience.OFFICE_HOLDERS}
 _PERIOD_DAYS = {"w": 7, "m": 30, "q": 91, "y": 365}
+_REFUSALS = {
+    "acknowledged_by_you": "toast.acknowledged_by_you",
+    "registered_already": "toast.registered_already",
+    "already_noted": "toast.already_noted",
+    "already_registered": "toast.already_registered",
+    "no_coordinator": "toast.no_coordinator",
+}
 
 
 class Casework:
@@ -92,107 +107,92 @@ class Casework:
         access: Access,
         clock: Clock,
         zone: ZoneInfo,
-        aftercare: AftercareFlow | None = None,
+        plan: AftercarePlan | None = None,
     ) -> None:
         self._storage = storage
         self._router = router
         self._access = access
         self._clock = clock
         self._zone = zone
-        self._aftercare = aftercare
+        self._plan = plan
 
     # -- helpers --------------------------------------------------------------------
 
-    def _language(self, sender: Sender, grant: Grant | None = None) -> Language:
-        if grant is not None and grant.member is not None:
-            return grant.member.language
+    def _language(self, sender: Sender) -> Language:
         members = self._router.staff_member(sender.telegram_id)
         return members[0].language if members else Language.from_telegram(sender.language_code)
 
     def _denied(self, sender: Sender) -> Outcome:
-        return Outcome(self._language(sender), toast=Label("toast.not_yours"), clear_pressed_buttons=False)
+        return Outcome(self._language(sender), toast=Label("toast.not_yours"))
 
-    async def _audit(self, grant: Grant, action: str, detail: str | None = None) -> None:
-        await record(self._storage, grant, action, self._clock.now(), detail)
+    def _refused(self, grant: Grant, refusal: Refused, *, alert: bool = False) -> Outcome:
+        key = _REFUSALS.get(refusal.reason, "toast.not_yours")
+        return Outcome(grant.language, toast=Label(key), toast_alert=alert)
 
-    async def _to_reporter(self, case: CaseRecord, kind: str, ref: str | None = None) -> list[Delivery]:
-        index = await self._storage.people.index_of_person(case.person_id)
-        return [] if index is None else [Delivery(index, REPORTER, kind, ref)]
+    @staticmethod
+    def _actor(grant: Grant) -> Actor:
+        assert grant.member is not None
+        return Actor(grant.relation.value, grant.member.name, grant.index)
+
+    async def _change(self, grant: Grant, decide: Callable[[Case], Decision]) -> Decision:
+        _, decision = await self._storage.cases.change(grant.case.id, decide, self._clock.now())
+        return decision
 
     def counsellor(self, sender: Sender) -> Counsellor | None:
-        return self._router.staff_by_index(self._storage.people.index_of(sender.telegram_id), COUNSELLOR)
+        return self._router.counsellor(self._storage.people.index_of(sender.telegram_id))
 
-    def coordinator(self, sender: Sender):
-        return self._router.staff_by_index(self._storage.people.index_of(sender.telegram_id), COORDINATOR)
+    def coordinator(self, sender: Sender) -> Coordinator | None:
+        return self._router.coordinator(self._storage.people.index_of(sender.telegram_id))
 
     # -- lists ----------------------------------------------------------------------
 
-    async def inbox(self, sender: Sender, page: int = 0) -> Outcome:
+    async def inbox(self, sender: Sender, view: Inbox | None = None) -> Outcome:
         """A counsellor's cases: assigned to them or waiting for someone to pick up."""
         member = self.counsellor(sender)
-        if member is None:
+        view = view or Inbox()
+        if member is None or not _valid_page(view.page):
             return self._denied(sender)
-        index = self._router.index(member)
-        listings, total = await self._storage.cases.listing(
-            "c.status != 'draft' AND EXISTS (SELECT 1 FROM case_counsellors cc WHERE cc.case_id = c.id"
-            " AND cc.staff_index = ? AND cc.state IN ('assigned', 'alerted'))",
-            (index,),
-            seen="SELECT seen_at FROM case_counsellors cc WHERE cc.case_id = c.id AND cc.staff_index = ?",
-            seen_args=(index,),
-            offset=page * PAGE,
-            limit=PAGE,
+        page = await self._storage.cases.listing(
+            CaseQuery(
+                CounsellorInbox(self._router.index(member)),
+                PAGE,
+                older_than=None if view.newer else view.anchor,
+                newer_than=view.anchor if view.newer else None,
+            )
         )
-        return Outcome(
-            member.language,
-            replies=[self._list_reply("inbox", listings, total, page, lambda p: Inbox(p))],
-        )
+
+        def turn(anchor: str, newer: bool) -> Inbox:
+            return Inbox(view.page - 1 if newer else view.page + 1, anchor, newer)
+
+        return Outcome(member.language, replies=[self._list_reply("inbox", page, view.page, turn)])
 
     async def register(self, sender: Sender, view: RegisterView) -> Outcome:
         """The coordinator's register: cases the reporters let in, filtered, a page at a time."""
         member = self.coordinator(sender)
         if member is None or not _valid_filters(view):
             return self._denied(sender)
-        index = self._router.index(member)
-        # Never their own reports, nor those the reporter kept them out of.
-        where = [
-            "c.status != 'draft'",
-            "c.register IN ('anonymous', 'named')",
-            "NOT EXISTS (SELECT 1 FROM case_exclusions x WHERE x.case_id = c.id AND x.staff_index = ?)",
-            "NOT EXISTS (SELECT 1 FROM persons p WHERE p.id = c.person_id AND p.tg_index = ?)",
-        ]
-        args: list[object] = [index, index]
-        where.append(
-            {
-                "a": "1 = 1",
-                "o": "c.status IN ('new', 'acknowledged', 'in_progress')",
-                "c": "c.status = 'closed'",
-                "w": "c.status = 'withdrawn'",
-            }[view.status]
-        )
-        if view.category != "a":
-            where.append("c.category = ?")
-            args.append(view.category)
-        if view.role != "a":
-            where.append("c.audience = ?")
-            args.append("staff" if view.role == "s" else "office_holders")
-        if view.period != "a":
-            since = self._clock.now() - timedelta(days=_PERIOD_DAYS[view.period])
-            where.append("c.submitted_at >= ?")
-            args.append(to_db(since))
-        listings, total = await self._storage.cases.listing(
-            " AND ".join(where),
-            args,
-            seen="SELECT seen_at FROM coordinator_views v WHERE v.case_id = c.id AND v.staff_index = ?",
-            seen_args=(index,),
-            offset=view.page * PAGE,
-            limit=PAGE,
+        since = None if view.period == "a" else self._clock.now() - timedelta(days=_PERIOD_DAYS[view.period])
+        page = await self._storage.cases.listing(
+            CaseQuery(
+                CoordinatorRegister(self._router.index(member)),
+                PAGE,
+                statuses=_STATUS_FILTER[view.status],
+                category=None if view.category == "a" else Category(view.category),
+                audience=_ROLE_FILTER[view.role],
+                since=since,
+                older_than=None if view.newer else view.anchor,
+                newer_than=view.anchor if view.newer else None,
+            )
         )
 
         def cycle(field: str) -> RegisterView:
             values = FILTERS[field]
             current = getattr(view, field)
             following = values[(values.index(current) + 1) % len(values)]
-            return RegisterView(**{**_fields(view), field: following, "page": 0})
+            return replace(view, **{field: following}, page=0, anchor=None, newer=False)
+
+        def turn(anchor: str, newer: bool) -> RegisterView:
+            return replace(view, page=view.page - 1 if newer else view.page + 1, anchor=anchor, newer=newer)
 
         filters = (
             (
@@ -208,48 +208,38 @@ class Casework:
             ),
             (Choice("register.filter_role", cycle("role"), {"value": Label(f"register.role_{view.role}")}),),
         )
-        reply = self._list_reply(
-            "register", listings, total, view.page, lambda p: RegisterView(**{**_fields(view), "page": p})
-        )
+        reply = self._list_reply("register", page, view.page, turn)
         return Outcome(member.language, replies=[Reply(reply.key, reply.params, filters + reply.keyboard)])
 
-    def _list_reply(self, key: str, listings: list[CaseListing], total: int, page: int, paging) -> Reply:
-        lines = tuple(
-            Label(
-                "list.line",
-                {
-                    "unread": "● " if item.unread else "",
-                    "reference": item.reference,
-                    "status": Label(f"status.{item.status}"),
-                    "category": Label(f"category.{item.category}"),
-                    "age": Label("age", {"days": self._age_days(item.submitted_at)}),
-                },
-            )
-            for item in listings
-        )
+    def _list_reply(
+        self, key: str, page: Page, number: int, turn: Callable[[str, bool], Inbox | RegisterView]
+    ) -> Reply:
+        lines = tuple(self._line(item) for item in page.cases)
         rows: list[tuple[Choice, ...]] = [
-            (Choice("list.open", CaseCommand("o", item.reference), {"reference": item.reference}),)
-            for item in listings
-            if item.status != "withdrawn"
+            (Choice("list.open", OpenCase(item.reference), {"reference": item.reference}),)
+            for item in page.cases
+            if item.status is not CaseStatus.WITHDRAWN
         ]
-        pages = max(1, -(-total // PAGE))
         navigation = []
-        if page > 0:
-            navigation.append(Choice("list.previous", paging(page - 1)))
-        if page + 1 < pages:
-            navigation.append(Choice("list.next", paging(page + 1)))
+        if page.has_newer and page.cases:
+            navigation.append(Choice("list.previous", turn(page.cases[0].reference, True)))
+        if page.has_older and page.cases:
+            navigation.append(Choice("list.next", turn(page.cases[-1].reference, False)))
         if navigation:
             rows.append(tuple(navigation))
-        return Reply(
-            f"{key}.page",
-            {"lines": lines or (Label(f"{key}.empty"),), "page": page + 1, "pages": pages, "total": total},
-            tuple(rows),
-        )
+        return Reply(f"{key}.page", {"lines": lines or (Label(f"{key}.empty"),), "page": number + 1}, tuple(rows))
 
-    def _age_days(self, moment: datetime | None) -> int:
-        if moment is None:
-            return 0
-        return max(0, (self._clock.now() - moment).days)
+    def _line(self, item: ListedCase) -> Label:
+        return Label(
+            "list.line",
+            {
+                "unread": "● " if item.unread else "",
+                "reference": item.reference,
+                "status": Label(f"status.{item.status.value}"),
+                "category": Label(f"category.{item.category.value}"),
+                "age": Label("age", {"days": max(0, (self._clock.now() - item.submitted_at).days)}),
+            },
+        )
 
     # -- the case view ----------------------------------------------------------------
 
@@ -263,26 +253,31 @@ class Casework:
         else:
             await self._storage.cases.seen_by_coordinator(grant.case.id, grant.index, now)
         await self._audit(grant, "viewed")
-        return Outcome(grant.member.language, replies=[await self.case_view(grant)])
+        return Outcome(grant.language, replies=[await self.case_view(grant)])
+
+    async def _audit(self, grant: Grant, action: str, detail: str | None = None) -> None:
+        """An audit entry for looking (views change nothing else)."""
+        note = self._actor(grant).note(action, detail)
+        await self._storage.audit.record_note(note, self._clock.now(), grant.case.reference)
 
     async def case_view(self, grant: Grant) -> Reply:
         case = grant.case
-        role = COORDINATOR if grant.relation is Relation.COORDINATOR else COUNSELLOR
+        party = Party.COORDINATOR if grant.relation is Relation.COORDINATOR else Party.COUNSELLOR
         reporter = await self._storage.people.get(case.person_id)
-        if shows_name(case, role) and reporter is not None:
+        if shows_name(case, party) and reporter is not None:
             who: Label = Label(
                 "staff.reporter_named", {"name": reporter.display_name, "username": _at(reporter.username)}
             )
-        elif role == COUNSELLOR:
+        elif party is Party.COUNSELLOR:
             who = Label("staff.reporter_pseudonym")
         else:
             who = Label("staff.reporter_anonymous")
-        description = messages.shorten(case.description or "", VIEW_EXCERPT)
-        threads = ("case", "counsellor") if role == COUNSELLOR else ("case", "coordinator")
-        history = (await self._storage.casefile.messages(case, threads))[-HISTORY:]
+        description = messages.shorten(case.description, VIEW_EXCERPT)
+        thread = Thread.COUNSELLOR if party is Party.COUNSELLOR else Thread.COORDINATOR
+        history = (await self._storage.casefile.messages(case.id, (Thread.CASE, thread)))[-HISTORY:]
         history_lines = tuple(
             Label(
-                f"view.message_{message.author}",
+                f"view.message_{message.author.value}",
                 {
                     "when": message.created_at.astimezone(self._zone).strftime("%d-%m %H:%M"),
                     "text": _excerpt(message.body) or "📎",
@@ -290,50 +285,37 @@ class Casework:
             )
             for message in history
         ) or (Label("view.no_messages"),)
-        actions = await self._storage.casefile.actions(case)
-        action_lines = latest_actions(actions)
+        action_lines = latest_actions(await self._storage.casefile.actions(case.id))
         wellbeing: tuple[Label, ...] = ()
-        if role == COUNSELLOR:  # health information: the counsellor's alone, never the coordinators'
-            answers = await self._storage.aftercare.answers(case)
-            wellbeing = (
-                (
+        if party is Party.COUNSELLOR:  # health information: the counsellor's alone, never the coordinators'
+            answers = await self._storage.casefile.check_ins(case.id)
+            if answers:
+                lines = tuple(
                     Label(
-                        "view.wellbeing",
+                        "view.checkin",
                         {
-                            "lines": tuple(
-                                Label(
-                                    "view.checkin",
-                                    {
-                                        "when": _local(a.answered_at, self._zone),
-                                        "answer": Label(f"checkin.answer_{a.answer}"),
-                                    },
-                                )
-                                for a in answers[-4:]
-                            )
+                            "when": _local(a.answered_at, self._zone),
+                            "answer": Label(f"checkin.answer_{a.answer.value}"),
                         },
-                    ),
+                    )
+                    for a in answers[-4:]
                 )
-                if answers
-                else ()
-            )
-        counsellors = await self._storage.cases.counsellors_of(case.id)
+                wellbeing = (Label("view.wellbeing", {"lines": lines}),)
         handler_names = ", ".join(
-            m.name
-            for index, state in counsellors.items()
-            if state == "assigned" and (m := self._router.staff_by_index(index, COUNSELLOR)) is not None
+            m.name for index in sorted(case.handlers) if (m := self._router.counsellor(index)) is not None
         )
         return Reply(
             "view.staff",
             {
                 "reference": case.reference,
-                "status": Label(f"status.{case.status}"),
-                "category": Label(f"category.{case.category}"),
+                "status": Label(f"status.{case.status.value}"),
+                "category": Label(f"category.{case.category.value}"),
                 "date": case.incident_date,
-                "channel": Label(f"channel.{case.channel}"),
-                "role": Label(f"role.{case.role}"),
+                "channel": Label(f"channel.{case.channel.value}"),
+                "role": Label(f"role.{case.role.value}"),
                 "who": who,
-                "wish": Label(f"wish.{case.wish}"),
-                "register": Label(f"register.state_{case.register}"),
+                "wish": Label(f"wish.{case.wish.value}"),
+                "register": Label(f"register.state_{case.register.value}"),
                 "handler": handler_names or "—",
                 "submitted": _local(case.submitted_at, self._zone),
                 "description": description or Label("staff.description_none"),
@@ -342,35 +324,32 @@ class Casework:
                 "actions": action_lines,
                 "wellbeing": wellbeing,
             },
-            self._case_buttons(grant),
+            self._case_buttons(case, grant.relation),
             protect_content=True,
         )
 
-    def _case_buttons(self, grant: Grant) -> Keyboard:
-        case, ref = grant.case, grant.case.reference
+    def _case_buttons(self, case: Case, relation: Relation) -> Keyboard:
+        ref = case.reference
         rows: list[tuple[Choice, ...]] = []
-        if grant.relation is Relation.ALERTED:
+        if relation is Relation.ALERTED:
             rows.append((Choice("case.take", Acknowledge(ref)),))
-        elif grant.relation is Relation.COUNSELLOR:
-            if case.acknowledged_at is None and case.status in OPEN:
+        elif relation is Relation.COUNSELLOR:
+            if case.acknowledged_at is None and case.is_open:
                 rows.append((Choice("staff.button.acknowledge", Acknowledge(ref)),))
-            rows.append((Choice("case.message", CaseCommand("ms", ref)), Choice("case.note", CaseCommand("nt", ref))))
-            rows.append((Choice("case.notes", CaseCommand("nl", ref)), Choice("case.status", CaseCommand("st", ref))))
-            rows.append(
-                (Choice("case.record_action", CaseCommand("ac", ref)), Choice("case.files", CaseCommand("fl", ref)))
-            )
-            second = [Choice("case.hand_over", CaseCommand("ho", ref)), Choice("case.recuse", CaseCommand("rc", ref))]
-            if not in_register(case):
-                rows.append((Choice("case.ask_consent", CaseCommand("cs", ref)),))
-            if case.status in OPEN:
-                rows.append(tuple(second))
-        elif grant.relation is Relation.COORDINATOR:
-            if case.registered_at is None and case.status in OPEN:
+            rows.append((Choice("case.message", StartMessage(ref)), Choice("case.note", StartNote(ref))))
+            rows.append((Choice("case.notes", ShowNotes(ref)), Choice("case.status", SetStatus(ref))))
+            rows.append((Choice("case.record_action", RecordAction(ref)), Choice("case.files", SendFiles(ref))))
+            if not case.in_register:
+                rows.append((Choice("case.ask_consent", AskConsent(ref)),))
+            if case.is_open:
+                rows.append((Choice("case.hand_over", HandOver(ref)), Choice("case.recuse", Recuse(ref))))
+        elif relation is Relation.COORDINATOR:
+            if case.registered_at is None and case.is_open:
                 rows.append((Choice("staff.button.register", Acknowledge(ref)),))
-            rows.append((Choice("case.message", CaseCommand("ms", ref)), Choice("case.files", CaseCommand("fl", ref))))
-            row = [Choice("case.record_action", CaseCommand("ac", ref))]
-            if not has_counsellor_side(case):
-                row.append(Choice("case.status", CaseCommand("st", ref)))
+            rows.append((Choice("case.message", StartMessage(ref)), Choice("case.files", SendFiles(ref))))
+            row = [Choice("case.record_action", RecordAction(ref))]
+            if not case.has_counsellor_side:
+                row.append(Choice("case.status", SetStatus(ref)))
             rows.append(tuple(row))
         return tuple(rows)
 
@@ -379,16 +358,13 @@ class Casework:
         grant = await self._access.check(sender, Permission.VIEW, reference)
         if grant is None or not grant.is_staff:
             return self._denied(sender)
-        ids = await self._storage.cases.attachment_ids(grant.case.id)
-        role = COORDINATOR if grant.relation is Relation.COORDINATOR else COUNSELLOR
+        ids = grant.case.attachment_ids
+        party = Party.COORDINATOR if grant.relation is Relation.COORDINATOR else Party.COUNSELLOR
         if ids:
-            await self._storage.outbox.enqueue(
-                grant.case.id, [Delivery(grant.index, role, CASE_ATTACHMENT, a) for a in ids], self._clock.now()
-            )
+            deliveries = [lifecycle.Delivery(grant.index, party, lifecycle.Notice.CASE_ATTACHMENT, a) for a in ids]
+            await self._storage.outbox.enqueue(grant.case.id, deliveries, self._clock.now())
             await self._audit(grant, "viewed_files", str(len(ids)))
-        outcome = Outcome(grant.member.language)
-        outcome.toast = Label("toast.files_coming" if ids else "toast.no_files", {"n": len(ids)})
-        return outcome
+        return Outcome(grant.language, toast=Label("toast.files_coming" if ids else "toast.no_files", {"n": len(ids)}))
 
     # -- acknowledge, take, register -----------------------------------------------------
 
@@ -397,46 +373,32 @@ class Casework:
         if grant is None:
             late = await self._already_done(sender, reference)
             return late or self._denied(sender)
-        case, now = grant.case, self._clock.now()
-        outcome = Outcome(grant.member.language, clear_pressed_buttons=True)
+        actor, now = self._actor(grant), self._clock.now()
         if grant.relation is Relation.COORDINATOR:
-            deliveries = await self._to_reporter(case, REPORTER_REGISTERED)
-            if not await self._storage.cases.register(case, deliveries, now):
-                outcome.toast = Label("toast.registered_already")
-                return outcome
-            await self._audit(grant, "registered")
-            outcome.replies.append(Reply("staff.registered", {"reference": case.reference}))
-            outcome.pressed_keyboard = self._case_buttons(grant)
+            decision = await self._change(grant, lambda case: lifecycle.register(case, actor, now))
+            if isinstance(decision, Refused):
+                return replace(self._refused(grant, decision), clear_pressed_buttons=True)
+            return Outcome(
+                grant.language,
+                replies=[Reply("staff.registered", {"reference": reference})],
+                pressed_keyboard=self._case_buttons(decision.after, Relation.COORDINATOR),
+            )
+        decision = await self._change(grant, lambda case: lifecycle.acknowledge(case, actor, now))
+        if isinstance(decision, Refused):
+            outcome = self._refused(grant, decision)
+            if decision.reason == "not_yours":
+                outcome.toast = Label("toast.acknowledged_by_colleague")
+            outcome.clear_pressed_buttons = True
             return outcome
-        if case.acknowledged_at is not None:
-            # Acknowledged already (by a colleague who then went quiet?): an alerted counsellor takes over.
-            if grant.relation is Relation.ALERTED:
-                deliveries = await self._to_reporter(case, REPORTER_NEW_COUNSELLOR)
-                deliveries += await self._tell_taken_over(case, grant.index)
-                await self._storage.cases.take(case, grant.index, deliveries, now)
-                await self._audit(grant, "took_over")
-                outcome.replies.append(Reply("staff.taken", {"reference": case.reference}))
-                outcome.pressed_keyboard = self._case_buttons(replace(grant, relation=Relation.COUNSELLOR))
-                return outcome
-            outcome.toast = Label("toast.acknowledged_by_you")
-            return outcome
-        deliveries = await self._to_reporter(case, REPORTER_ACKNOWLEDGED)
-        if grant.relation is Relation.ALERTED:
-            deliveries += await self._tell_taken_over(case, grant.index)
-        if not await self._storage.cases.acknowledge(case, grant.index, deliveries, now):
-            outcome.toast = Label("toast.acknowledged_by_colleague")
-            return outcome
-        await self._storage.schedule.cancel(case.id, ("escalate_counsellors", "escalate_coordinators"))
-        await self._audit(grant, "acknowledged" if grant.relation is Relation.COUNSELLOR else "took_over")
-        outcome.replies.append(Reply("staff.acknowledged", {"reference": case.reference}))
+        took_over = decision.audit is not None and decision.audit.action == "took_over"
+        already_acknowledged = decision.before.acknowledged_at is not None
+        key = "staff.taken" if took_over and already_acknowledged else "staff.acknowledged"
         # The pressed message keeps working: it now offers what one does with an acknowledged case.
-        outcome.pressed_keyboard = self._case_buttons(replace(grant, relation=Relation.COUNSELLOR))
-        return outcome
-
-    async def _tell_taken_over(self, case: CaseRecord, by: bytes) -> list[Delivery]:
-        """The counsellor a colleague takes the case from hears it (sent once they are no longer on it)."""
-        states = await self._storage.cases.counsellors_of(case.id)
-        return [Delivery(i, COUNSELLOR, CASE_TAKEN_OVER) for i, s in states.items() if s == "assigned" and i != by]
+        return Outcome(
+            grant.language,
+            replies=[Reply(key, {"reference": reference})],
+            pressed_keyboard=self._case_buttons(decision.after, Relation.COUNSELLOR),
+        )
 
     async def _already_done(self, sender: Sender, reference: str) -> Outcome | None:
         """A kinder word than 'not yours' for a counsellor whose colleague was first."""
@@ -444,8 +406,8 @@ class Casework:
         member = self.counsellor(sender)
         if case is None or member is None:
             return None
-        state = (await self._storage.cases.counsellors_of(case.id)).get(self._router.index(member))
-        if state == "former" and case.acknowledged_at is not None:
+        state = case.counsellors.get(self._router.index(member))
+        if state is CounsellorState.FORMER and case.acknowledged_at is not None:
             return Outcome(member.language, toast=Label("toast.acknowledged_by_colleague"), clear_pressed_buttons=True)
         return None
 
@@ -454,41 +416,39 @@ class Casework:
     async def start_note(self, sender: Sender, reference: str) -> Outcome:
         return await self._compose(sender, reference, Permission.NOTES, "note", None, "compose.note")
 
-    async def notes(self, sender: Sender, reference: str, page_text: str = "") -> Outcome:
+    async def notes(self, sender: Sender, reference: str, page: int = 0) -> Outcome:
         """A counsellor's private notes, newest page first; a page holds what fits in one message."""
         grant = await self._access.check(sender, Permission.NOTES, reference)
-        if grant is None or (page_text and not page_text.isdigit()):
+        if grant is None or not _valid_page(page):
             return self._denied(sender)
-        language = grant.member.language
-        notes = await self._storage.casefile.notes(grant.case)
+        notes = await self._storage.casefile.notes(grant.case.id)
         lines = [
             Label(
                 "notes.line",
                 {
                     "when": _local(n.created_at, self._zone),
-                    "author": self._staff_name(n.author_index, COUNSELLOR),
+                    "author": self._router.name(n.author_index, Party.COUNSELLOR),
                     "text": n.body,
                 },
             )
             for n in notes
         ]
-        paged = pages(language.value, lines, NOTES_BUDGET)
-        page = min(int(page_text or 0), max(0, len(paged) - 1))
+        paged = pages(grant.language.value, lines, NOTES_BUDGET)
+        page = min(page, max(0, len(paged) - 1))
         await self._audit(grant, "viewed_notes", str(len(notes)))
-        ref = grant.case.reference
         navigation = []
         if page + 1 < len(paged):
-            navigation.append(Choice("notes.older", CaseCommand("nl", ref, str(page + 1))))
+            navigation.append(Choice("notes.older", ShowNotes(reference, page + 1)))
         if page > 0:
-            navigation.append(Choice("notes.newer", CaseCommand("nl", ref, str(page - 1))))
+            navigation.append(Choice("notes.newer", ShowNotes(reference, page - 1)))
         shown = paged[page] if paged else ()
         return Outcome(
-            language,
+            grant.language,
             replies=[
                 Reply(
                     "notes.list",
                     {
-                        "reference": ref,
+                        "reference": reference,
                         "lines": shown or (Label("notes.none"),),
                         "shown": len(shown),
                         "total": len(notes),
@@ -499,126 +459,97 @@ class Casework:
             ],
         )
 
-    def _staff_name(self, index: bytes, role: str) -> str:
-        member = self._router.staff_by_index(index, role)
-        return member.name if member is not None else "—"
-
     # -- status -----------------------------------------------------------------------
 
-    async def status(self, sender: Sender, reference: str, value: str) -> Outcome:
+    async def status(self, sender: Sender, reference: str, value: str | None = None) -> Outcome:
         grant = await self._access.check(sender, Permission.STATUS, reference)
         if grant is None:
             return self._denied(sender)
         case = grant.case
         if not value:
             rows = tuple(
-                (Choice(f"status.{s}", CaseCommand("st", case.reference, s)),) for s in STATUSES if s != case.status
+                (Choice(f"status.{s.value}", SetStatus(case.reference, s)),) for s in SETTABLE if s is not case.status
             )
-            return Outcome(grant.member.language, replies=[Reply("status.ask", {"reference": case.reference}, rows)])
-        if value not in STATUSES:
+            return Outcome(grant.language, replies=[Reply("status.ask", {"reference": case.reference}, rows)])
+        if value not in {s.value for s in SETTABLE}:
             return self._denied(sender)
-        outcome = Outcome(grant.member.language, clear_pressed_buttons=True)
-        if value == case.status:
-            outcome.toast = Label("toast.already_noted")
-            return outcome
-        if value == "closed" and self._aftercare is not None:
-            # The last word on a case: a closing message with the question whether it was enough.
-            deliveries = await self._aftercare.closing_deliveries(case)
-            if not await self._storage.aftercare.ask_survey(case, [], self._clock.now()):
-                deliveries = await self._to_reporter(case, REPORTER_STATUS, value)
-        else:
-            deliveries = await self._to_reporter(case, REPORTER_STATUS, value)
-        await self._storage.cases.set_status(case, value, deliveries, self._clock.now())
-        await self._storage.cases.news(case.id, self._clock.now())
-        if value == "closed":
-            await self._storage.schedule.cancel(case.id, ("escalate_counsellors", "escalate_coordinators"))
-        await self._audit(grant, "status", value)
-        outcome.edit_pressed = Reply("status.set", {"reference": case.reference, "status": Label(f"status.{value}")})
-        return outcome
+        status, actor, now = CaseStatus(value), self._actor(grant), self._clock.now()
+        # The last word on a case: a closing message with the question whether it was enough, once.
+        decision = await self._change(
+            grant,
+            lambda c: lifecycle.set_status(
+                c, status, actor, now, ask_survey=self._plan is not None and not c.survey_asked
+            ),
+        )
+        if isinstance(decision, Refused):
+            return replace(self._refused(grant, decision), clear_pressed_buttons=True)
+        return Outcome(
+            grant.language,
+            clear_pressed_buttons=True,
+            edit_pressed=Reply("status.set", {"reference": case.reference, "status": Label(f"status.{value}")}),
+        )
 
     # -- hand over and recuse -------------------------------------------------------
 
-    async def _candidates(self, case: CaseRecord, exclude: set[bytes]) -> list[Counsellor]:
-        """Who could take the case over: the group's counsellors, minus those barred from it."""
-        audience = Audience(case.audience) if case.audience else Audience.STAFF
-        barred = await self._storage.cases.barred_from(case.id)
-        return [c for c in self._router.serving(audience, barred) if self._router.index(c) not in exclude]
+    def _candidates(self, case: Case, leaving: bytes) -> list[Counsellor]:
+        """Who could take the case over: the group's counsellors, minus those barred from it or who
+        stepped back from it, and the one leaving."""
+        recused = case.with_state(CounsellorState.RECUSED)
+        return [
+            c
+            for c in self._router.serving(case.audience, case.barred)
+            if self._router.index(c) not in recused and self._router.index(c) != leaving
+        ]
 
-    async def hand_over(self, sender: Sender, reference: str, target: str) -> Outcome:
+    async def hand_over(self, sender: Sender, reference: str, to: int | None = None) -> Outcome:
         grant = await self._access.check(sender, Permission.HAND_OVER, reference)
         if grant is None:
             return self._denied(sender)
-        case = grant.case
-        history = await self._storage.cases.counsellors_of(case.id)
-        recused = {index for index, state in history.items() if state == "recused"}
-        candidates = await self._candidates(case, {grant.index} | recused)
-        if not target:
+        candidates = self._candidates(grant.case, grant.index)
+        if to is None:
             if not candidates:
-                return Outcome(grant.member.language, replies=[Reply("handover.nobody", {"reference": case.reference})])
+                return Outcome(grant.language, replies=[Reply("handover.nobody", {"reference": reference})])
             rows = tuple(
-                (Choice("handover.to", CaseCommand("ho", case.reference, str(c.position)), {"name": c.name}),)
-                for c in candidates
+                (Choice("handover.to", HandOver(reference, c.position), {"name": c.name}),) for c in candidates
             )
-            return Outcome(grant.member.language, replies=[Reply("handover.ask", {"reference": case.reference}, rows)])
-        chosen = next((c for c in candidates if str(c.position) == target), None)
+            return Outcome(grant.language, replies=[Reply("handover.ask", {"reference": reference}, rows)])
+        chosen = next((c for c in candidates if c.position == to), None)
         if chosen is None:
             return self._denied(sender)
-        await self._move(grant, chosen, "former")
-        await self._audit(grant, "handed_over", chosen.name)
+        actor, now = self._actor(grant), self._clock.now()
+        target = self._router.index(chosen)
+        decision = await self._change(grant, lambda case: lifecycle.hand_over(case, actor, target, now, chosen.name))
+        if isinstance(decision, Refused):
+            return self._refused(grant, decision)
         return Outcome(
-            grant.member.language,
-            edit_pressed=Reply("handover.done", {"reference": case.reference, "name": chosen.name}),
+            grant.language, edit_pressed=Reply("handover.done", {"reference": reference, "name": chosen.name})
         )
 
-    async def recuse(self, sender: Sender, reference: str, confirm: str) -> Outcome:
+    async def recuse(self, sender: Sender, reference: str, confirm: bool = False) -> Outcome:
         grant = await self._access.check(sender, Permission.RECUSE, reference)
         if grant is None:
             return self._denied(sender)
-        case = grant.case
-        if confirm != "y":
+        if not confirm:
             return Outcome(
-                grant.member.language,
+                grant.language,
                 replies=[
-                    Reply(
-                        "recuse.ask",
-                        {"reference": case.reference},
-                        ((Choice("recuse.yes", CaseCommand("rc", case.reference, "y")),),),
-                    )
+                    Reply("recuse.ask", {"reference": reference}, ((Choice("recuse.yes", Recuse(reference, True)),),))
                 ],
             )
-        history = await self._storage.cases.counsellors_of(case.id)
-        recused = {index for index, state in history.items() if state == "recused"}
-        candidates = await self._candidates(case, {grant.index} | recused)
-        now = self._clock.now()
+        candidates = self._candidates(grant.case, grant.index)
+        chosen: Counsellor | None = None
         if candidates:
             load = await self._storage.cases.open_load([self._router.index(c) for c in candidates])
-            chosen = min(candidates, key=lambda c: (load.get(self._router.index(c), 0), c.position))
-            await self._move(grant, chosen, "recused")
-            await self._audit(grant, "recused", "reassigned")
-            reply = Reply("recuse.done", {"reference": case.reference, "name": chosen.name})
-        else:
+            chosen = self._router.least_loaded(candidates, load)
+        actor, now, coordinators = self._actor(grant), self._clock.now(), self._router.coordinator_indexes()
+        target = None if chosen is None else self._router.index(chosen)
+        decision = await self._change(grant, lambda case: lifecycle.recuse(case, actor, target, coordinators, now))
+        if isinstance(decision, Refused):
+            return self._refused(grant, decision)
+        if chosen is None:
             # Nobody left who serves this group: the coordinators are told a case waits (no content).
-            barred = await self._storage.cases.barred_from(case.id)
-            deliveries = [
-                Delivery(i, COORDINATOR, CASE_WAITING) for i, _ in self._router.coordinator_recipients(barred)
-            ]
-            deliveries += await self._to_reporter(case, REPORTER_NEW_COUNSELLOR)
-            await self._storage.cases.step_back(case, grant.index, deliveries, now)
-            await self._audit(grant, "recused", "waiting")
-            reply = Reply("recuse.nobody", {"reference": case.reference})
-        return Outcome(grant.member.language, edit_pressed=reply)
-
-    async def _move(self, grant: Grant, to: Counsellor, leaving_state: str) -> None:
-        case = grant.case
-        to_index = self._router.index(to)
-        attachment_ids = await self._storage.cases.attachment_ids(case.id)
-        deliveries = self._router.report_deliveries(
-            case, attachment_ids, [(to_index, COUNSELLOR)], CASE_REPORT_HANDED_OVER
-        )
-        deliveries += await self._to_reporter(case, REPORTER_NEW_COUNSELLOR)
-        await self._storage.cases.hand_over(
-            case, grant.index, to_index, deliveries, self._clock.now(), leaving_state=leaving_state
-        )
+            return Outcome(grant.language, edit_pressed=Reply("recuse.nobody", {"reference": reference}))
+        return Outcome(grant.language, edit_pressed=Reply("recuse.done", {"reference": reference, "name": chosen.name}))
 
     # -- messages to the reporter, consent, actions ------------------------------------------
 
@@ -626,8 +557,10 @@ class Casework:
         grant = await self._access.check(sender, Permission.MESSAGE, reference)
         if grant is None:
             return self._denied(sender)
-        thread = COORDINATOR if grant.relation is Relation.COORDINATOR else COUNSELLOR
-        return await self._compose(sender, reference, Permission.MESSAGE, "message", thread, "compose.message", grant)
+        thread = Thread.COORDINATOR if grant.relation is Relation.COORDINATOR else Thread.COUNSELLOR
+        return await self._compose(
+            sender, reference, Permission.MESSAGE, "message", thread.value, "compose.message", grant
+        )
 
     async def _compose(
         self,
@@ -644,154 +577,120 @@ class Casework:
             return self._denied(sender)
         await self._storage.composing.start(grant.index, grant.case.id, purpose, detail, self._clock.now())
         return Outcome(
-            self._language(sender, grant),
-            replies=[Reply(prompt, {"reference": grant.case.reference}, ((Choice("compose.stop", StopComposing()),),))],
+            grant.language,
+            replies=[Reply(prompt, {"reference": reference}, ((Choice("compose.stop", StopComposing()),),))],
         )
 
     async def ask_consent(self, sender: Sender, reference: str) -> Outcome:
         grant = await self._access.check(sender, Permission.ASK_CONSENT, reference)
         if grant is None:
             return self._denied(sender)
-        case = grant.case
-        outcome = Outcome(grant.member.language, clear_pressed_buttons=False)
-        if in_register(case):
-            outcome.toast = Label("toast.already_registered")
-            return outcome
-        if not self._router.coordinators:
-            outcome.toast = Label("toast.no_coordinator")
-            outcome.toast_alert = True
-            return outcome
-        deliveries = await self._to_reporter(case, CONSENT_REQUEST)
-        await self._storage.cases.ask_consent(case, deliveries, self._clock.now())
-        await self._audit(grant, "asked_consent")
-        outcome.replies.append(Reply("consent.asked", {"reference": case.reference}))
-        return outcome
+        actor, now, coordinators = self._actor(grant), self._clock.now(), self._router.coordinator_indexes()
+        decision = await self._change(grant, lambda case: lifecycle.ask_consent(case, actor, coordinators, now))
+        if isinstance(decision, Refused):
+            return self._refused(grant, decision, alert=decision.reason == "no_coordinator")
+        return Outcome(grant.language, replies=[Reply("consent.asked", {"reference": reference})])
 
-    async def record_action(self, sender: Sender, reference: str, kind: str) -> Outcome:
+    async def record_action(
+        self, sender: Sender, reference: str, kind: str | None = None, outcome: str | None = None
+    ) -> Outcome:
         """Choose a kind, then an outcome; then an optional note (a reason, for 'nothing')."""
         grant = await self._access.check(sender, Permission.RECORD_ACTION, reference)
         if grant is None:
             return self._denied(sender)
-        case = grant.case
         if not kind:
-            choices = [Choice(f"action.{k}", CaseCommand("ac", case.reference, k)) for k in ACTION_KINDS]
+            choices = [Choice(f"action.{k.value}", RecordAction(reference, k)) for k in ActionKind]
             rows = tuple(tuple(choices[i : i + 2]) for i in range(0, len(choices), 2))
-            return Outcome(
-                grant.member.language, replies=[Reply("action.ask_kind", {"reference": case.reference}, rows)]
-            )
-        kind, _, outcome_value = kind.partition(".")
-        if kind not in ACTION_KINDS:
+            return Outcome(grant.language, replies=[Reply("action.ask_kind", {"reference": reference}, rows)])
+        if kind not in {k.value for k in ActionKind}:
             return self._denied(sender)
-        if not outcome_value:
-            rows = tuple((Choice(f"outcome.{o}", CaseCommand("ac", case.reference, f"{kind}.{o}")),) for o in OUTCOMES)
+        chosen = ActionKind(kind)
+        if not outcome:
+            rows = tuple((Choice(f"outcome.{o.value}", RecordAction(reference, chosen, o)),) for o in ActionOutcome)
             return Outcome(
-                grant.member.language,
+                grant.language,
                 edit_pressed=Reply(
-                    "action.ask_outcome", {"reference": case.reference, "kind": Label(f"action.{kind}")}, rows
+                    "action.ask_outcome", {"reference": reference, "kind": Label(f"action.{kind}")}, rows
                 ),
             )
-        if outcome_value not in OUTCOMES:
+        if outcome not in {o.value for o in ActionOutcome}:
             return self._denied(sender)
-        action_id = await self._storage.casefile.record_action(
-            case,
-            kind=kind,
-            outcome=outcome_value,
-            recorded_by=grant.index,
-            deliveries=await self._feedback(case),
-            now=self._clock.now(),
-        )
-        await self._audit(grant, "recorded_action", f"{kind}/{outcome_value}")
-        await self._storage.composing.start(grant.index, case.id, "action_note", action_id, self._clock.now())
-        prompt = "action.ask_reason" if kind == "nothing" else "action.ask_note"
+        new = NewAction(uuid.uuid4().hex, chosen, ActionOutcome(outcome), grant.index)
+        actor, now, delay = self._actor(grant), self._clock.now(), self._feedback_delay
+        decision = await self._change(grant, lambda case: lifecycle.record_action(case, actor, new, now, delay))
+        if isinstance(decision, Refused):
+            return self._refused(grant, decision)
+        await self._storage.composing.start(grant.index, grant.case.id, "action_note", new.id, now)
+        prompt = "action.ask_reason" if chosen is ActionKind.NOTHING else "action.ask_note"
         return Outcome(
-            grant.member.language,
+            grant.language,
             edit_pressed=Reply(
                 "action.recorded",
-                {
-                    "reference": case.reference,
-                    "kind": Label(f"action.{kind}"),
-                    "outcome": Label(f"outcome.{outcome_value}"),
-                },
+                {"reference": reference, "kind": Label(f"action.{kind}"), "outcome": Label(f"outcome.{outcome}")},
             ),
             replies=[Reply(prompt, {}, ((Choice("compose.skip", StopComposing()),),))],
         )
 
-    async def _feedback(self, case: CaseRecord) -> list[Delivery]:
-        """What came of it, for the reporter: sent after a short wait for the personal note
-        typed next (the text is composed when it goes out, so the note is in it)."""
-        if self._aftercare is None:
-            return []
-        now = self._clock.now()
-        await self._storage.cases.news(case.id, now)
-        return [
-            replace(d, not_before=now + self._aftercare.plan.feedback_delay)
-            for d in await self._to_reporter(case, ACTION_FEEDBACK)
-        ]
+    @property
+    def _feedback_delay(self) -> timedelta | None:
+        """How long what came of an action waits for the personal note typed after it (None: no feedback)."""
+        return None if self._plan is None else self._plan.feedback_delay
 
-    async def update_action(self, sender: Sender, reference: str, arg: str) -> Outcome:
-        """Change the outcome of an action recorded earlier (``arg``: action id prefix and outcome)."""
+    async def update_action(self, sender: Sender, reference: str, action: str, outcome: str | None = None) -> Outcome:
+        """Change the outcome of an action recorded earlier (``action``: the first 8 characters of its id)."""
         grant = await self._access.check(sender, Permission.RECORD_ACTION, reference)
         if grant is None:
             return self._denied(sender)
-        prefix, _, outcome_value = arg.partition(".")
-        actions = [a for a in await self._storage.casefile.actions(grant.case) if a.id.startswith(prefix)]
-        if len(prefix) != 8 or len(actions) != 1:
+        actions = [a for a in await self._storage.casefile.actions(grant.case.id) if a.id.startswith(action)]
+        if len(action) != 8 or len(actions) != 1:
             return self._denied(sender)
-        action = actions[0]
-        if not outcome_value:
+        recorded = actions[0]
+        if not outcome:
             rows = tuple(
-                (Choice(f"outcome.{o}", CaseCommand("au", grant.case.reference, f"{prefix}.{o}")),)
-                for o in OUTCOMES
-                if o != action.outcome
+                (Choice(f"outcome.{o.value}", UpdateAction(reference, action, o)),)
+                for o in ActionOutcome
+                if o is not recorded.outcome
             )
             return Outcome(
-                grant.member.language,
+                grant.language,
                 replies=[
                     Reply(
                         "action.ask_outcome",
-                        {"reference": grant.case.reference, "kind": Label(f"action.{action.kind}")},
+                        {"reference": reference, "kind": Label(f"action.{recorded.kind.value}")},
                         rows,
                     )
                 ],
             )
-        if outcome_value not in OUTCOMES:
+        if outcome not in {o.value for o in ActionOutcome}:
             return self._denied(sender)
-        await self._storage.casefile.update_action(
-            grant.case,
-            action.id,
-            outcome=outcome_value,
-            note=None,
-            deliveries=await self._feedback(grant.case),
-            now=self._clock.now(),
+        update = lifecycle.ActionUpdate(recorded.id, ActionOutcome(outcome), None)
+        actor, now, delay = self._actor(grant), self._clock.now(), self._feedback_delay
+        decision = await self._change(
+            grant, lambda case: lifecycle.update_action(case, actor, update, recorded.kind, now, delay)
         )
-        await self._audit(grant, "updated_action", f"{action.kind}/{outcome_value}")
-        await self._storage.composing.start(grant.index, grant.case.id, "action_note", action.id, self._clock.now())
+        if not isinstance(decision, Change):
+            return self._refused(grant, decision)
+        await self._storage.composing.start(grant.index, grant.case.id, "action_note", recorded.id, now)
         return Outcome(
-            grant.member.language,
+            grant.language,
             edit_pressed=Reply(
                 "action.recorded",
                 {
-                    "reference": grant.case.reference,
-                    "kind": Label(f"action.{action.kind}"),
-                    "outcome": Label(f"outcome.{outcome_value}"),
+                    "reference": reference,
+                    "kind": Label(f"action.{recorded.kind.value}"),
+                    "outcome": Label(f"outcome.{outcome}"),
                 },
             ),
             replies=[Reply("action.ask_note", {}, ((Choice("compose.skip", StopComposing()),),))],
         )
 
 
-def _fields(view: RegisterView) -> dict[str, object]:
-    return {
-        "status": view.status,
-        "category": view.category,
-        "role": view.role,
-        "period": view.period,
-        "page": view.page,
-    }
-
-
 def _valid_filters(view: RegisterView) -> bool:
-    return all(getattr(view, name) in values for name, values in FILTERS.items()) and 0 <= view.page < 10_000
+    return all(getattr(view, name) in values for name, values in FILTERS.items()) and _valid_page(view.page)
+
+
+def _valid_page(page: int) -> bool:
+    return 0 <= page < 10_000
 
 
 def _at(username: str | None) -> str:

@@ -1,24 +1,31 @@
 """Report intake: the reporter's conversation from the report button to a routed case.
 
-The draft is a case in status 'draft', stored sealed after every answer, so a restart
-of the bot loses nothing and the reporter continues where they left off. The steps
-are asked in the order of :data:`flows.model.QUESTIONS`; a step already answered (a
-role remembered from an earlier report, a description typed before the first
-question) is skipped. Free text is never thrown away: at a step that expects a button
-it is added to the description. The state diagram is ``flows/intake.mmd``.
+The draft (flows.lifecycle.Draft) is stored sealed after every answer, so a restart of
+the bot loses nothing and the reporter continues where they left off. The questions are
+asked in the order of :data:`flows.model.QUESTIONS`, each described once in
+:data:`QUESTIONS_ASKED` (how it is asked, its buttons, how an answer is kept, echoed and
+undone); a question already answered (a role remembered from an earlier report) is
+skipped. A button answer turns the pressed message into the next question, with the
+answer just given above it. Free text is never thrown away: at a question that expects a
+button it is added to the description. The state diagram is ``flows/intake.mmd``.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import messages
+from flows import lifecycle
 from flows.aftercare import AftercareFlow
 from flows.clock import Clock, Periods, local_today
 from flows.dates import parse_incident_date
-from flows.escalation import ESCALATE_COORDINATORS, ESCALATE_COUNSELLORS
+from flows.lifecycle import CaseStatus, Draft, NewAttachment, Timer, TimerKind
 from flows.model import (
     QUESTIONS,
     Audience,
@@ -44,12 +51,10 @@ from flows.outcome import (
     ResumeDraft,
     StartReport,
 )
-from flows.routing import CASE_WAITING, Route, Router, register_for
+from flows.routing import Route, Router
 from flows.views import names
 from storage import Storage
-from storage.cases import CaseRecord
 from storage.crypto import DecryptionError
-from storage.outbox import Delivery
 from storage.people import PersonRecord
 
 log = logging.getLogger(__name__)
@@ -77,22 +82,103 @@ TOGGLE_COORDINATOR = "name_coordinator"
 REMOVE_ATTACHMENTS = "remove_attachments"
 BACK = "back"
 
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One question of the report: how it is asked and answered."""
+
+    step: Step
+    ask: str  # the message key of the question
+    options: tuple[str, ...]  # the buttons' values
+    per_row: int
+    answered: Callable[[Draft], bool]
+    current: Callable[[Draft], str | None]  # the answer as a button value (to recognise a repeated press)
+    clear: Callable[[Draft], None]  # forget the answer, to ask it again ("change")
+
+
+def _set_wish(draft: Draft, wish: Wish) -> None:
+    draft.wish = wish
+    draft.share_name_counsellor = wish.reaches_counsellor
+    draft.share_name_coordinator = False
+
+
+def _clear_description(draft: Draft) -> None:
+    # Kept until new text arrives, so a change that is abandoned loses nothing.
+    draft.state.replacing_description = True
+
+
+QUESTIONS_ASKED: dict[Step, Question] = {
+    q.step: q
+    for q in (
+        Question(
+            Step.CATEGORY,
+            "ask.category",
+            tuple(Category),
+            1,
+            lambda d: d.category is not None,
+            lambda d: d.category,
+            lambda d: setattr(d, "category", None),
+        ),
+        Question(
+            Step.WHEN,
+            "ask.when",
+            (WHEN_TODAY, WHEN_YESTERDAY, WHEN_EARLIER),
+            1,
+            lambda d: d.incident_date is not None,
+            lambda d: None,
+            lambda d: setattr(d, "incident_date", None),
+        ),
+        Question(
+            Step.CHANNEL,
+            "ask.channel",
+            tuple(Channel),
+            2,
+            lambda d: d.channel is not None,
+            lambda d: d.channel,
+            lambda d: setattr(d, "channel", None),
+        ),
+        Question(
+            Step.DESCRIPTION,
+            "ask.description",
+            (NO_TEXT, KEEP_TEXT),
+            1,
+            lambda d: (bool(d.description) and not d.state.early_text) or (d.state.no_text and d.attachment_count > 0),
+            lambda d: None,
+            _clear_description,
+        ),
+        Question(
+            Step.ROLE,
+            "ask.role",
+            tuple(Role),
+            2,
+            lambda d: d.role is not None,
+            lambda d: d.role,
+            lambda d: setattr(d, "role", None),
+        ),
+        Question(
+            Step.WISH,
+            "ask.wish",
+            tuple(Wish),
+            1,
+            lambda d: d.wish is not None,
+            lambda d: d.wish,
+            lambda d: setattr(d, "wish", None),
+        ),
+    )
+}
+
+# Every button value each step accepts (for decoding and tests).
 _OPTIONS: dict[Step, tuple[str, ...]] = {
-    Step.CATEGORY: tuple(Category),
-    Step.WHEN: (WHEN_TODAY, WHEN_YESTERDAY, WHEN_EARLIER),
-    Step.CHANNEL: tuple(Channel),
-    Step.DESCRIPTION: (NO_TEXT, KEEP_TEXT),
-    Step.ROLE: tuple(Role),
-    Step.WISH: tuple(Wish),
+    **{step: tuple(str(v) for v in q.options) for step, q in QUESTIONS_ASKED.items()},
     Step.SUMMARY: (SUMMARY_CONFIRM, SUMMARY_CHANGE, TOGGLE_COUNSELLOR, TOGGLE_COORDINATOR, EXCLUDE),
     Step.CHANGE: (*(s.value for s in QUESTIONS), REMOVE_ATTACHMENTS, BACK),
     Step.CANCEL: (CANCEL_ASK, CANCEL_YES, CANCEL_NO),
 }
 
 
-def tag_of(case: CaseRecord) -> str:
+def tag_of(draft: Draft) -> str:
     """The short draft tag carried in button data; a button of another draft will not match."""
-    return case.id[:8]
+    return draft.id[:8]
 
 
 def _is_story(text: str) -> bool:
@@ -142,7 +228,7 @@ class Intake:
         )
         return person, Language(person.language)
 
-    async def draft_for(self, sender: Sender) -> CaseRecord | None:
+    async def draft_for(self, sender: Sender) -> Draft | None:
         person, _ = await self._known(sender)
         return None if person is None else await self._storage.cases.draft_of(person.id)
 
@@ -170,19 +256,14 @@ class Intake:
     def _staff_welcome(self, member: Counsellor | Coordinator) -> Outcome:
         """Counsellors and coordinators are welcomed in their role, with their commands."""
         if isinstance(member, Counsellor):
-            serves = "both" if len(member.serves) == 2 else next(iter(member.serves)).value
-            reply = Reply("welcome.as_counsellor", {"name": member.name, "serves": Label(f"serves.{serves}")})
+            reply = Reply("welcome.as_counsellor", {"name": member.name, "serves": _serves(member)})
         else:
             reply = Reply("welcome.as_coordinator", {"name": member.name})
         return Outcome(member.language, replies=[reply])
 
     def _who_receives(self) -> tuple[Label, ...]:
-        lines: list[Label] = []
-        for counsellor in self._router.counsellors:
-            serves = "both" if len(counsellor.serves) == 2 else next(iter(counsellor.serves)).value
-            lines.append(Label("welcome.counsellor", {"name": counsellor.name, "serves": Label(f"serves.{serves}")}))
-        for coordinator in self._router.coordinators:
-            lines.append(Label("welcome.coordinator", {"name": coordinator.name}))
+        lines = [Label("welcome.counsellor", {"name": c.name, "serves": _serves(c)}) for c in self._router.counsellors]
+        lines += [Label("welcome.coordinator", {"name": c.name}) for c in self._router.coordinators]
         if len(lines) > WELCOME_LINES:  # a large organisation: the welcome stays one message
             lines = [*lines[: WELCOME_LINES - 1], Label("welcome.others", {"n": len(lines) - WELCOME_LINES + 1})]
         return tuple(lines) or (Label("welcome.nobody"),)
@@ -201,21 +282,18 @@ class Intake:
         outcome.replies.append(await self._prompt(draft))
         return outcome
 
-    async def _new_draft(self, person: PersonRecord) -> CaseRecord:
-        now = self._clock.now()
-        draft = await self._storage.cases.create_draft(
-            person_id=person.id, step=Step.CATEGORY.value, role=person.role, now=now
+    async def _new_draft(self, person: PersonRecord) -> Draft:
+        role = None if person.role is None else Role(person.role)
+        # Whether the role question belongs to this report, for "step n of m".
+        return await self._storage.cases.create_draft(
+            person_id=person.id, role=role, asks_role=role is None, now=self._clock.now()
         )
-        # Remember whether the role question belongs to this report, for "step n of m".
-        draft.state["asks_role"] = person.role is None
-        await self._storage.cases.save(draft, now)
-        return draft
 
-    def _resume_question(self, draft: CaseRecord) -> Reply:
+    def _resume_question(self, draft: Draft) -> Reply:
         tag = tag_of(draft)
         return Reply(
             "draft.resume",
-            {"started": draft.created_at.astimezone(self._zone).date() if draft.created_at else ""},
+            {"started": draft.created_at.astimezone(self._zone).date()},
             (
                 (Choice("button.resume", ResumeDraft(tag, keep=True)),),
                 (Choice("button.discard", ResumeDraft(tag, keep=False)),),
@@ -226,7 +304,7 @@ class Intake:
         person, language = await self._known(sender)
         draft = None if person is None else await self._storage.cases.draft_of(person.id)
         outcome = Outcome(language, clear_pressed_buttons=True)
-        if draft is None or tag_of(draft) != action.draft_tag:
+        if person is None or draft is None or tag_of(draft) != action.draft_tag:
             outcome.toast = Label("toast.stale")
             if draft is not None:
                 outcome.replies.append(await self._prompt(draft))
@@ -235,7 +313,7 @@ class Intake:
         if action.keep:
             outcome.replies.append(await self._prompt(draft))
             return outcome
-        await self._storage.cases.delete(draft.id)
+        await self._storage.cases.delete_draft(draft.id)
         new = await self._new_draft(person)
         outcome.case_id = new.id
         outcome.replies.append(Reply("draft.discarded"))
@@ -258,7 +336,7 @@ class Intake:
         person, language = await self._known(sender)
         draft = None if person is None else await self._storage.cases.draft_of(person.id)
         outcome = Outcome(language)
-        if draft is None or tag_of(draft) != answer.draft_tag:
+        if person is None or draft is None or tag_of(draft) != answer.draft_tag:
             # A button from a report that was sent, cancelled, or never existed.
             outcome.toast = Label("toast.stale")
             outcome.clear_pressed_buttons = True
@@ -267,18 +345,18 @@ class Intake:
                 outcome.replies.append(await self._prompt(draft))
             return outcome
         outcome.case_id = draft.id
-        current = Step(draft.step)
         if answer.value not in _OPTIONS.get(answer.step, ()) and answer.step is not Step.EXCLUDE:
             outcome.toast = Label("toast.invalid")
             return outcome
         if answer.step is Step.CANCEL and answer.value == CANCEL_ASK:
-            if current is not Step.CANCEL:
+            if draft.step is not Step.CANCEL:
                 await self._enter_cancel(draft)
             outcome.clear_pressed_buttons = True
             outcome.replies.append(await self._prompt(draft))
             return outcome
-        if answer.step is not current:
-            if self._already_answered(draft, answer):
+        if answer.step is not draft.step:
+            question = QUESTIONS_ASKED.get(answer.step)
+            if question is not None and question.current(draft) == answer.value:
                 outcome.toast = Label("toast.already_noted")
             else:
                 outcome.toast = Label("toast.moved_on")
@@ -288,17 +366,8 @@ class Intake:
         await self._apply_answer(draft, person, answer.value, outcome)
         return outcome
 
-    def _already_answered(self, draft: CaseRecord, answer: Answer) -> bool:
-        stored = {
-            Step.CATEGORY: draft.category,
-            Step.CHANNEL: draft.channel,
-            Step.ROLE: draft.role,
-            Step.WISH: draft.wish,
-        }.get(answer.step)
-        return stored is not None and stored == answer.value
-
-    async def _apply_answer(self, draft: CaseRecord, person: PersonRecord, value: str, outcome: Outcome) -> None:
-        step = Step(draft.step)
+    async def _apply_answer(self, draft: Draft, person: PersonRecord, value: str, outcome: Outcome) -> None:
+        step = draft.step
         now = self._clock.now()
         if step is Step.SUMMARY:
             await self._summary_action(draft, person, value, outcome)
@@ -311,102 +380,90 @@ class Intake:
             return
         if step is Step.CANCEL:
             if value == CANCEL_YES:
-                await self._storage.cases.delete(draft.id)
+                await self._storage.cases.delete_draft(draft.id)
                 outcome.edit_pressed = Reply("cancel.done")
                 outcome.replies.append(Reply("cancel.after", keyboard=self._report_button()))
                 outcome.case_id = None
                 return
-            draft.step = draft.state.pop("before_cancel", Step.CATEGORY.value)
+            draft.step = draft.state.before_cancel or Step.CATEGORY
+            draft.state.before_cancel = None
             outcome.clear_pressed_buttons = True
-            await self._storage.cases.save(draft, now)
+            await self._storage.cases.save_draft(draft, now)
             outcome.replies.append(await self._prompt(draft))
             return
         if step is Step.WHEN and value == WHEN_EARLIER:
-            draft.state["typing_date"] = True
-            await self._storage.cases.save(draft, now)
-            outcome.edit_pressed = self._answered(step, Label("when.earlier"))
-            outcome.replies.append(Reply("ask.when_typed", keyboard=(self._cancel_row(draft),)))
+            draft.state.typing_date = True
+            await self._storage.cases.save_draft(draft, now)
+            outcome.edit_pressed = Reply(
+                "ask.when_typed", keyboard=(self._cancel_row(draft),), before=_answered(step, Label("when.earlier"))
+            )
             return
         if step is Step.DESCRIPTION and value == KEEP_TEXT:  # what they typed first is the account
-            if not draft.state.pop("early_text", False):
+            if not draft.state.early_text:
                 outcome.toast = Label("toast.invalid")
                 return
-            outcome.edit_pressed = self._answered(step, Label("description.as_typed"))
+            draft.state.early_text = False
+            echo: Label = Label("description.as_typed")
         elif step is Step.DESCRIPTION:  # send without text
             if draft.attachment_count == 0:
                 outcome.toast = Label("toast.invalid")
                 return
-            draft.state["no_text"] = True
-            outcome.edit_pressed = self._answered(step, Label("description.none"))
+            draft.state.no_text = True
+            echo = Label("description.none")
         else:
-            label = self._record(draft, step, value)
-            outcome.edit_pressed = self._answered(step, label)
+            echo = self._record(draft, step, value)
         if step is Step.ROLE:
             await self._storage.people.set_role(person.id, value, now)
-        await self._advance(draft, outcome)
+        # The pressed question becomes the next one, with this answer above it.
+        following = await self._advance(draft)
+        outcome.edit_pressed = replace(following, before=_answered(step, echo))
 
-    def _record(self, draft: CaseRecord, step: Step, value: str) -> Label:
-        """Store a button answer on the draft; returns how to echo it."""
-        today = local_today(self._clock, self._zone)
+    def _record(self, draft: Draft, step: Step, value: str) -> Label:
+        """Keep a button answer on the draft; returns how to echo it."""
         if step is Step.CATEGORY:
-            draft.category = value
+            draft.category = Category(value)
         elif step is Step.WHEN:
+            today = local_today(self._clock, self._zone)
             draft.incident_date = today if value == WHEN_TODAY else today - timedelta(days=1)
-            draft.state.pop("typing_date", None)
+            draft.state.typing_date = False
             return Label("when.on", {"date": draft.incident_date})
         elif step is Step.CHANNEL:
-            draft.channel = value
+            draft.channel = Channel(value)
         elif step is Step.ROLE:
-            draft.role = value
+            draft.role = Role(value)
         elif step is Step.WISH:
-            draft.wish = value
-            wish = Wish(value)
-            draft.share_name_counsellor = wish.reaches_counsellor
-            draft.share_name_coordinator = False
+            _set_wish(draft, Wish(value))
         return Label(f"{step.value}.{value}")
 
-    def _answered(self, step: Step, answer: Label) -> Reply:
-        return Reply("answered", {"question": Label(f"title.{step.value}"), "answer": answer})
+    async def _advance(self, draft: Draft) -> Reply:
+        """Move to the next unanswered question (or the summary), save, and return its prompt."""
+        draft.step = self._next_step(draft)
+        await self._storage.cases.save_draft(draft, self._clock.now())
+        return await self._prompt(draft)
 
-    async def _advance(self, draft: CaseRecord, outcome: Outcome) -> None:
-        draft.step = self._next_step(draft).value
-        await self._storage.cases.save(draft, self._clock.now())
-        outcome.replies.append(await self._prompt(draft))
-
-    def _next_step(self, draft: CaseRecord) -> Step:
+    @staticmethod
+    def _next_step(draft: Draft) -> Step:
         for step in QUESTIONS:
-            if not self._is_answered(draft, step):
+            if not QUESTIONS_ASKED[step].answered(draft):
                 return step
         return Step.SUMMARY
 
-    @staticmethod
-    def _is_answered(draft: CaseRecord, step: Step) -> bool:
-        return {
-            Step.CATEGORY: draft.category is not None,
-            Step.WHEN: draft.incident_date is not None,
-            Step.CHANNEL: draft.channel is not None,
-            Step.DESCRIPTION: (bool(draft.description) and not draft.state.get("early_text"))
-            or bool(draft.state.get("no_text") and draft.attachment_count),
-            Step.ROLE: draft.role is not None,
-            Step.WISH: draft.wish is not None,
-        }[step]
+    async def _enter_cancel(self, draft: Draft) -> None:
+        if draft.step is not Step.CANCEL:
+            draft.state.before_cancel = draft.step
+            draft.step = Step.CANCEL
+            await self._storage.cases.save_draft(draft, self._clock.now())
 
-    async def _enter_cancel(self, draft: CaseRecord) -> None:
-        if draft.step != Step.CANCEL.value:
-            draft.state["before_cancel"] = draft.step
-            draft.step = Step.CANCEL.value
-            await self._storage.cases.save(draft, self._clock.now())
-
-    async def _summary_action(self, draft: CaseRecord, person: PersonRecord, value: str, outcome: Outcome) -> None:
+    async def _summary_action(self, draft: Draft, person: PersonRecord, value: str, outcome: Outcome) -> None:
         now = self._clock.now()
-        wish = Wish(draft.wish)
-        if value == TOGGLE_COUNSELLOR and wish.reaches_counsellor:
+        assert draft.wish is not None
+        if value == TOGGLE_COUNSELLOR and draft.wish.reaches_counsellor:
             draft.share_name_counsellor = not draft.share_name_counsellor
-        elif value == TOGGLE_COORDINATOR and wish is Wish.COUNSELLOR_AND_REGISTER:
+        elif value == TOGGLE_COORDINATOR and draft.wish is Wish.COUNSELLOR_AND_REGISTER:
             draft.share_name_coordinator = not draft.share_name_coordinator
         elif value == SUMMARY_CHANGE:
-            draft.step = Step.CHANGE.value
-            await self._storage.cases.save(draft, now)
+            draft.step = Step.CHANGE
+            await self._storage.cases.save_draft(draft, now)
             outcome.clear_pressed_buttons = True
             outcome.replies.append(await self._prompt(draft))
             return
@@ -414,44 +471,32 @@ class Intake:
             await self._submit(draft, person, outcome)
             return
         elif value == EXCLUDE and self._exclusion_candidates(draft):
-            draft.step = Step.EXCLUDE.value
-            await self._storage.cases.save(draft, now)
+            draft.step = Step.EXCLUDE
+            await self._storage.cases.save_draft(draft, now)
             outcome.edit_pressed = await self._prompt(draft)
             return
         else:
             outcome.toast = Label("toast.invalid")
             return
-        await self._storage.cases.save(draft, now)
+        await self._storage.cases.save_draft(draft, now)
         # The summary is shown again in place, with the toggle's new state.
         outcome.edit_pressed = await self._prompt(draft)
 
-    async def _change_action(self, draft: CaseRecord, value: str, outcome: Outcome) -> None:
+    async def _change_action(self, draft: Draft, value: str, outcome: Outcome) -> None:
         now = self._clock.now()
         outcome.clear_pressed_buttons = True
         if value == BACK:
-            draft.step = Step.SUMMARY.value
+            draft.step = Step.SUMMARY
         elif value == REMOVE_ATTACHMENTS:
             await self._storage.cases.remove_attachments(draft)
-            draft.state.pop("no_text", None)
+            draft.state.no_text = False
             outcome.replies.append(Reply("attachments.removed"))
-            draft.step = self._next_step(draft).value
+            draft.step = self._next_step(draft)
         else:
             step = Step(value)
-            if step is Step.CATEGORY:
-                draft.category = None
-            elif step is Step.WHEN:
-                draft.incident_date = None
-            elif step is Step.CHANNEL:
-                draft.channel = None
-            elif step is Step.DESCRIPTION:
-                # Kept until new text arrives, so a change that is abandoned loses nothing.
-                draft.state["replacing_description"] = True
-            elif step is Step.ROLE:
-                draft.role = None
-            elif step is Step.WISH:
-                draft.wish = None
-            draft.step = step.value
-        await self._storage.cases.save(draft, now)
+            QUESTIONS_ASKED[step].clear(draft)
+            draft.step = step
+        await self._storage.cases.save_draft(draft, now)
         outcome.replies.append(await self._prompt(draft))
 
     # -- text and files ------------------------------------------------------------------
@@ -469,34 +514,34 @@ class Intake:
             # Kept, but the description is still asked for: "Hallo, ik wil iets kwijt over gisteren"
             # is an opening, not yet the account. The question shows what was kept.
             draft.description = text  # one Telegram message: far within MAX_DESCRIPTION
-            draft.state["early_text"] = True
+            draft.state.early_text = True
             outcome.replies.append(Reply("description.started_from_message"))
-            await self._advance(draft, outcome)
+            outcome.replies.append(await self._advance(draft))
             return outcome
         outcome = Outcome(language, case_id=draft.id)
-        step = Step(draft.step)
-        if step is Step.WHEN:
+        if draft.step is Step.WHEN:
             await self._typed_date(draft, text, outcome)
             return outcome
-        if step is Step.DESCRIPTION:
-            if draft.state.pop("replacing_description", False):
+        if draft.step is Step.DESCRIPTION:
+            if draft.state.replacing_description:
+                draft.state.replacing_description = False
                 draft.description = ""
             if not self._add_text(draft, text, outcome):
                 outcome.replies.append(await self._prompt(draft))
                 return outcome
-            draft.state.pop("early_text", None)
-            await self._advance(draft, outcome)
+            draft.state.early_text = False
+            outcome.replies.append(await self._advance(draft))
             return outcome
         # A step that expects a button: the text joins the description rather than being lost.
         if self._add_text(draft, text, outcome):
-            await self._storage.cases.save(draft, self._clock.now())
+            await self._storage.cases.save_draft(draft, self._clock.now())
             outcome.replies.append(
                 Reply("description.added", {"length": messages.length(draft.description), "max": MAX_DESCRIPTION})
             )
         outcome.replies.append(await self._prompt(draft))
         return outcome
 
-    def _add_text(self, draft: CaseRecord, text: str, outcome: Outcome) -> bool:
+    def _add_text(self, draft: Draft, text: str, outcome: Outcome) -> bool:
         joined = f"{draft.description}\n\n{text}" if draft.description else text
         if messages.length(joined) > MAX_DESCRIPTION:
             outcome.replies.append(
@@ -513,21 +558,24 @@ class Intake:
         draft.description = joined
         return True
 
-    async def _typed_date(self, draft: CaseRecord, text: str, outcome: Outcome) -> None:
+    async def _typed_date(self, draft: Draft, text: str, outcome: Outcome) -> None:
         parsed = parse_incident_date(text, local_today(self._clock, self._zone))
         if parsed.value is not None:
             draft.incident_date = parsed.value
-            draft.state.pop("typing_date", None)
-            outcome.replies.append(self._answered(Step.WHEN, Label("when.on", {"date": parsed.value})))
-            await self._advance(draft, outcome)
+            draft.state.typing_date = False
+            following = await self._advance(draft)
+            outcome.replies.append(
+                replace(following, before=_answered(Step.WHEN, Label("when.on", {"date": parsed.value})))
+            )
             return
         if _is_story(text) and not any(ch.isdigit() for ch in text):
             # Someone typing their account here: keep it, and ask the date again.
             if self._add_text(draft, text, outcome):
-                await self._storage.cases.save(draft, self._clock.now())
+                await self._storage.cases.save_draft(draft, self._clock.now())
                 outcome.replies.append(Reply("description.kept_early"))
             outcome.replies.append(await self._prompt(draft))
             return
+        assert parsed.problem is not None
         outcome.replies.append(Reply(f"date.{parsed.problem.value}", {"text": text[:60]}))
         outcome.replies.append(await self._prompt(draft))
 
@@ -545,32 +593,33 @@ class Intake:
             outcome.replies.append(Reply("attachment.too_big", {"max_mb": self.max_attachment_mb}))
             return outcome
         now = self._clock.now()
-        await self._storage.cases.add_attachment(
-            draft,
-            kind=incoming.kind.value,
-            content=incoming.content,
-            file_name=incoming.file_name,
-            mime_type=incoming.mime_type,
-            duration=incoming.duration,
-            now=now,
+        new = NewAttachment(
+            uuid.uuid4().hex,
+            incoming.kind,
+            incoming.content,
+            incoming.file_name,
+            incoming.mime_type,
+            incoming.duration,
+            added_later=False,
         )
-        count = draft.attachment_count
+        draft.attachment_count = count = await self._storage.cases.add_attachment(draft.id, new, now)
         outcome.replies.append(
             Reply(
                 "attachment.kept_new_report" if started else "attachment.kept", {"count": count, "max": MAX_ATTACHMENTS}
             )
         )
         caption = (incoming.caption or "").strip()
-        step = Step(draft.step)
+        step = draft.step
         if caption:
-            if step is Step.DESCRIPTION and draft.state.pop("replacing_description", False):
+            if step is Step.DESCRIPTION and draft.state.replacing_description:
+                draft.state.replacing_description = False
                 draft.description = ""
             self._add_text(draft, caption, outcome)
         # One prompt per album is enough: the next question follows the first file or a caption.
         if started or (step is Step.DESCRIPTION and (caption or count == 1)):
-            await self._advance(draft, outcome)
+            outcome.replies.append(await self._advance(draft))
         else:
-            await self._storage.cases.save(draft, now)
+            await self._storage.cases.save_draft(draft, now)
         return outcome
 
     async def notice(self, sender: Sender, key: str, params: dict[str, object]) -> Outcome:
@@ -582,28 +631,28 @@ class Intake:
     async def unsupported(self, sender: Sender) -> Outcome:
         person, language = await self._known(sender)
         draft = None if person is None else await self._storage.cases.draft_of(person.id)
-        outcome = Outcome(language, replies=[Reply("unsupported")])
         if draft is None:
-            outcome.replies[0] = Reply("unsupported", keyboard=self._report_button())
-        else:
-            outcome.case_id = draft.id
-            outcome.replies.append(await self._prompt(draft))
-        return outcome
+            return Outcome(language, replies=[Reply("unsupported", keyboard=self._report_button())])
+        return Outcome(language, replies=[Reply("unsupported"), await self._prompt(draft)], case_id=draft.id)
 
     async def edited(self, sender: Sender) -> Outcome:
         person, language = await self._known(sender)
         draft = None if person is None else await self._storage.cases.draft_of(person.id)
-        return Outcome(language, replies=[Reply("edited" if draft else "edited.outside")], case_id=draft and draft.id)
+        return Outcome(
+            language,
+            replies=[Reply("edited" if draft else "edited.outside")],
+            case_id=None if draft is None else draft.id,
+        )
 
-    # -- submitting -------------------------------------------------------------------
+    # -- who receives it --------------------------------------------------------------
 
-    def _exclusion_candidates(self, draft: CaseRecord) -> list[Counsellor | Coordinator]:
+    def _exclusion_candidates(self, draft: Draft) -> list[Counsellor | Coordinator]:
         """Everyone who could receive this report, so the reporter can keep someone out of it."""
-        wish = Wish(draft.wish)
+        assert draft.wish is not None and draft.role is not None
         members: list[Counsellor | Coordinator] = []
-        if wish.reaches_counsellor:
-            members += self._router.serving(Audience.of(Role(draft.role)))
-        if wish.reaches_coordinator:
+        if draft.wish.reaches_counsellor:
+            members += self._router.serving(Audience.of(draft.role))
+        if draft.wish.reaches_coordinator:
             members += self._router.coordinators
         return members
 
@@ -611,87 +660,77 @@ class Intake:
     def _code(member: Counsellor | Coordinator) -> str:
         return f"{'c' if isinstance(member, Counsellor) else 'k'}{member.position}"
 
-    async def _exclude_action(self, draft: CaseRecord, value: str, outcome: Outcome) -> None:
+    async def _exclude_action(self, draft: Draft, value: str, outcome: Outcome) -> None:
         """Toggle one person in or out; back to the summary with BACK."""
         now = self._clock.now()
         if value == BACK:
-            draft.step = Step.SUMMARY.value
-            await self._storage.cases.save(draft, now)
+            draft.step = Step.SUMMARY
+            await self._storage.cases.save_draft(draft, now)
             outcome.edit_pressed = await self._prompt(draft)
             return
         codes = {self._code(m) for m in self._exclusion_candidates(draft)}
         if value not in codes:
             outcome.toast = Label("toast.invalid")
             return
-        excluded = list(draft.state.get("excluded", []))
-        draft.state["excluded"] = [c for c in excluded if c != value] if value in excluded else [*excluded, value]
-        await self._storage.cases.save(draft, now)
+        excluded = draft.state.excluded
+        draft.state.excluded = [c for c in excluded if c != value] if value in excluded else [*excluded, value]
+        await self._storage.cases.save_draft(draft, now)
         outcome.edit_pressed = await self._prompt(draft)
 
-    async def _route(self, draft: CaseRecord) -> tuple[Route, frozenset[bytes], bool]:
-        """Who receives this draft if it is sent now, what the summary shows and submission keeps.
+    def _excluded(self, draft: Draft) -> list[bytes]:
+        """The staff the reporter excluded, from the codes kept in the draft."""
+        members = {f"c{c.position}": c for c in self._router.counsellors} | {
+            f"k{c.position}": c for c in self._router.coordinators
+        }
+        return [self._router.index(members[code]) for code in draft.state.excluded if code in members]
+
+    async def _route(self, draft: Draft) -> tuple[Route, frozenset[bytes], bool]:
+        """Who receives this draft if it is sent now: what the summary shows and submission keeps.
 
         Never the reporter themself, nor anyone they excluded; of the counsellors left, the one
         with the fewest open cases. Also returns the excluded staff, and whether the group does
         have counsellors but none of them may take this report.
         """
+        assert draft.wish is not None and draft.role is not None
         excluded = frozenset(self._excluded(draft))
         own = await self._storage.people.index_of_person(draft.person_id)
-        barred = excluded | ({own} if own is not None else set())
-        role, wish = Role(draft.role), Wish(draft.wish)
-        audience = Audience.of(role)
+        barred = excluded | ({own} if own is not None else frozenset())
+        audience = Audience.of(draft.role)
         candidates = self._router.serving(audience, barred)
         load = await self._storage.cases.open_load([self._router.index(c) for c in candidates]) if candidates else {}
-        route = self._router.route(role, wish, load, barred)
-        nobody_else = wish.reaches_counsellor and not route.counsellors and bool(self._router.serving(audience))
+        route = self._router.route(draft.role, draft.wish, load, barred)
+        nobody_else = draft.wish.reaches_counsellor and not route.counsellors and bool(self._router.serving(audience))
         return route, excluded, nobody_else
 
-    def _excluded(self, draft: CaseRecord) -> list[bytes]:
-        """The staff the reporter excluded, from the codes kept in the draft (c<n>: counsellor, k<n>: coordinator)."""
-        members = {f"c{c.position}": c for c in self._router.counsellors} | {
-            f"k{c.position}": c for c in self._router.coordinators
-        }
-        return [self._router.index(members[code]) for code in draft.state.get("excluded", []) if code in members]
+    # -- submitting -------------------------------------------------------------------
 
-    async def _submit(self, draft: CaseRecord, person: PersonRecord, outcome: Outcome) -> None:
+    async def _submit(self, draft: Draft, person: PersonRecord, outcome: Outcome) -> None:
         now = self._clock.now()
-        wish = Wish(draft.wish)
+        assert draft.wish is not None
         route, excluded, nobody_else = await self._route(draft)
-        draft.audience = route.audience.value
-        draft.register = register_for(wish, draft.share_name_coordinator)
-        draft.department = person.department
-        attachment_ids = await self._storage.cases.attachment_ids(draft.id)
-        deliveries = self._router.deliveries(draft, attachment_ids, route)
-        if nobody_else:
-            # The only counsellors of the group may not take it: the coordinators are told a case
-            # waits (reference, group, category and age; never content or name).
-            own = await self._storage.people.index_of_person(draft.person_id)
-            barred = excluded | ({own} if own is not None else set())
-            deliveries += [Delivery(i, r, CASE_WAITING) for i, r in self._router.coordinator_recipients(barred)]
-        draft.state.pop("before_cancel", None)
-        timers: list[tuple] = []
-        if wish.reaches_counsellor:
+        own = await self._storage.people.index_of_person(draft.person_id)
+        barred = excluded | ({own} if own is not None else frozenset())
+        timers: list[Timer] = []
+        if draft.wish.reaches_counsellor:
             first = now + self._periods.acknowledge_within
-            timers = [(ESCALATE_COUNSELLORS, first), (ESCALATE_COORDINATORS, first + self._periods.escalate_after)]
+            timers = [
+                Timer(TimerKind.ESCALATE_COUNSELLORS, first),
+                Timer(TimerKind.ESCALATE_COORDINATORS, first + self._periods.escalate_after),
+            ]
         if self._aftercare is not None:
             timers += self._aftercare.timers_at_submission(draft, now)
-        await self._storage.cases.submit(
+        submission = lifecycle.submit(
             draft,
-            deliveries,
-            now,
+            audience=route.audience,
+            department=person.department,
             counsellors=[self._router.index(c) for c in route.counsellors],
-            scheduled=timers,
+            coordinators=[self._router.index(c) for c in route.coordinators],
+            waiting_for=[i for i in self._router.coordinator_indexes() if i not in barred] if nobody_else else [],
             excluded=sorted(excluded),
+            attachment_ids=await self._storage.cases.attachment_ids(draft.id),
+            timers=timers,
         )
-        await self._storage.audit.record(
-            actor_role="reporter",
-            actor="reporter",
-            action="submitted",
-            now=now,
-            case_ref=draft.reference,
-            detail=f"{draft.category}/{wish.value}",
-        )
-        outcome.edit_pressed = Reply("summary.sent", {"reference": draft.reference})
+        await self._storage.cases.submit(submission, now)
         if route.wish.reaches_counsellor:
             next_key = "submitted.next_counsellor_missing" if route.counsellor_missing else "submitted.next_counsellor"
             if nobody_else:
@@ -709,12 +748,11 @@ class Intake:
                     "submitted.also_coordinator_missing" if route.coordinator_missing else "submitted.also_coordinator"
                 )
             )
-        outcome.replies.append(
-            Reply(
-                "submitted",
-                {"reference": draft.reference, "next": tuple(lines)},
-                ((Choice("button.cleanup", CleanUp(draft.reference)),),),
-            )
+        # The summary becomes the confirmation: one message, with the reference and what happens next.
+        outcome.edit_pressed = Reply(
+            "submitted",
+            {"reference": draft.reference, "next": tuple(lines)},
+            ((Choice("button.cleanup", CleanUp(draft.reference)),),),
         )
 
     async def route_waiting(self) -> int:
@@ -725,31 +763,28 @@ class Intake:
             case = await self._readable(case_id)
             if case is None:
                 continue
-            audience = Audience(case.audience)
-            barred = await self._storage.cases.barred_from(case.id)
-            serving = self._router.serving(audience, barred)
+            serving = self._router.serving(case.audience, case.barred)
             if not serving:
                 continue
             load = await self._storage.cases.open_load([self._router.index(c) for c in serving])
-            chosen = self._router.route(Role(case.role), Wish(case.wish), load, barred).counsellors[0]
-            index = self._router.index(chosen)
-            attachment_ids = await self._storage.cases.attachment_ids(case.id)
-            deliveries = self._router.report_deliveries(case, attachment_ids, [(index, "counsellor")])
-            await self._storage.cases.assign(case, index, deliveries, now)
+            chosen = self._router.index(self._router.least_loaded(serving, load))
+            await self._storage.cases.change(case.id, partial(lifecycle.assign, to=chosen, send_report=True), now)
             routed += 1
-        if self._router.coordinators:
+        coordinators = self._router.coordinator_indexes()
+        if coordinators:
             for case_id in await self._storage.cases.without_coordinator_delivery():
                 case = await self._readable(case_id)
                 if case is None:
                     continue
-                attachment_ids = await self._storage.cases.attachment_ids(case.id)
-                recipients = self._router.coordinator_recipients(await self._storage.cases.barred_from(case.id))
-                deliveries = self._router.report_deliveries(case, attachment_ids, recipients)
+                recipients = [(i, lifecycle.Party.COORDINATOR) for i in lifecycle.coordinators_of(case, coordinators)]
+                deliveries = lifecycle.report_deliveries(
+                    case, case.attachment_ids, recipients, lifecycle.Notice.CASE_REPORT
+                )
                 await self._storage.outbox.enqueue(case.id, deliveries, now)
                 routed += 1
         return routed
 
-    async def _readable(self, case_id: str) -> CaseRecord | None:
+    async def _readable(self, case_id: str) -> lifecycle.Case | None:
         """A case, or None (logged) if it cannot be decrypted: one damaged row must not stop the bot."""
         try:
             return await self._storage.cases.get(case_id)
@@ -762,18 +797,15 @@ class Intake:
         person, language = await self._known(sender)
         case = await self._storage.cases.by_reference(action.reference)
         outcome = Outcome(language)
-        if person is None or case is None or case.person_id != person.id or case.status == "draft":
+        if person is None or case is None or case.person_id != person.id or case.status is CaseStatus.DRAFT:
             outcome.toast = Label("toast.not_yours")
             return outcome
-        if case.submitted_at and self._clock.now() - case.submitted_at > CLEANUP_WINDOW:
+        if self._clock.now() - case.submitted_at > CLEANUP_WINDOW:
             outcome.toast = Label("cleanup.too_old")
             outcome.toast_alert = True
             outcome.clear_pressed_buttons = True
             return outcome
-        ids = tuple(case.state.get("message_ids", ()))
-        case.state["message_ids"] = []
-        await self._storage.cases.save_state(case, self._clock.now())
-        outcome.delete_messages = ids
+        outcome.delete_messages = await self._storage.cases.forget_messages(case.id)
         outcome.toast = Label("cleanup.done", {"reference": case.reference})
         outcome.toast_alert = True
         return outcome
@@ -786,70 +818,37 @@ class Intake:
     def _report_button(self) -> Keyboard:
         return ((Choice("button.report", StartReport()),),)
 
-    def _cancel_row(self, draft: CaseRecord) -> tuple[Choice, ...]:
+    def _cancel_row(self, draft: Draft) -> tuple[Choice, ...]:
         return (Choice("button.cancel", Answer(tag_of(draft), Step.CANCEL, CANCEL_ASK)),)
 
-    def _progress(self, draft: CaseRecord, step: Step) -> Label:
-        asked = [s for s in QUESTIONS if s is not Step.ROLE or draft.state.get("asks_role", True)]
+    def _progress(self, draft: Draft, step: Step) -> Label:
+        asked = [s for s in QUESTIONS if s is not Step.ROLE or draft.state.asks_role]
         number = asked.index(step) + 1 if step in asked else len(asked)
         return Label("progress", {"n": number, "total": len(asked)})
 
-    def _options(self, draft: CaseRecord, step: Step, values: tuple[str, ...], per_row: int = 1) -> Keyboard:
+    def _options(self, draft: Draft, question: Question) -> Keyboard:
         tag = tag_of(draft)
-        choices = [Choice(f"{step.value}.{v}", Answer(tag, step, v)) for v in values]
-        rows = tuple(tuple(choices[i : i + per_row]) for i in range(0, len(choices), per_row))
+        values = [str(v) for v in question.options]
+        choices = [Choice(f"{question.step.value}.{v}", Answer(tag, question.step, v)) for v in values]
+        rows = tuple(tuple(choices[i : i + question.per_row]) for i in range(0, len(choices), question.per_row))
         return (*rows, self._cancel_row(draft))
 
-    async def _prompt(self, draft: CaseRecord) -> Reply:
+    async def _prompt(self, draft: Draft) -> Reply:
         """The question for the step the draft stands at, with its buttons."""
-        step = Step(draft.step)
+        step = draft.step
         tag = tag_of(draft)
-        if step is Step.CATEGORY:
-            return Reply(
-                "ask.category", {"progress": self._progress(draft, step)}, self._options(draft, step, tuple(Category))
-            )
-        if step is Step.WHEN:
-            if draft.state.get("typing_date"):
-                return Reply("ask.when_typed", keyboard=(self._cancel_row(draft),))
-            return Reply(
-                "ask.when",
-                {"progress": self._progress(draft, step)},
-                self._options(draft, step, (WHEN_TODAY, WHEN_YESTERDAY, WHEN_EARLIER)),
-            )
-        if step is Step.CHANNEL:
-            return Reply(
-                "ask.channel", {"progress": self._progress(draft, step)}, self._options(draft, step, tuple(Channel), 2)
-            )
+        if step is Step.WHEN and draft.state.typing_date:
+            return Reply("ask.when_typed", keyboard=(self._cancel_row(draft),))
         if step is Step.DESCRIPTION:
-            keyboard: Keyboard = (self._cancel_row(draft),)
-            if draft.attachment_count:
-                keyboard = ((Choice("description.no_text", Answer(tag, step, NO_TEXT)),), *keyboard)
-            key = "ask.description_replace" if draft.state.get("replacing_description") else "ask.description"
-            if draft.attachment_count and not draft.description:
-                key = "ask.description_after_attachment"
-            if draft.state.get("early_text"):
-                keyboard = ((Choice("description.keep_text", Answer(tag, step, KEEP_TEXT)),), *keyboard)
-                return Reply(
-                    "ask.description_kept",
-                    {
-                        "progress": self._progress(draft, step),
-                        "kept": messages.shorten(draft.description, SUMMARY_EXCERPT),
-                        "max": MAX_DESCRIPTION,
-                    },
-                    keyboard,
-                )
-            return Reply(key, {"progress": self._progress(draft, step), "max": MAX_DESCRIPTION}, keyboard)
-        if step is Step.ROLE:
-            return Reply(
-                "ask.role", {"progress": self._progress(draft, step)}, self._options(draft, step, tuple(Role), 2)
-            )
-        if step is Step.WISH:
-            return Reply("ask.wish", {"progress": self._progress(draft, step)}, self._options(draft, step, tuple(Wish)))
+            return self._description_prompt(draft)
+        question = QUESTIONS_ASKED.get(step)
+        if question is not None:
+            return Reply(question.ask, {"progress": self._progress(draft, step)}, self._options(draft, question))
         if step is Step.SUMMARY:
             return await self._summary(draft)
         if step is Step.EXCLUDE:
-            excluded = set(draft.state.get("excluded", []))
-            rows = tuple(
+            excluded = set(draft.state.excluded)
+            rows: Keyboard = tuple(
                 (
                     Choice(
                         "exclude.out" if self._code(m) in excluded else "exclude.in",
@@ -878,7 +877,30 @@ class Intake:
             ),
         )
 
-    async def _summary(self, draft: CaseRecord) -> Reply:
+    def _description_prompt(self, draft: Draft) -> Reply:
+        step, tag = Step.DESCRIPTION, tag_of(draft)
+        keyboard: Keyboard = (self._cancel_row(draft),)
+        if draft.attachment_count:
+            keyboard = ((Choice("description.no_text", Answer(tag, step, NO_TEXT)),), *keyboard)
+        progress = self._progress(draft, step)
+        if draft.state.early_text:
+            keyboard = ((Choice("description.keep_text", Answer(tag, step, KEEP_TEXT)),), *keyboard)
+            return Reply(
+                "ask.description_kept",
+                {
+                    "progress": progress,
+                    "kept": messages.shorten(draft.description, SUMMARY_EXCERPT),
+                    "max": MAX_DESCRIPTION,
+                },
+                keyboard,
+            )
+        key = "ask.description_replace" if draft.state.replacing_description else "ask.description"
+        if draft.attachment_count and not draft.description:
+            key = "ask.description_after_attachment"
+        return Reply(key, {"progress": progress, "max": MAX_DESCRIPTION}, keyboard)
+
+    async def _summary(self, draft: Draft) -> Reply:
+        assert draft.category and draft.incident_date and draft.channel and draft.role and draft.wish
         tag = tag_of(draft)
         route, excluded, nobody_else = await self._route(draft)
         description = draft.description
@@ -887,25 +909,18 @@ class Intake:
             more = Label("summary.more", {"n": messages.length(description) - SUMMARY_EXCERPT})
             description = messages.shorten(description, SUMMARY_EXCERPT)
         receivers: list[Label] = []
+        audience = Label(f"audience.{route.audience.value}")
         if route.wish.reaches_counsellor:
             if nobody_else:
-                receivers.append(
-                    Label("summary.counsellor_nobody_else", {"audience": Label(f"audience.{route.audience.value}")})
-                )
+                receivers.append(Label("summary.counsellor_nobody_else", {"audience": audience}))
             elif route.counsellor_missing:
-                receivers.append(
-                    Label("summary.counsellor_missing", {"audience": Label(f"audience.{route.audience.value}")})
-                )
+                receivers.append(Label("summary.counsellor_missing", {"audience": audience}))
             else:
+                sees = "summary.sees_name" if draft.share_name_counsellor else "summary.sees_pseudonym"
                 receivers.append(
                     Label(
                         "summary.to_counsellor",
-                        {
-                            "names": names(c.name for c in route.counsellors),
-                            "sees": Label(
-                                "summary.sees_name" if draft.share_name_counsellor else "summary.sees_pseudonym"
-                            ),
-                        },
+                        {"names": names(c.name for c in route.counsellors), "sees": Label(sees)},
                     )
                 )
         if route.wish.reaches_coordinator:
@@ -923,8 +938,8 @@ class Intake:
                     )
                 )
         if excluded:
-            excluded_names = [m.name for m in self._exclusion_candidates(draft) if self._router.index(m) in excluded]
-            receivers.append(Label("summary.excluded", {"names": names(excluded_names)}))
+            kept_out = [m.name for m in self._exclusion_candidates(draft) if self._router.index(m) in excluded]
+            receivers.append(Label("summary.excluded", {"names": names(kept_out)}))
         rows: list[tuple[Choice, ...]] = [(Choice("button.confirm", Answer(tag, Step.SUMMARY, SUMMARY_CONFIRM)),)]
         if route.wish.reaches_counsellor and route.counsellors:
             label = "toggle.counsellor_on" if draft.share_name_counsellor else "toggle.counsellor_off"
@@ -943,15 +958,25 @@ class Intake:
         return Reply(
             "summary",
             {
-                "category": Label(f"category.{draft.category}"),
+                "category": Label(f"category.{draft.category.value}"),
                 "date": draft.incident_date,
-                "channel": Label(f"channel.{draft.channel}"),
-                "role": Label(f"role.{draft.role}"),
+                "channel": Label(f"channel.{draft.channel.value}"),
+                "role": Label(f"role.{draft.role.value}"),
                 "description": description or "—",
                 "more": more,
                 "attachments": draft.attachment_count,
-                "wish": Label(f"wish.{draft.wish}"),
+                "wish": Label(f"wish.{draft.wish.value}"),
                 "receivers": tuple(receivers),
             },
             tuple(rows),
         )
+
+
+def _answered(step: Step, answer: Label) -> Label:
+    """The answer just given, shown above the next question."""
+    return Label("answered", {"question": Label(f"title.{step.value}"), "answer": answer})
+
+
+def _serves(counsellor: Counsellor) -> Label:
+    serves = "both" if len(counsellor.serves) == 2 else next(iter(counsellor.serves)).value
+    return Label(f"serves.{serves}")

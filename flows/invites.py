@@ -13,7 +13,7 @@ import re
 from datetime import datetime, timedelta
 
 from flows.clock import Clock
-from flows.model import Language, Role, Sender
+from flows.model import Coordinator, Language, Role, Sender
 from flows.outcome import Choice, CreateInvite, Label, Outcome, Reply, StartReport
 from flows.routing import Router
 from storage import Storage
@@ -82,7 +82,7 @@ class Admission:
         department = clean_department(department_text)
         if department is None:
             return Outcome(coordinator.language, replies=[Reply("invite.bad_department", {"max": MAX_DEPARTMENT})])
-        rows = tuple((Choice(f"role.{role.value}", CreateInvite(role.value, department)),) for role in Role)
+        rows = tuple((Choice(f"role.{role.value}", CreateInvite(role, department)),) for role in Role)
         return Outcome(
             coordinator.language,
             replies=[Reply("invite.ask_role", {"department": department or Label("invite.no_department")}, rows)],
@@ -91,11 +91,11 @@ class Admission:
     async def create_in_bot(self, sender: Sender, action: CreateInvite, bot_username: str) -> Outcome:
         coordinator = self._coordinator(sender)
         department = clean_department(action.department)
-        if coordinator is None or department is None or action.role not in {r.value for r in Role}:
+        if coordinator is None or department is None:
             return Outcome(Language.from_telegram(sender.language_code), toast=Label("toast.not_yours"))
         now = self._clock.now()
         code, expires = await self.create(
-            role=action.role, department=department, created_by=self._router.index(coordinator), now=now
+            role=action.role.value, department=department, created_by=self._router.index(coordinator), now=now
         )
         return Outcome(
             coordinator.language,
@@ -103,16 +103,15 @@ class Admission:
                 "invite.created",
                 {
                     "link": invite_link(bot_username, code),
-                    "role": Label(f"role.{action.role}"),
+                    "role": Label(f"role.{action.role.value}"),
                     "department": department or Label("invite.no_department"),
                     "expires": expires.date(),
                 },
             ),
         )
 
-    def _coordinator(self, sender: Sender):
-        index = self._storage.people.index_of(sender.telegram_id)
-        return self._router.staff_by_index(index, "coordinator")
+    def _coordinator(self, sender: Sender) -> Coordinator | None:
+        return self._router.coordinator(self._storage.people.index_of(sender.telegram_id))
 
     async def redeem(self, sender: Sender, code: str) -> Outcome | None:
         """/start with an invitation code. None when the payload is not an invitation at all."""

@@ -13,26 +13,44 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import messages
-from flows.access import Access, Grant, Permission, has_counsellor_side, in_register, record
+from flows import lifecycle
+from flows.access import Access, Permission
 from flows.clock import Clock
-from flows.model import Language, Sender
-from flows.outcome import CaseCommand, Choice, Forget, Label, MyCases, Outcome, Reply, StopComposing
-from flows.routing import (
-    CASE_ERASED,
-    CASE_REPORT_CONSENTED,
-    CASE_WITHDRAWN,
-    CONSENT_ANSWER,
-    COORDINATOR,
-    COUNSELLOR,
-    REGISTER_WITHDRAWN,
-    Router,
+from flows.lifecycle import (
+    REPORTER_ACTOR,
+    AftercareState,
+    Case,
+    CaseStatus,
+    ConsentAnswer,
+    Delivery,
+    Notice,
+    Refused,
+    Thread,
 )
+from flows.model import Language, Sender
+from flows.outcome import (
+    AddInfo,
+    Choice,
+    Forget,
+    GiveConsent,
+    Label,
+    MyCases,
+    OpenMine,
+    Outcome,
+    PauseCheckIns,
+    Reply,
+    ReplyTo,
+    ResumeCheckIns,
+    StopCheckIns,
+    StopComposing,
+    ToggleName,
+    Withdraw,
+)
+from flows.queries import CaseQuery, ReporterCases
+from flows.routing import Router
 from flows.views import latest_actions
 from storage import Storage
-from storage.cases import CaseRecord
-from storage.outbox import Delivery
 
-CONSENT_ANSWERS = ("named", "anonymous", "no")
 PAGE = 8
 
 
@@ -51,61 +69,61 @@ class MyCaseFlow:
     async def _denied(self, sender: Sender) -> Outcome:
         return Outcome(await self._language(sender), toast=Label("toast.not_yours"))
 
-    async def _audit(self, grant: Grant, action: str, detail: str | None = None) -> None:
-        await record(self._storage, grant, action, self._clock.now(), detail)
-
-    async def staff_on(
-        self, case: CaseRecord, *, counsellors: bool = True, coordinators: bool = True
-    ) -> list[tuple[bytes, str]]:
-        """Who handles the case now: its assigned counsellor(s), and the coordinators if it is in the register."""
-        recipients: list[tuple[bytes, str]] = []
-        if counsellors:
-            for index, state in (await self._storage.cases.counsellors_of(case.id)).items():
-                if state == "assigned" and self._router.staff_by_index(index, COUNSELLOR) is not None:
-                    recipients.append((index, COUNSELLOR))
-        if coordinators and in_register(case):
-            recipients += self._router.coordinator_recipients(await self._storage.cases.barred_from(case.id))
-        return recipients
+    def staff_on(
+        self, case: Case, *, counsellors: bool = True, coordinators: bool = True
+    ) -> list[tuple[bytes, lifecycle.Party]]:
+        """Who handles the case now: its counsellor(s), and the coordinators if it is in the register."""
+        return lifecycle.staff_on(
+            case, self._router.coordinator_indexes(), counsellors=counsellors, in_register=coordinators
+        )
 
     # -- the list and one case ------------------------------------------------------------
 
-    async def list(self, sender: Sender, page: int = 0) -> Outcome:
+    async def list(self, sender: Sender, view: MyCases | None = None) -> Outcome:
+        view = view or MyCases()
         language = await self._language(sender)
         person = await self._storage.people.find(sender.telegram_id)
-        cases = [] if person is None else await self._storage.cases.of_person(person.id)
-        shown = cases[page * PAGE : (page + 1) * PAGE]
+        if person is None or not 0 <= view.page < 10_000:
+            return Outcome(language, replies=[Reply("mycases.page", {"lines": (Label("mycases.none"),)})])
+        page = await self._storage.cases.listing(
+            CaseQuery(
+                ReporterCases(person.id),
+                PAGE,
+                older_than=None if view.newer else view.anchor,
+                newer_than=view.anchor if view.newer else None,
+            )
+        )
+        shown = await self._storage.cases.cases([item.id for item in page.cases])
         lines = tuple(
             [
                 Label(
                     "mycases.line",
                     {
                         "reference": case.reference,
-                        "category": Label(f"category.{case.category}"),
-                        "status": Label(f"status.{case.status}"),
+                        "category": Label(f"category.{case.category.value}"),
+                        "status": Label(f"status.{case.status.value}"),
                         "news": await self._news(case),
                     },
                 )
                 for case in shown
             ]
         ) or (Label("mycases.none"),)
-        rows = [
-            (Choice("list.open", CaseCommand("mo", case.reference), {"reference": case.reference}),)
+        rows: list[tuple[Choice, ...]] = [
+            (Choice("list.open", OpenMine(case.reference), {"reference": case.reference}),)
             for case in shown
-            if case.status != "withdrawn"
+            if case.status is not CaseStatus.WITHDRAWN
         ]
-        navigation = []
-        if page > 0:
-            navigation.append(Choice("list.previous", MyCases(page - 1)))
-        if (page + 1) * PAGE < len(cases):
-            navigation.append(Choice("list.next", MyCases(page + 1)))
+        navigation: list[Choice] = []
+        if page.has_newer and shown:
+            navigation.append(Choice("list.previous", MyCases(view.page - 1, shown[0].reference, True)))
+        if page.has_older and shown:
+            navigation.append(Choice("list.next", MyCases(view.page + 1, shown[-1].reference, False)))
         if navigation:
             rows.append(tuple(navigation))
         return Outcome(language, replies=[Reply("mycases.page", {"lines": lines}, tuple(rows))])
 
-    async def _news(self, case: CaseRecord) -> Label:
+    async def _news(self, case: Case) -> Label:
         """The latest thing that happened to the case, as the reporter would put it."""
-        messages = await self._storage.casefile.messages(case, ("counsellor", "coordinator"))
-        staff_messages = [m for m in messages if m.author != "reporter"]
         events: list[tuple[datetime, Label]] = [
             (case.submitted_at, Label("news.submitted", {"when": self._day(case.submitted_at)}))
         ]
@@ -113,15 +131,17 @@ class MyCaseFlow:
             events.append((case.acknowledged_at, Label("news.acknowledged", {"when": self._day(case.acknowledged_at)})))
         if case.registered_at:
             events.append((case.registered_at, Label("news.registered", {"when": self._day(case.registered_at)})))
-        if staff_messages:
-            last = staff_messages[-1]
-            events.append((last.created_at, Label(f"news.message_{last.author}", {"when": self._day(last.created_at)})))
-        for action in await self._storage.casefile.actions(case):
+        latest = await self._storage.casefile.latest_from_staff(case.id)
+        if latest is not None:
+            author, when = latest
+            events.append((when, Label(f"news.message_{author.value}", {"when": self._day(when)})))
+        for action in await self._storage.casefile.actions(case.id):
             events.append(
                 (
                     action.updated_at,
                     Label(
-                        "news.action", {"kind": Label(f"action.{action.kind}"), "when": self._day(action.updated_at)}
+                        "news.action",
+                        {"kind": Label(f"action.{action.kind.value}"), "when": self._day(action.updated_at)},
                     ),
                 )
             )
@@ -142,63 +162,61 @@ class MyCaseFlow:
         grant = await self._access.check(sender, Permission.VIEW, reference)
         if grant is None or grant.person is None:
             return await self._denied(sender)
-        return Outcome(Language(grant.person.language), replies=[await self.view(grant)])
+        return Outcome(grant.language, replies=[await self.view(grant.case)])
 
-    async def view(self, grant: Grant) -> Reply:
-        case = grant.case
-        messages = await self._storage.casefile.messages(case, ("case", "counsellor", "coordinator"))
+    async def view(self, case: Case) -> Reply:
+        messages_ = await self._storage.casefile.messages(case.id, tuple(Thread))
         lines = tuple(
             Label(
-                f"mine.message_{m.author}",
+                f"mine.message_{m.author.value}",
                 {"when": m.created_at.astimezone(self._zone).strftime("%d-%m %H:%M"), "text": _excerpt(m.body) or "📎"},
             )
-            for m in messages[-6:]
+            for m in messages_[-6:]
         ) or (Label("view.no_messages"),)
-        action_lines = latest_actions(await self._storage.casefile.actions(case))
         return Reply(
             "mine.view",
             {
                 "reference": case.reference,
-                "status": Label(f"status.{case.status}"),
-                "category": Label(f"category.{case.category}"),
+                "status": Label(f"status.{case.status.value}"),
+                "category": Label(f"category.{case.category.value}"),
                 "date": case.incident_date,
-                "register": Label(f"mine.register_{case.register}"),
-                "aftercare": Label(f"mine.aftercare_{case.aftercare}"),
+                "register": Label(f"mine.register_{case.register.value}"),
+                "aftercare": Label(f"mine.aftercare_{case.aftercare.value}"),
                 "history": lines,
-                "actions": action_lines,
+                "actions": latest_actions(await self._storage.casefile.actions(case.id)),
             },
             self._buttons(case),
         )
 
-    def _buttons(self, case: CaseRecord) -> tuple[tuple[Choice, ...], ...]:
+    def _buttons(self, case: Case) -> tuple[tuple[Choice, ...], ...]:
         ref = case.reference
-        if case.status == "withdrawn":
+        if case.status is CaseStatus.WITHDRAWN:
             return ()
-        rows: list[tuple[Choice, ...]] = [(Choice("mine.add", CaseCommand("ma", ref)),)]
+        rows: list[tuple[Choice, ...]] = [(Choice("mine.add", AddInfo(ref)),)]
         replies = []
-        if has_counsellor_side(case):
-            replies.append(Choice("mine.reply_counsellor", CaseCommand("mr", ref, COUNSELLOR)))
-        if in_register(case):
-            replies.append(Choice("mine.reply_coordinator", CaseCommand("mr", ref, COORDINATOR)))
+        if case.has_counsellor_side:
+            replies.append(Choice("mine.reply_counsellor", ReplyTo(ref, Thread.COUNSELLOR)))
+        if case.in_register:
+            replies.append(Choice("mine.reply_coordinator", ReplyTo(ref, Thread.COORDINATOR)))
         if replies:
             rows.append(tuple(replies))
-        if in_register(case):
-            rows.append((Choice("mine.consent_withdraw", CaseCommand("mc", ref, "withdraw")),))
+        if case.in_register:
+            rows.append((Choice("mine.consent_withdraw", GiveConsent(ref, ConsentAnswer.WITHDRAW)),))
         elif self._router.coordinators:
             rows.append(
                 (
-                    Choice("consent.named", CaseCommand("mc", ref, "named")),
-                    Choice("consent.anonymous", CaseCommand("mc", ref, "anonymous")),
+                    Choice("consent.named", GiveConsent(ref, ConsentAnswer.NAMED)),
+                    Choice("consent.anonymous", GiveConsent(ref, ConsentAnswer.ANONYMOUS)),
                 )
             )
-        if has_counsellor_side(case):
+        if case.has_counsellor_side:
             label = "mine.name_shared" if case.share_name_counsellor else "mine.name_hidden"
-            rows.append((Choice(label, CaseCommand("mn", ref)),))
-        if case.aftercare == "active":
-            rows.append((Choice("mine.pause", CaseCommand("mp", ref)), Choice("mine.stop", CaseCommand("mx", ref))))
+            rows.append((Choice(label, ToggleName(ref)),))
+        if case.aftercare is AftercareState.ACTIVE:
+            rows.append((Choice("mine.pause", PauseCheckIns(ref)), Choice("mine.stop", StopCheckIns(ref))))
         else:
-            rows.append((Choice("mine.resume", CaseCommand("mu", ref)),))
-        rows.append((Choice("mine.withdraw", CaseCommand("mw", ref)),))
+            rows.append((Choice("mine.resume", ResumeCheckIns(ref)),))
+        rows.append((Choice("mine.withdraw", Withdraw(ref)),))
         return tuple(rows)
 
     # -- adding, replying ----------------------------------------------------------------
@@ -208,15 +226,15 @@ class MyCaseFlow:
         grant = await self._access.check(sender, permission, reference)
         if grant is None or grant.person is None:
             return await self._denied(sender)
-        if purpose == "reply" and thread not in (COUNSELLOR, COORDINATOR):
+        if purpose == "reply" and thread not in (Thread.COUNSELLOR, Thread.COORDINATOR):
             return await self._denied(sender)
-        if purpose == "reply" and thread == COORDINATOR and not in_register(grant.case):
+        if purpose == "reply" and thread == Thread.COORDINATOR and not grant.case.in_register:
             return await self._denied(sender)
         await self._storage.composing.start(grant.index, grant.case.id, purpose, thread or None, self._clock.now())
         prompt = "compose.addition" if purpose == "addition" else f"compose.reply_{thread}"
         return Outcome(
-            Language(grant.person.language),
-            replies=[Reply(prompt, {"reference": grant.case.reference}, ((Choice("compose.stop", StopComposing()),),))],
+            grant.language,
+            replies=[Reply(prompt, {"reference": reference}, ((Choice("compose.stop", StopComposing()),),))],
         )
 
     # -- consent --------------------------------------------------------------------------
@@ -224,80 +242,56 @@ class MyCaseFlow:
     async def consent(self, sender: Sender, reference: str, answer: str) -> Outcome:
         """The reporter's word on the register: with name, without name, no, or withdrawn."""
         grant = await self._access.check(sender, Permission.CONSENT, reference)
-        if grant is None or grant.person is None or answer not in (*CONSENT_ANSWERS, "withdraw"):
+        if grant is None or grant.person is None or answer not in {a.value for a in ConsentAnswer}:
             return await self._denied(sender)
-        case, now = grant.case, self._clock.now()
-        language = Language(grant.person.language)
-        counsellors = await self.staff_on(case, coordinators=False)
-        if answer == "withdraw":
-            if not in_register(case):
-                return Outcome(language, toast=Label("toast.already_noted"), clear_pressed_buttons=True)
-            barred = await self._storage.cases.barred_from(case.id)
-            deliveries = [
-                Delivery(i, COORDINATOR, REGISTER_WITHDRAWN) for i, _ in self._router.coordinator_recipients(barred)
-            ]
-            deliveries += [Delivery(i, r, CONSENT_ANSWER, "withdraw") for i, r in counsellors]
-            await self._storage.cases.set_register(case, "withdrawn", deliveries, now)
-            await self._audit(grant, "consent_withdrawn")
-            return Outcome(language, edit_pressed=Reply("consent.withdrawn", {"reference": case.reference}))
-        if answer == "no":
-            deliveries = [Delivery(i, r, CONSENT_ANSWER, "no") for i, r in counsellors]
-            await self._storage.cases.set_register(case, case.register, deliveries, now)  # unchanged; question answered
-            await self._audit(grant, "consent_refused")
-            return Outcome(language, edit_pressed=Reply("consent.refused", {"reference": case.reference}))
-        if in_register(case) and case.register == answer:
-            return Outcome(language, toast=Label("toast.already_noted"), clear_pressed_buttons=True)
-        first_time = not in_register(case)
-        deliveries = [Delivery(i, r, CONSENT_ANSWER, answer) for i, r in counsellors]
-        if first_time:
-            attachment_ids = await self._storage.cases.attachment_ids(case.id)
-            deliveries += self._router.report_deliveries(
-                case,
-                attachment_ids,
-                self._router.coordinator_recipients(await self._storage.cases.barred_from(case.id)),
-                CASE_REPORT_CONSENTED,
-            )
-        await self._storage.cases.set_register(case, answer, deliveries, now)
-        await self._audit(grant, "consent_given", answer)
-        return Outcome(
-            language,
-            edit_pressed=Reply(f"consent.given_{answer}", {"reference": case.reference}),
+        given, coordinators = ConsentAnswer(answer), self._router.coordinator_indexes()
+        _, decision = await self._storage.cases.change(
+            grant.case.id, lambda case: lifecycle.consent(case, given, coordinators), self._clock.now()
         )
+        if isinstance(decision, Refused):
+            return Outcome(grant.language, toast=Label("toast.already_noted"), clear_pressed_buttons=True)
+        key = {
+            ConsentAnswer.WITHDRAW: "consent.withdrawn",
+            ConsentAnswer.NO: "consent.refused",
+        }.get(given, f"consent.given_{answer}")
+        return Outcome(grant.language, edit_pressed=Reply(key, {"reference": reference}))
 
     async def toggle_name(self, sender: Sender, reference: str) -> Outcome:
         grant = await self._access.check(sender, Permission.SHARE_NAME, reference)
-        if grant is None or grant.person is None or not has_counsellor_side(grant.case):
+        if grant is None or grant.person is None:
             return await self._denied(sender)
         share = not grant.case.share_name_counsellor
-        await self._storage.cases.share_name_with_counsellor(grant.case, share, self._clock.now())
-        await self._audit(grant, "name_shared" if share else "name_hidden")
-        return Outcome(Language(grant.person.language), edit_pressed=await self.view(grant))
+        _, decision = await self._storage.cases.change(
+            grant.case.id, lambda case: lifecycle.share_name(case, share), self._clock.now()
+        )
+        if isinstance(decision, Refused):
+            return await self._denied(sender)
+        return Outcome(grant.language, edit_pressed=await self.view(decision.after))
 
     # -- withdrawing and forgetting ---------------------------------------------------------
 
-    async def withdraw(self, sender: Sender, reference: str, confirm: str) -> Outcome:
+    async def withdraw(self, sender: Sender, reference: str, confirm: bool = False) -> Outcome:
         grant = await self._access.check(sender, Permission.WITHDRAW, reference)
         if grant is None or grant.person is None:
             return await self._denied(sender)
-        case = grant.case
-        language = Language(grant.person.language)
-        if confirm != "y":
+        if not confirm:
             return Outcome(
-                language,
+                grant.language,
                 replies=[
                     Reply(
                         "withdraw.ask",
-                        {"reference": case.reference},
-                        ((Choice("withdraw.yes", CaseCommand("mw", case.reference, "y")),),),
+                        {"reference": reference},
+                        ((Choice("withdraw.yes", Withdraw(reference, True)),),),
                     )
                 ],
             )
-        staff = await self.staff_on(case)
-        deliveries = [Delivery(i, r, CASE_WITHDRAWN) for i, r in staff]
-        if not await self._storage.cases.withdraw(case, deliveries, self._clock.now()):
-            return Outcome(language, toast=Label("toast.already_noted"), clear_pressed_buttons=True)
-        await self._audit(grant, "withdrawn")
-        return Outcome(language, edit_pressed=Reply("withdraw.done", {"reference": case.reference}))
+        now, coordinators = self._clock.now(), self._router.coordinator_indexes()
+        _, decision = await self._storage.cases.change(
+            grant.case.id, lambda case: lifecycle.withdraw(case, coordinators, now), now
+        )
+        if isinstance(decision, Refused):
+            return Outcome(grant.language, toast=Label("toast.already_noted"), clear_pressed_buttons=True)
+        return Outcome(grant.language, edit_pressed=Reply("withdraw.done", {"reference": reference}))
 
     async def forget_question(self, sender: Sender) -> Outcome:
         language = await self._language(sender)
@@ -323,23 +317,24 @@ class MyCaseFlow:
             return Outcome(language, edit_pressed=Reply("forget.nothing"))
         deliveries: list[Delivery] = []
         message_ids: list[int] = []
-        references: list[str] = []
+        erased: list[str] = []
         for case in await self._storage.cases.of_person(person.id):
-            message_ids += case.state.get("message_ids", [])
-            references.append(case.reference)
-            if case.status != "withdrawn":
-                deliveries += [Delivery(i, r, CASE_ERASED, case.reference) for i, r in await self.staff_on(case)]
+            message_ids += case.message_ids
+            erased.append(case.reference)
+            if case.status is CaseStatus.WITHDRAWN:
+                continue
+            # Staff who knew of the case hear only that it no longer exists.
+            for index, party in self.staff_on(case):
+                if await self._storage.outbox.told_before(case.id, index):
+                    deliveries.append(Delivery(index, party, Notice.CASE_ERASED, case.reference))
         draft = await self._storage.cases.draft_of(person.id)
         if draft is not None:
-            message_ids += draft.state.get("message_ids", [])
-        await self._storage.people.erase(person.id, deliveries, self._clock.now())
-        for reference in references:
-            await self._storage.audit.record(
-                actor_role="reporter", actor="reporter", action="erased", now=self._clock.now(), case_ref=reference
-            )
+            message_ids += draft.state.message_ids
+        audit = [(reference, REPORTER_ACTOR.note("erased")) for reference in erased]
+        await self._storage.people.erase(person.id, deliveries, audit, self._clock.now())
         return Outcome(
             language,
-            edit_pressed=Reply("forget.done", {"n": len(references)}),
+            edit_pressed=Reply("forget.done", {"n": len(erased)}),
             delete_messages=tuple(message_ids),
         )
 

@@ -1,9 +1,11 @@
 """What each notification from the outbox says, composed at the moment it is sent.
 
-The case is read (and decrypted) only then, so the outbox never holds readable
-content. Whether a recipient sees the reporter's name is decided by
-:func:`flows.routing.shows_name`, nowhere else; alerts to coordinators about cases
-that are not theirs carry only the reference, group, category and age.
+The case is read (and decrypted) only then, so the outbox never holds readable content.
+Before that, :meth:`Notices.authorise` asks flows.lifecycle.delivery_verdict whether the
+item may still go to this recipient, given the case as it is now. Whether a recipient
+sees the reporter's name is flows.lifecycle.shows_name, nowhere else; alerts to
+coordinators about cases that are not theirs carry only the reference, group, category
+and age.
 """
 
 from __future__ import annotations
@@ -12,57 +14,41 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flows.access import Drop, Send, Verdict, delivery_verdict, in_register
-from flows.aftercare import AftercareFlow, checkin_keyboard, practical_tips, reoffer_keyboard, survey_keyboard
+from flows.aftercare import (
+    AftercarePlan,
+    checkin_keyboard,
+    practical_tips,
+    reoffer_keyboard,
+    support_lines,
+    survey_keyboard,
+)
 from flows.clock import Clock
-from flows.outcome import Acknowledge, CaseCommand, Choice, Label, Reply
-from flows.routing import (
-    ACTION_FEEDBACK,
-    CASE_ADDITION,
-    CASE_ATTACHMENT,
-    CASE_ERASED,
-    CASE_REPORT,
-    CASE_REPORT_CONSENTED,
-    CASE_REPORT_ESCALATED,
-    CASE_REPORT_HANDED_OVER,
-    CASE_TAKEN_OVER,
-    CASE_TEXT,
-    CASE_WAITING,
-    CASE_WITHDRAWN,
-    CHECK_IN,
-    CHECKIN_ALERT,
-    CONSENT_ANSWER,
-    CONSENT_REQUEST,
-    COORDINATOR,
-    COORDINATOR_ALERT,
-    COUNSELLOR,
-    REGISTER_WITHDRAWN,
-    RELAY,
-    RELAY_FILE,
-    REOFFER,
-    REPORTER,
-    REPORTER_ACKNOWLEDGED,
-    REPORTER_ESCALATED,
-    REPORTER_NEW_COUNSELLOR,
-    REPORTER_REGISTERED,
-    REPORTER_STATUS,
-    SILENCE_REMINDER,
-    SURVEY,
-    TIPS,
-    Router,
+from flows.lifecycle import (
+    Case,
+    ConsentAnswer,
+    CounsellorState,
+    Delivery,
+    Drop,
+    Notice,
+    Party,
+    Send,
+    Verdict,
+    delivery_verdict,
     description_parts,
     shows_name,
 )
+from flows.outcome import Acknowledge, Choice, GiveConsent, Label, OpenCase, Reply, ReplyTo, StartMessage
+from flows.routing import Router
 from storage import Storage
-from storage.cases import AttachmentRecord, CaseRecord
-from storage.outbox import Delivery, OutboxItem
+from storage.cases import AttachmentRecord
+from storage.outbox import OutboxItem
 from storage.people import PersonRecord
 
-_BANNERS = {
-    CASE_REPORT: None,
-    CASE_REPORT_ESCALATED: "staff.banner_escalated",
-    CASE_REPORT_HANDED_OVER: "staff.banner_handed_over",
-    CASE_REPORT_CONSENTED: "staff.banner_consented",
+_BANNERS: dict[Notice, str | None] = {
+    Notice.CASE_REPORT: None,
+    Notice.CASE_REPORT_ESCALATED: "staff.banner_escalated",
+    Notice.CASE_REPORT_HANDED_OVER: "staff.banner_handed_over",
+    Notice.CASE_REPORT_CONSENTED: "staff.banner_consented",
 }
 
 
@@ -82,87 +68,82 @@ class FileNotice:
     caption: Reply
 
 
-Notice = Reply | FileNotice
+NoticeMessage = Reply | FileNotice
 
 
 class Notices:
-    def __init__(
-        self, storage: Storage, router: Router, zone: ZoneInfo, clock: Clock, aftercare: AftercareFlow | None = None
-    ) -> None:
+    def __init__(self, storage: Storage, router: Router, zone: ZoneInfo, clock: Clock, plan: AftercarePlan) -> None:
         self._storage = storage
         self._router = router
         self._zone = zone
         self._clock = clock
-        self._aftercare = aftercare
+        self._plan = plan
 
     async def authorise(self, item: OutboxItem) -> Verdict:
         """Whether the item may go out now, to this recipient, given the case as it is now."""
-        if item.kind == CASE_ERASED:
+        if item.kind is Notice.CASE_ERASED:
             return Send()
         case = None if item.case_id is None else await self._storage.cases.get(item.case_id)
         if case is None:
             return Drop("case_gone")
-        if item.kind == REPORTER_NEW_COUNSELLOR and await self._storage.outbox.superseded(item):
+        if item.kind is Notice.REPORTER_NEW_COUNSELLOR and await self._storage.outbox.superseded(item):
             return Drop("superseded")  # a later word on who handles the case follows
-        states = await self._storage.cases.counsellors_of(case.id)
         return delivery_verdict(
             case,
             item.kind,
+            item.recipient_index,
             item.recipient_role,
-            counsellor_state=states.get(item.recipient_index),
             told_before=await self._storage.outbox.told_before(case.id, item.recipient_index),
-            barred=item.recipient_role != REPORTER
-            and item.recipient_index in await self._storage.cases.barred_from(case.id),
         )
 
     async def handlers_now(self, item: OutboxItem) -> list[Delivery]:
         """The same notification for whoever handles the case now (after a hand-over or a take-over)."""
-        if item.case_id is None:
+        case = None if item.case_id is None else await self._storage.cases.get(item.case_id)
+        if case is None:
             return []
-        states = await self._storage.cases.counsellors_of(item.case_id)
         return [
-            Delivery(index, COUNSELLOR, item.kind, item.ref, dedupe=f"{item.id}:{n}")
-            for n, index in enumerate(sorted(i for i, state in states.items() if state == "assigned"))
+            Delivery(index, Party.COUNSELLOR, item.kind, item.ref, dedupe=f"{item.id}:{n}")
+            for n, index in enumerate(sorted(case.handlers))
             if index != item.recipient_index
         ]
 
-    async def compose(self, item: OutboxItem, language: str) -> Notice:
+    async def compose(self, item: OutboxItem, language: str) -> NoticeMessage:
         """The one Telegram message an outbox item becomes (call :meth:`authorise` first)."""
-        if item.kind == CASE_ERASED:
+        if item.kind is Notice.CASE_ERASED:
             return Reply("staff.case_erased", {"reference": item.ref or ""})
         case = None if item.case_id is None else await self._storage.cases.get(item.case_id)
         if case is None:
             raise Gone("case_gone")
-        role = item.recipient_role
+        party = item.recipient_role
         if item.kind in _BANNERS:
             reporter = await self._storage.people.get(case.person_id)
-            return self.staff_report(case, reporter, role, _BANNERS[item.kind])
-        if item.kind == CASE_TEXT:
+            return self.staff_report(case, reporter, party, _BANNERS[item.kind])
+        if item.kind is Notice.CASE_TEXT:
             reply = staff_text_part(case, int(item.ref or 0))
             if reply is None:
                 raise Gone("text_part_gone")
             return reply
-        if item.kind == CASE_ATTACHMENT:
-            attachment = await self._storage.cases.attachment(case, item.ref or "")
+        if item.kind is Notice.CASE_ATTACHMENT:
+            attachment = await self._storage.cases.attachment(case.id, item.ref or "")
             if attachment is None:
                 raise Gone("attachment_gone")
             return FileNotice(attachment, attachment_caption(case, attachment))
-        if item.kind in (RELAY, CASE_ADDITION):
-            return await self._message(case, item, role)
-        if item.kind == RELAY_FILE:
-            return await self._message_file(case, item, role)
-        if role == REPORTER:
+        if item.kind in (Notice.RELAY, Notice.CASE_ADDITION):
+            return await self._message(case, item, party)
+        if item.kind is Notice.RELAY_FILE:
+            return await self._message_file(case, item, party)
+        if party is Party.REPORTER:
             return await self._to_reporter(case, item)
         return await self._to_staff(case, item)
 
-    def staff_report(self, case: CaseRecord, reporter: PersonRecord | None, role: str, banner: str | None) -> Reply:
+    def staff_report(self, case: Case, reporter: PersonRecord | None, party: Party, banner: str | None) -> Reply:
         """The report as a counsellor or coordinator receives it, with its buttons."""
-        if shows_name(case, role) and reporter is not None:
+        if shows_name(case, party) and reporter is not None:
             who: Label = Label(
                 "staff.reporter_named",
                 {"name": reporter.display_name, "username": f"@{reporter.username}" if reporter.username else "—"},
             )
-        elif role == COUNSELLOR:
+        elif party is Party.COUNSELLOR:
             who = Label("staff.reporter_pseudonym")
         else:
             who = Label("staff.reporter_anonymous")
@@ -172,7 +153,7 @@ class Notices:
             description = Label("staff.description_follows", {"parts": len(parts)})
         else:
             description = case.description or Label("staff.description_none")
-        if role == COUNSELLOR:
+        if party is Party.COUNSELLOR:
             first = Choice(
                 "case.take" if banner == "staff.banner_escalated" else "staff.button.acknowledge",
                 Acknowledge(case.reference),
@@ -180,197 +161,193 @@ class Notices:
         else:
             first = Choice("staff.button.register", Acknowledge(case.reference))
         return Reply(
-            "staff.report_counsellor" if role == COUNSELLOR else "staff.report_coordinator",
+            "staff.report_counsellor" if party is Party.COUNSELLOR else "staff.report_coordinator",
             {
                 "banner": Label(banner) if banner else "",
                 "reference": case.reference,
-                "category": Label(f"category.{case.category}"),
+                "category": Label(f"category.{case.category.value}"),
                 "date": case.incident_date,
-                "channel": Label(f"channel.{case.channel}"),
-                "role": Label(f"role.{case.role}"),
-                "wish": Label(f"wish.{case.wish}"),
+                "channel": Label(f"channel.{case.channel.value}"),
+                "role": Label(f"role.{case.role.value}"),
+                "wish": Label(f"wish.{case.wish.value}"),
                 "who": who,
                 "description": description,
                 "attachments": case.attachment_count,
                 "submitted": _local(case.submitted_at, self._zone),
             },
-            ((first,), (Choice("case.open", CaseCommand("o", case.reference)),)),
+            ((first,), (Choice("case.open", OpenCase(case.reference)),)),
             protect_content=True,
         )
 
-    async def _message(self, case: CaseRecord, item: OutboxItem, role: str) -> Reply:
-        message = await self._storage.casefile.message(case, item.ref or "")
+    async def _message(self, case: Case, item: OutboxItem, party: Party) -> Reply:
+        message = await self._storage.casefile.message(case.id, item.ref or "")
         if message is None:
             raise Gone("message_gone")
         # A message with a file comes in two: this text, then the file (its own outbox item).
         body = message.body or ("📎" if message.attachment_id else "")
-        if role == REPORTER:
+        if party is Party.REPORTER:
             sender_label = (
                 Label("relay.from_coordinator")
-                if message.author == COORDINATOR
-                else Label("relay.from_counsellor", {"name": self._name(message.author_index, COUNSELLOR)})
+                if message.author is Party.COORDINATOR
+                else Label("relay.from_counsellor", {"name": self._router.name(message.author_index, Party.COUNSELLOR)})
             )
+            thread = message.thread
             return Reply(
                 "relay.to_reporter",
                 {"from": sender_label, "reference": case.reference, "text": body},
-                ((Choice("relay.reply", CaseCommand("mr", case.reference, message.author)),),),
+                ((Choice("relay.reply", ReplyTo(case.reference, thread)),),),
             )
         reporter = await self._storage.people.get(case.person_id)
-        if shows_name(case, role) and reporter is not None:
+        if shows_name(case, party) and reporter is not None:
             who: Label = Label("relay.reporter_named", {"name": reporter.display_name})
         else:
             who = Label("relay.reporter")
-        key = "relay.addition_to_staff" if item.kind == CASE_ADDITION else "relay.to_staff"
+        key = "relay.addition_to_staff" if item.kind is Notice.CASE_ADDITION else "relay.to_staff"
         return Reply(
             key,
             {"who": who, "reference": case.reference, "text": body},
             (
                 (
-                    Choice("case.message", CaseCommand("ms", case.reference)),
-                    Choice("case.open", CaseCommand("o", case.reference)),
+                    Choice("case.message", StartMessage(case.reference)),
+                    Choice("case.open", OpenCase(case.reference)),
                 ),
             ),
             protect_content=True,
         )
 
-    async def _message_file(self, case: CaseRecord, item: OutboxItem, role: str) -> FileNotice:
-        message = await self._storage.casefile.message(case, item.ref or "")
+    async def _message_file(self, case: Case, item: OutboxItem, party: Party) -> FileNotice:
+        message = await self._storage.casefile.message(case.id, item.ref or "")
         attachment = (
             None
             if message is None or message.attachment_id is None
-            else await self._storage.cases.attachment(case, message.attachment_id)
+            else await self._storage.cases.attachment(case.id, message.attachment_id)
         )
         if attachment is None:
             raise Gone("attachment_gone")
         return FileNotice(
-            attachment, Reply("relay.file", {"reference": case.reference}, protect_content=role != REPORTER)
+            attachment, Reply("relay.file", {"reference": case.reference}, protect_content=party is not Party.REPORTER)
         )
 
-    async def _handler_names(self, case: CaseRecord) -> str:
-        states = await self._storage.cases.counsellors_of(case.id)
+    def _handler_names(self, case: Case) -> str:
         return ", ".join(
             member.name
-            for index, state in states.items()
-            if state == "assigned" and (member := self._router.staff_by_index(index, COUNSELLOR)) is not None
+            for index, state in case.counsellors.items()
+            if state is CounsellorState.ASSIGNED and (member := self._router.counsellor(index)) is not None
         )
 
-    def _name(self, index: bytes | None, role: str) -> str:
-        member = None if index is None else self._router.staff_by_index(index, role)
-        return member.name if member is not None else "—"
-
-    async def _to_reporter(self, case: CaseRecord, item: OutboxItem) -> Reply:
+    async def _to_reporter(self, case: Case, item: OutboxItem) -> Reply:
         reference = {"reference": case.reference}
-        if item.kind == REPORTER_ACKNOWLEDGED:
-            return Reply("reporter.acknowledged", reference)
-        if item.kind == REPORTER_REGISTERED:
-            return Reply("reporter.registered", reference)
-        if item.kind == REPORTER_ESCALATED:
-            return Reply("reporter.escalated", reference)
-        if item.kind == REPORTER_NEW_COUNSELLOR:
-            names = await self._handler_names(case)
-            if not names:
-                return Reply("reporter.waiting_counsellor", reference)
-            return Reply("reporter.new_counsellor", {**reference, "name": names})
-        if item.kind == REPORTER_STATUS:
-            return Reply("reporter.status", {**reference, "status": Label(f"status.{item.ref}")})
-        if item.kind == CHECK_IN:
-            step = int(item.ref or 0)
-            plan = self._aftercare.plan if self._aftercare else None
-            closing = plan is not None and step < len(plan.check_ins) and plan.check_ins[step].closing
-            support = self._aftercare.support_lines(case) if self._aftercare else ()
-            return Reply(
-                "checkin.closing" if closing else "checkin.ask",
-                {**reference, "date": self._submitted_on(case), "support": _support_block(support)},
-                checkin_keyboard(case.reference, step),
-            )
-        if item.kind == TIPS:
-            return Reply("tips.intro", {**reference, "tips": tuple(Label(key) for key in practical_tips(case))})
-        if item.kind == REOFFER:
-            return Reply("reoffer.ask", reference, reoffer_keyboard(case.reference))
-        if item.kind == SURVEY:
-            return Reply("survey.ask", reference, survey_keyboard(case.reference))
-        if item.kind == ACTION_FEEDBACK:
-            action = await self._storage.casefile.action(case, item.ref or "")
-            if action is None:
-                raise Gone("action_gone")
-            note = Label("feedback.note", {"note": action.note}) if action.note else ""
-            return Reply(
-                "feedback.action",
-                {
-                    **reference,
-                    "kind": Label(f"action.{action.kind}"),
-                    "outcome": Label(f"outcome.{action.outcome}"),
-                    "note": note,
-                },
-            )
-        if item.kind == CONSENT_REQUEST:
-            ref = case.reference
-            return Reply(
-                "consent.request",
-                reference,
-                (
-                    (Choice("consent.named", CaseCommand("mc", ref, "named")),),
-                    (Choice("consent.anonymous", CaseCommand("mc", ref, "anonymous")),),
-                    (Choice("consent.no", CaseCommand("mc", ref, "no")),),
-                ),
-            )
+        match item.kind:
+            case Notice.REPORTER_ACKNOWLEDGED:
+                return Reply("reporter.acknowledged", reference)
+            case Notice.REPORTER_REGISTERED:
+                return Reply("reporter.registered", reference)
+            case Notice.REPORTER_ESCALATED:
+                return Reply("reporter.escalated", reference)
+            case Notice.REPORTER_NEW_COUNSELLOR:
+                names = self._handler_names(case)
+                if not names:
+                    return Reply("reporter.waiting_counsellor", reference)
+                return Reply("reporter.new_counsellor", {**reference, "name": names})
+            case Notice.REPORTER_STATUS:
+                return Reply("reporter.status", {**reference, "status": Label(f"status.{item.ref}")})
+            case Notice.CHECK_IN:
+                step = int(item.ref or 0)
+                steps = self._plan.check_ins
+                closing = step < len(steps) and steps[step].closing
+                support = support_lines(self._plan, case)
+                return Reply(
+                    "checkin.closing" if closing else "checkin.ask",
+                    {**reference, "date": self._submitted_on(case), "support": _support_block(support)},
+                    checkin_keyboard(case.reference, step),
+                )
+            case Notice.TIPS:
+                return Reply("tips.intro", {**reference, "tips": tuple(Label(key) for key in practical_tips(case))})
+            case Notice.REOFFER:
+                return Reply("reoffer.ask", reference, reoffer_keyboard(case.reference))
+            case Notice.SURVEY:
+                return Reply("survey.ask", reference, survey_keyboard(case.reference))
+            case Notice.ACTION_FEEDBACK:
+                action = await self._storage.casefile.action(case.id, item.ref or "")
+                if action is None:
+                    raise Gone("action_gone")
+                note = Label("feedback.note", {"note": action.note}) if action.note else ""
+                return Reply(
+                    "feedback.action",
+                    {
+                        **reference,
+                        "kind": Label(f"action.{action.kind.value}"),
+                        "outcome": Label(f"outcome.{action.outcome.value}"),
+                        "note": note,
+                    },
+                )
+            case Notice.CONSENT_REQUEST:
+                ref = case.reference
+                return Reply(
+                    "consent.request",
+                    reference,
+                    (
+                        (Choice("consent.named", GiveConsent(ref, ConsentAnswer.NAMED)),),
+                        (Choice("consent.anonymous", GiveConsent(ref, ConsentAnswer.ANONYMOUS)),),
+                        (Choice("consent.no", GiveConsent(ref, ConsentAnswer.NO)),),
+                    ),
+                )
         raise Gone(f"unknown_kind:{item.kind}")
 
-    def _submitted_on(self, case: CaseRecord) -> date:
+    def _submitted_on(self, case: Case) -> date:
         """The local day the report was sent (a check-in only exists for a sent report)."""
-        return (case.submitted_at or self._clock.now()).astimezone(self._zone).date()
+        return case.submitted_at.astimezone(self._zone).date()
 
-    async def _to_staff(self, case: CaseRecord, item: OutboxItem) -> Reply:
+    async def _to_staff(self, case: Case, item: OutboxItem) -> Reply:
         reference = {"reference": case.reference}
-        if item.kind == CONSENT_ANSWER:
-            return Reply(f"staff.consent_{item.ref}", reference)
-        if item.kind == REGISTER_WITHDRAWN:
-            return Reply("staff.register_withdrawn", reference)
-        if item.kind == CASE_WITHDRAWN:
-            return Reply("staff.case_withdrawn", reference)
-        if item.kind == CASE_TAKEN_OVER:
-            return Reply("staff.taken_over", {**reference, "name": await self._handler_names(case) or "—"})
-        if item.kind == CHECKIN_ALERT:
-            reporter = await self._storage.people.get(case.person_id)
-            who = (
-                Label("relay.reporter_named", {"name": reporter.display_name})
-                if reporter is not None and shows_name(case, COUNSELLOR)
-                else Label("relay.reporter")
-            )
-            return Reply(
-                f"staff.checkin_{item.ref}",
-                {**reference, "who": who},
-                (
+        match item.kind:
+            case Notice.CONSENT_ANSWER:
+                return Reply(f"staff.consent_{item.ref}", reference)
+            case Notice.REGISTER_WITHDRAWN:
+                return Reply("staff.register_withdrawn", reference)
+            case Notice.CASE_WITHDRAWN:
+                return Reply("staff.case_withdrawn", reference)
+            case Notice.CASE_TAKEN_OVER:
+                return Reply("staff.taken_over", {**reference, "name": self._handler_names(case) or "—"})
+            case Notice.CHECKIN_ALERT:
+                reporter = await self._storage.people.get(case.person_id)
+                who = (
+                    Label("relay.reporter_named", {"name": reporter.display_name})
+                    if reporter is not None and shows_name(case, Party.COUNSELLOR)
+                    else Label("relay.reporter")
+                )
+                return Reply(
+                    f"staff.checkin_{item.ref}",
+                    {**reference, "who": who},
                     (
-                        Choice("case.message", CaseCommand("ms", case.reference)),
-                        Choice("case.open", CaseCommand("o", case.reference)),
+                        (
+                            Choice("case.message", StartMessage(case.reference)),
+                            Choice("case.open", OpenCase(case.reference)),
+                        ),
                     ),
-                ),
-            )
-        if item.kind == SILENCE_REMINDER:
-            in_view = item.recipient_role == COUNSELLOR or in_register(case)
-            return Reply(
-                "staff.silence" if in_view else "staff.silence_metadata",
-                {
-                    **reference,
-                    "days": int(item.ref or 0),
-                    "audience": Label(f"audience.{case.audience}"),
-                    "category": Label(f"category.{case.category}"),
-                },
-                ((Choice("case.open", CaseCommand("o", case.reference)),),) if in_view else (),
-            )
-        if item.kind in (COORDINATOR_ALERT, CASE_WAITING):
-            return Reply(
-                "staff.coordinator_alert" if item.kind == COORDINATOR_ALERT else "staff.case_waiting",
-                {
-                    **reference,
-                    "audience": Label(f"audience.{case.audience}"),
-                    "category": Label(f"category.{case.category}"),
-                    "hours": int((self._clock.now() - case.submitted_at).total_seconds() // 3600)
-                    if case.submitted_at
-                    else 0,
-                },
-            )
+                )
+            case Notice.SILENCE_REMINDER:
+                in_view = item.recipient_role is Party.COUNSELLOR or case.in_register
+                return Reply(
+                    "staff.silence" if in_view else "staff.silence_metadata",
+                    {
+                        **reference,
+                        "days": int(item.ref or 0),
+                        "audience": Label(f"audience.{case.audience.value}"),
+                        "category": Label(f"category.{case.category.value}"),
+                    },
+                    ((Choice("case.open", OpenCase(case.reference)),),) if in_view else (),
+                )
+            case Notice.COORDINATOR_ALERT | Notice.CASE_WAITING:
+                return Reply(
+                    "staff.coordinator_alert" if item.kind is Notice.COORDINATOR_ALERT else "staff.case_waiting",
+                    {
+                        **reference,
+                        "audience": Label(f"audience.{case.audience.value}"),
+                        "category": Label(f"category.{case.category.value}"),
+                        "hours": int((self._clock.now() - case.submitted_at).total_seconds() // 3600),
+                    },
+                )
         raise Gone(f"unknown_kind:{item.kind}")
 
 
@@ -378,7 +355,7 @@ def _support_block(lines: tuple[Label, ...]) -> Label | str:
     return Label("checkin.support", {"lines": lines}) if lines else ""
 
 
-def staff_text_part(case: CaseRecord, number: int) -> Reply | None:
+def staff_text_part(case: Case, number: int) -> Reply | None:
     parts = description_parts(case.description)
     if number >= len(parts):
         return None
@@ -389,7 +366,7 @@ def staff_text_part(case: CaseRecord, number: int) -> Reply | None:
     )
 
 
-def attachment_caption(case: CaseRecord, attachment: AttachmentRecord) -> Reply:
+def attachment_caption(case: Case, attachment: AttachmentRecord) -> Reply:
     return Reply(
         "staff.attachment",
         {"reference": case.reference, "n": attachment.seq, "total": max(case.attachment_count, attachment.seq)},
@@ -397,5 +374,5 @@ def attachment_caption(case: CaseRecord, attachment: AttachmentRecord) -> Reply:
     )
 
 
-def _local(moment: datetime | None, zone: ZoneInfo) -> str:
-    return "" if moment is None else moment.astimezone(zone).strftime("%d-%m-%Y %H:%M")
+def _local(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%d-%m-%Y %H:%M")

@@ -11,8 +11,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from flows.model import Language, Step
+from flows.lifecycle import ActionKind, ActionOutcome, CaseStatus, CheckInAnswer, ConsentAnswer, SurveyAnswer, Thread
+from flows.model import Language, Role, Step
 from messages import Label
+
+# -- what a button asks for -------------------------------------------------------------
+# One dataclass per action. bot/callbacks.py declares how each is written into a button's
+# callback data (and reads it back); whether the person pressing may do it is decided by
+# the flow, against the database, each time.
+
+
+@dataclass(frozen=True, slots=True)
+class StartReport:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class StopComposing:
+    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,11 +38,6 @@ class Answer:
     draft_tag: str
     step: Step
     value: str
-
-
-@dataclass(frozen=True, slots=True)
-class StartReport:
-    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +54,6 @@ class ChooseLanguage:
 
 
 @dataclass(frozen=True, slots=True)
-class Acknowledge:
-    """A counsellor confirms receipt, or a coordinator confirms registration, of a case."""
-
-    reference: str
-
-
-@dataclass(frozen=True, slots=True)
 class CleanUp:
     """Remove the conversation of a submitted report from the reporter's chat."""
 
@@ -57,19 +61,36 @@ class CleanUp:
 
 
 @dataclass(frozen=True, slots=True)
-class CaseCommand:
-    """A button on a case: ``verb`` names what to do (see flows.casework and flows.mycases)."""
+class Forget:
+    confirm: bool
 
-    verb: str
-    reference: str
-    arg: str = ""
+
+@dataclass(frozen=True, slots=True)
+class CreateInvite:
+    role: Role
+    department: str = ""
+
+
+# Lists, a page at a time: ``anchor`` is the reference of the case the page starts after
+# (``newer`` False: older cases) or before (``newer`` True); ``page`` is only for showing.
 
 
 @dataclass(frozen=True, slots=True)
 class Inbox:
-    """A counsellor's list of cases, one page."""
+    """A counsellor's list of cases."""
 
     page: int = 0
+    anchor: str | None = None
+    newer: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MyCases:
+    """A reporter's list of their reports."""
+
+    page: int = 0
+    anchor: str | None = None
+    newer: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,43 +102,201 @@ class RegisterView:
     role: str = "a"
     period: str = "a"
     page: int = 0
+    anchor: str | None = None
+    newer: bool = False
+
+
+# Buttons on a case, for the staff who handle it.
 
 
 @dataclass(frozen=True, slots=True)
-class MyCases:
+class Acknowledge:
+    """A counsellor confirms receipt (or takes the case over); a coordinator confirms the registration."""
+
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCase:
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendFiles:
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class StartNote:
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShowNotes:
+    reference: str
     page: int = 0
 
 
 @dataclass(frozen=True, slots=True)
-class Forget:
-    confirm: bool
+class SetStatus:
+    """Choose a status (``status`` None: show the choices)."""
+
+    reference: str
+    status: CaseStatus | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class CreateInvite:
-    role: str
-    department: str = ""
+class HandOver:
+    """Hand the case to the counsellor at position ``to`` in the configuration (None: show the choices)."""
+
+    reference: str
+    to: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class StopComposing:
-    pass
+class Recuse:
+    reference: str
+    confirm: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StartMessage:
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class AskConsent:
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordAction:
+    """What was done towards the perpetrator: first the kind, then how it stands."""
+
+    reference: str
+    kind: ActionKind | None = None
+    outcome: ActionOutcome | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateAction:
+    """A later outcome of an action recorded earlier (``action``: the first 8 characters of its id)."""
+
+    reference: str
+    action: str
+    outcome: ActionOutcome | None = None
+
+
+# Buttons on a case, for its reporter.
+
+
+@dataclass(frozen=True, slots=True)
+class OpenMine:
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class AddInfo:
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyTo:
+    """Write to the counsellor or to the coordinator of the case."""
+
+    reference: str
+    thread: Thread
+
+
+@dataclass(frozen=True, slots=True)
+class GiveConsent:
+    reference: str
+    answer: ConsentAnswer
+
+
+@dataclass(frozen=True, slots=True)
+class ToggleName:
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class Withdraw:
+    reference: str
+    confirm: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CheckIn:
+    """An answer to check-in number ``step``."""
+
+    reference: str
+    step: int
+    answer: CheckInAnswer
+
+
+@dataclass(frozen=True, slots=True)
+class Reoffer:
+    reference: str
+    yes: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Survey:
+    reference: str
+    answer: SurveyAnswer
+
+
+@dataclass(frozen=True, slots=True)
+class PauseCheckIns:
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class StopCheckIns:
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeCheckIns:
+    reference: str
 
 
 Action = (
-    Answer
-    | StartReport
+    StartReport
+    | StopComposing
+    | Answer
     | ResumeDraft
     | ChooseLanguage
-    | Acknowledge
     | CleanUp
-    | CaseCommand
-    | Inbox
-    | RegisterView
-    | MyCases
     | Forget
     | CreateInvite
-    | StopComposing
+    | Inbox
+    | MyCases
+    | RegisterView
+    | Acknowledge
+    | OpenCase
+    | SendFiles
+    | StartNote
+    | ShowNotes
+    | SetStatus
+    | HandOver
+    | Recuse
+    | StartMessage
+    | AskConsent
+    | RecordAction
+    | UpdateAction
+    | OpenMine
+    | AddInfo
+    | ReplyTo
+    | GiveConsent
+    | ToggleName
+    | Withdraw
+    | CheckIn
+    | Reoffer
+    | Survey
+    | PauseCheckIns
+    | StopCheckIns
+    | ResumeCheckIns
 )
 
 
@@ -143,6 +322,8 @@ class Reply:
     params: Mapping[str, object] = field(default_factory=dict)
     keyboard: Keyboard = ()
     protect_content: bool = False
+    # A line shown above the text: the answer just given, when a question turns into the next one.
+    before: Label | None = None
 
 
 ParamValue = str | int | date | Label | tuple[Label, ...]

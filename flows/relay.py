@@ -1,50 +1,57 @@
 """Messages between a reporter and the staff on their case, carried by the bot.
 
-When someone presses "message the reporter", "add information", "reply" or "add a
-note", the next text (or file) they send is taken for that purpose: the intent is
-kept in the database (``composing``), so a restart in between loses nothing. Each
-message is re-authorised when it arrives, not only when the button was pressed: a
-case that changed hands or was withdrawn in the meantime takes nothing more.
+When someone presses "message the reporter", "add information", "reply", "add a note" or
+records an action, the next text (or file) they send is taken for that purpose: the
+intent is kept in the database (``composing``), so a restart in between loses nothing.
+Each message is re-authorised when it arrives, not only when the button was pressed: a
+case that changed hands or was withdrawn in the meantime takes nothing more. Each purpose
+has its own handler below.
 
 The reporter sees "your counsellor" (with the counsellor's configured name) or "the
 coordinator"; staff see the reporter under the case reference unless the reporter
-shares their name (see flows.routing.shows_name).
+shares their name (flows.lifecycle.shows_name).
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
 import messages
-from flows.access import Access, Grant, Permission, record
+from flows import lifecycle
+from flows.access import Access, Grant, Permission
 from flows.clock import Clock
+from flows.lifecycle import (
+    REPORTER_ACTOR,
+    Actor,
+    NewAttachment,
+    NewMessage,
+    NewNote,
+    Notice,
+    Party,
+    Refused,
+    Thread,
+)
 from flows.model import IncomingAttachment, Language, Sender
 from flows.mycases import MyCaseFlow
-from flows.outcome import CaseCommand, Choice, Label, Outcome, Reply
-from flows.routing import (
-    ACTION_FEEDBACK,
-    CASE_ADDITION,
-    COORDINATOR,
-    COUNSELLOR,
-    RELAY,
-    RELAY_FILE,
-    REPORTER,
-    Router,
-)
+from flows.outcome import Choice, Label, Outcome, Reply, StartMessage
+from flows.routing import Router
 from storage import Storage
 from storage.composing import Composing
-from storage.outbox import Delivery
 
-MAX_MESSAGE = 3500  # one Telegram message with the header around it
+MAX_MESSAGE = 3500  # one Telegram message with the header around it (messages.length)
 MAX_NOTE = 3500
 
-# purpose -> the permission that must still hold when the text arrives
-_PERMISSIONS = {
-    "survey_comment": Permission.AFTERCARE,
-    "message": Permission.MESSAGE,
-    "note": Permission.NOTES,
-    "action_note": Permission.RECORD_ACTION,
-    "addition": Permission.ADD_INFO,
-    "reply": Permission.REPLY,
-}
+
+@dataclass(frozen=True, slots=True)
+class Typed:
+    """What arrived for a purpose, already checked: the text, and the file if one came."""
+
+    grant: Grant
+    composing: Composing
+    text: str
+    attachment: NewAttachment | None
 
 
 class Relay:
@@ -54,6 +61,16 @@ class Relay:
         self._access = access
         self._mycases = mycases
         self._clock = clock
+        # purpose -> (the permission that must still hold when the text arrives, whether a file may
+        # come with it, the longest text, what to do with it)
+        self._purposes: dict[str, tuple[Permission, bool, int, Callable[[Typed], Awaitable[Outcome]]]] = {
+            "note": (Permission.NOTES, False, MAX_NOTE, self._note),
+            "action_note": (Permission.RECORD_ACTION, False, MAX_NOTE, self._action_note),
+            "survey_comment": (Permission.AFTERCARE, False, MAX_NOTE, self._survey_comment),
+            "message": (Permission.MESSAGE, True, MAX_MESSAGE, self._staff_message),
+            "addition": (Permission.ADD_INFO, True, MAX_MESSAGE, self._addition),
+            "reply": (Permission.REPLY, True, MAX_MESSAGE, self._reply),
+        }
 
     async def current(self, sender: Sender) -> Composing | None:
         return await self._storage.composing.current(self._storage.people.index_of(sender.telegram_id))
@@ -65,30 +82,23 @@ class Relay:
             # An old or replayed "stop" press: there is nothing to stop, and the message stays as it is.
             return Outcome(await self._language(sender, None), toast=Label("toast.stale"), clear_pressed_buttons=True)
         await self._storage.composing.stop(index)
+        language = await self._language(sender, None)
         if composing.purpose == "action_note":
             # No personal note: the feedback to the reporter need not wait for one.
-            await self._storage.outbox.hurry(composing.case_id, ACTION_FEEDBACK, self._clock.now())
-            return Outcome(await self._language(sender, None), edit_pressed=Reply("compose.skipped"))
+            await self._storage.outbox.hurry(composing.case_id, Notice.ACTION_FEEDBACK, self._clock.now())
+            return Outcome(language, edit_pressed=Reply("compose.skipped"))
         if composing.purpose == "survey_comment":
-            return Outcome(await self._language(sender, None), edit_pressed=Reply("survey.no_comment"))
-        return Outcome(await self._language(sender, None), edit_pressed=Reply("compose.stopped"))
+            return Outcome(language, edit_pressed=Reply("survey.no_comment"))
+        return Outcome(language, edit_pressed=Reply("compose.stopped"))
 
     async def _language(self, sender: Sender, grant: Grant | None) -> Language:
-        if grant is not None and grant.member is not None:
-            return grant.member.language
-        if grant is not None and grant.person is not None:
-            return Language(grant.person.language)
+        if grant is not None:
+            return grant.language
         members = self._router.staff_member(sender.telegram_id)
         if members:
             return members[0].language
         person = await self._storage.people.find(sender.telegram_id)
         return Language(person.language) if person else Language.from_telegram(sender.language_code)
-
-    async def _grant(self, sender: Sender, composing: Composing) -> Grant | None:
-        case = await self._storage.cases.get(composing.case_id)
-        if case is None:
-            return None
-        return await self._access.check_case(sender, _PERMISSIONS[composing.purpose], case)
 
     async def text(self, sender: Sender, text: str) -> Outcome | None:
         """Take ``text`` for what the sender is composing; None if they are not composing."""
@@ -99,99 +109,131 @@ class Relay:
 
     async def attachment(self, sender: Sender, incoming: IncomingAttachment) -> Outcome | None:
         composing = await self.current(sender)
-        if composing is None or composing.purpose not in ("message", "addition", "reply"):
+        if composing is None or composing.purpose not in self._purposes or not self._purposes[composing.purpose][1]:
             return None
         return await self._take(sender, composing, (incoming.caption or "").strip(), incoming)
 
     async def _take(
         self, sender: Sender, composing: Composing, text: str, incoming: IncomingAttachment | None
     ) -> Outcome:
-        grant = await self._grant(sender, composing)
         index = self._storage.people.index_of(sender.telegram_id)
+        permission, _, limit, handle = self._purposes[composing.purpose]
+        case = await self._storage.cases.get(composing.case_id)
+        grant = None if case is None else await self._access.check_case(sender, permission, case)
         if grant is None:
             # The case changed hands, closed for this, or was withdrawn while they typed.
             await self._storage.composing.stop(index)
             return Outcome(await self._language(sender, None), replies=[Reply("compose.no_longer")])
-        language = await self._language(sender, grant)
-        limit = MAX_NOTE if composing.purpose in ("note", "action_note", "survey_comment") else MAX_MESSAGE
-        if messages.length(text) > limit:
-            return Outcome(
-                language, replies=[Reply("compose.too_long", {"length": messages.length(text), "max": limit})]
-            )
+        if (size := messages.length(text)) > limit:
+            return Outcome(grant.language, replies=[Reply("compose.too_long", {"length": size, "max": limit})])
         if not text and incoming is None:
-            return Outcome(language, replies=[Reply("compose.empty")])
-        now = self._clock.now()
-        case = grant.case
+            return Outcome(grant.language, replies=[Reply("compose.empty")])
         await self._storage.composing.stop(index)
-        if composing.purpose == "note":
-            await self._storage.casefile.add_note(case, grant.index, text, now)
-            await self._audit(grant, "added_note")
-            return Outcome(language, replies=[Reply("note.saved", {"reference": case.reference})])
-        if composing.purpose == "action_note":
-            await self._storage.casefile.update_action(
-                case, composing.detail or "", outcome=None, note=text, deliveries=[], now=now
-            )
-            await self._storage.outbox.hurry(case.id, ACTION_FEEDBACK, now)
-            await self._audit(grant, "action_note")
-            return Outcome(language, replies=[Reply("action.note_saved", {"reference": case.reference})])
-        if composing.purpose == "survey_comment":
-            await self._storage.aftercare.comment_survey(case, text, now)
-            return Outcome(language, replies=[Reply("survey.comment_saved")])
-        attachment_id = None
-        if incoming is not None:
-            attachment_id = await self._storage.cases.add_attachment(
-                case,
-                kind=incoming.kind.value,
-                content=incoming.content,
-                file_name=incoming.file_name,
-                mime_type=incoming.mime_type,
-                duration=incoming.duration,
-                now=now,
+        attachment = (
+            None
+            if incoming is None
+            else NewAttachment(
+                uuid.uuid4().hex,
+                incoming.kind,
+                incoming.content,
+                incoming.file_name,
+                incoming.mime_type,
+                incoming.duration,
                 added_later=True,
             )
-        kinds = (RELAY, RELAY_FILE) if attachment_id else (RELAY,)
-        if composing.purpose == "message":
-            thread = COORDINATOR if grant.member is not None and composing.detail == COORDINATOR else COUNSELLOR
-            deliveries = [
-                Delivery(d.recipient_index, d.recipient_role, k) for d in await self._reporter(case) for k in kinds
-            ]
-            author = thread
-            reply = Reply(
-                "message.sent",
-                {"reference": case.reference},
-                ((Choice("message.another", CaseCommand("ms", case.reference)),),),
-            )
-            action = "messaged_reporter"
-        elif composing.purpose == "addition":
-            thread, author = "case", REPORTER
-            additions = (CASE_ADDITION, RELAY_FILE) if attachment_id else (CASE_ADDITION,)
-            deliveries = [Delivery(i, r, k) for i, r in await self._mycases.staff_on(case) for k in additions]
-            reply = Reply("addition.sent" if deliveries else "addition.kept", {"reference": case.reference})
-            action = "added_information"
-        else:
-            thread, author = composing.detail or COUNSELLOR, REPORTER
-            staff = await self._mycases.staff_on(
-                case, counsellors=thread == COUNSELLOR, coordinators=thread == COORDINATOR
-            )
-            deliveries = [Delivery(i, r, k) for i, r in staff for k in kinds]
-            reply = Reply("reply.sent" if deliveries else "reply.kept", {"reference": case.reference})
-            action = f"replied_{thread}"
-        await self._storage.casefile.add_message(
-            case,
-            thread=thread,
-            author=author,
-            author_index=None if author == REPORTER else grant.index,
-            body=text,
-            attachment_id=attachment_id,
-            deliveries=deliveries,
-            now=now,
         )
-        await self._audit(grant, action)
-        return Outcome(language, replies=[reply])
+        return await handle(Typed(grant, composing, text, attachment))
 
-    async def _reporter(self, case) -> list[Delivery]:
-        index = await self._storage.people.index_of_person(case.person_id)
-        return [] if index is None else [Delivery(index, REPORTER, RELAY)]
+    def _actor(self, grant: Grant) -> Actor:
+        if grant.member is None:
+            return REPORTER_ACTOR
+        return Actor(grant.relation.value, grant.member.name, grant.index)
 
-    async def _audit(self, grant: Grant, action: str) -> None:
-        await record(self._storage, grant, action, self._clock.now())
+    # -- what each purpose does --------------------------------------------------------------
+
+    async def _note(self, typed: Typed) -> Outcome:
+        grant = typed.grant
+        note = NewNote(uuid.uuid4().hex, grant.index, typed.text)
+        await self._storage.cases.change(
+            grant.case.id, lambda case: lifecycle.note(case, self._actor(grant), note), self._clock.now()
+        )
+        return Outcome(grant.language, replies=[Reply("note.saved", {"reference": grant.case.reference})])
+
+    async def _action_note(self, typed: Typed) -> Outcome:
+        grant, now = typed.grant, self._clock.now()
+        update = lifecycle.ActionUpdate(typed.composing.detail or "", None, typed.text)
+        await self._storage.cases.change(
+            grant.case.id, lambda case: lifecycle.note_on_action(case, self._actor(grant), update), now
+        )
+        # The feedback waited for this note: it goes now, with the note in it.
+        await self._storage.outbox.hurry(grant.case.id, Notice.ACTION_FEEDBACK, now)
+        return Outcome(grant.language, replies=[Reply("action.note_saved", {"reference": grant.case.reference})])
+
+    async def _survey_comment(self, typed: Typed) -> Outcome:
+        await self._storage.casefile.comment_survey(typed.grant.case.id, typed.text, self._clock.now())
+        return Outcome(typed.grant.language, replies=[Reply("survey.comment_saved")])
+
+    async def _staff_message(self, typed: Typed) -> Outcome:
+        """Staff write to the reporter (who sees "your counsellor (name)" or "the coordinator")."""
+        grant = typed.grant
+        thread = Thread.COORDINATOR if typed.composing.detail == Thread.COORDINATOR else Thread.COUNSELLOR
+        author = Party.COORDINATOR if thread is Thread.COORDINATOR else Party.COUNSELLOR
+        reporter = [(grant.case.reporter, Party.REPORTER)] if grant.case.reporter is not None else []
+        await self._send(typed, thread, author, grant.index, reporter, "messaged_reporter")
+        reference = grant.case.reference
+        return Outcome(
+            grant.language,
+            replies=[
+                Reply(
+                    "message.sent", {"reference": reference}, ((Choice("message.another", StartMessage(reference)),),)
+                )
+            ],
+        )
+
+    async def _addition(self, typed: Typed) -> Outcome:
+        """The reporter adds information to the case: whoever handles it hears."""
+        staff = self._mycases.staff_on(typed.grant.case)
+        decision = await self._send(typed, Thread.CASE, Party.REPORTER, None, staff, "added_information")
+        told = not isinstance(decision, Refused) and bool(decision.deliveries)
+        return Outcome(
+            typed.grant.language,
+            replies=[Reply("addition.sent" if told else "addition.kept", {"reference": typed.grant.case.reference})],
+        )
+
+    async def _reply(self, typed: Typed) -> Outcome:
+        """The reporter writes to their counsellor, or to the coordinator."""
+        thread = Thread(typed.composing.detail or Thread.COUNSELLOR.value)
+        staff = self._mycases.staff_on(
+            typed.grant.case, counsellors=thread is Thread.COUNSELLOR, coordinators=thread is Thread.COORDINATOR
+        )
+        decision = await self._send(typed, thread, Party.REPORTER, None, staff, f"replied_{thread.value}")
+        told = not isinstance(decision, Refused) and bool(decision.deliveries)
+        return Outcome(
+            typed.grant.language,
+            replies=[Reply("reply.sent" if told else "reply.kept", {"reference": typed.grant.case.reference})],
+        )
+
+    async def _send(
+        self,
+        typed: Typed,
+        thread: Thread,
+        author: Party,
+        author_index: bytes | None,
+        recipients: list[tuple[bytes, Party]],
+        action: str,
+    ) -> lifecycle.Decision:
+        grant, now = typed.grant, self._clock.now()
+        new = NewMessage(
+            uuid.uuid4().hex,
+            thread,
+            author,
+            author_index,
+            typed.text,
+            None if typed.attachment is None else typed.attachment.id,
+        )
+        _, decision = await self._storage.cases.change(
+            grant.case.id,
+            lambda case: lifecycle.message(case, self._actor(grant), new, typed.attachment, recipients, action, now),
+            now,
+        )
+        return decision

@@ -122,7 +122,12 @@ def render(language: str, key: str, params: Mapping[str, object] | None = None) 
 
 
 def render_message(
-    language: str, key: str, params: Mapping[str, object] | None = None, *, limit: int = MAX_TEXT
+    language: str,
+    key: str,
+    params: Mapping[str, object] | None = None,
+    *,
+    limit: int = MAX_TEXT,
+    before: Label | None = None,
 ) -> str:
     """:func:`render` for a whole message or caption: refused (:class:`TooLong`) if it would not fit.
 
@@ -130,6 +135,8 @@ def render_message(
     this is the check that they did.
     """
     text = render(language, key, params)
+    if before is not None:
+        text = f"{render(language, before.key, before.params)}\n\n{text}"
     size = visible_length(text)
     if size > limit:
         raise TooLong(f"message {key!r} would be {size} characters long, over Telegram's {limit}")

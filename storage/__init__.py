@@ -32,7 +32,7 @@ from typing import Literal
 import aiosqlite
 
 from storage.audit import AuditTrail
-from storage.casefile import Aftercare, CaseFile
+from storage.casefile import CaseFile
 from storage.cases import Cases
 from storage.composing import ComposingStore
 from storage.crypto import (
@@ -132,7 +132,6 @@ class Storage:
     invites: Invites
     schedule: Schedule
     audit: AuditTrail
-    aftercare: Aftercare
     lock: DatabaseLock | None = None
 
     @classmethod
@@ -189,19 +188,19 @@ class Storage:
             with contextlib.suppress(sqlite3.Error):
                 await db.close()
             raise
+        audit = AuditTrail(db, vault.audit_key)
         return cls(
             db=db,
             vault=vault,
             key_file=key_file,
-            people=People(db, vault),
-            cases=Cases(db, vault),
+            people=People(db, vault, audit),
+            cases=Cases(db, vault, audit),
             outbox=Outbox(db),
             casefile=CaseFile(db, vault),
             composing=ComposingStore(db),
             invites=Invites(db, vault),
             schedule=Schedule(db),
-            audit=AuditTrail(db, vault.audit_key),
-            aftercare=Aftercare(db, vault),
+            audit=audit,
             lock=held,
         )
 

@@ -40,6 +40,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from flows.lifecycle import AuditNote
 from storage.database import Database, to_db
 
 ZEROS = b"\x00" * 32  # what the first entry of a trail from before genesis entries chains from
@@ -204,6 +205,24 @@ class AuditTrail:
             (seq, entry.at, actor_role, actor, action, case_ref, detail, prev, digest),
         )
         await self._write_head(conn, seq, digest)
+
+    async def append_note(
+        self, conn: aiosqlite.Connection, note: AuditNote, now: datetime, case_ref: str | None = None
+    ) -> None:
+        """Add what a transition of flows/lifecycle.py noted, inside a transaction the caller holds."""
+        await self.append(
+            conn,
+            actor_role=note.actor_role,
+            actor=note.actor,
+            action=note.action,
+            now=now,
+            case_ref=case_ref,
+            detail=note.detail,
+        )
+
+    async def record_note(self, note: AuditNote, now: datetime, case_ref: str | None = None) -> None:
+        async with self._db.transaction() as conn:
+            await self.append_note(conn, note, now, case_ref)
 
     async def entries(self, case_ref: str | None = None) -> list[AuditEntry]:
         """What was viewed or changed (the genesis entry is not an event and is left out)."""

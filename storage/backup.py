@@ -29,12 +29,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from flows.lifecycle import Thread
 from storage import Storage, StorageRefused, sealed_sub_keys, stored_key_check, stored_keys_version
 from storage.audit import AuditTrail, Verification
 from storage.crypto import SUB_KEYS, KeyFileError, Vault, read_key_file, sync_folder
 from storage.database import PRIVATE, Database, DatabaseInUse, DatabaseLock, companions, describe_failure
 
-THREADS = ("case", "counsellor", "coordinator")
+THREADS = tuple(Thread)
 _BATCH = 200
 
 
@@ -181,19 +182,18 @@ async def open_everything(storage: Storage) -> Opened:
         if not ids:
             break
         for case_id in ids:
-            case = await storage.cases.get(case_id)
-            assert case is not None
+            await storage.cases.check_opens(case_id)
             async with storage.db.snapshot() as conn:
                 async with conn.execute("SELECT id FROM attachments WHERE case_id = ?", (case_id,)) as cursor:
                     attachment_ids = [row[0] for row in await cursor.fetchall()]
             for attachment_id in attachment_ids:
-                await storage.cases.attachment(case, attachment_id)
+                await storage.cases.attachment(case_id, attachment_id)
             attachments += len(attachment_ids)
-            messages += len(await storage.casefile.messages(case, THREADS))
-            notes += len(await storage.casefile.notes(case))
-            await storage.casefile.actions(case)
-            await storage.aftercare.answers(case)
-            await storage.aftercare.survey(case)
+            messages += len(await storage.casefile.messages(case_id, THREADS))
+            notes += len(await storage.casefile.notes(case_id))
+            await storage.casefile.actions(case_id)
+            await storage.casefile.check_ins(case_id)
+            await storage.casefile.survey(case_id)
             cases += 1
         after = ids[-1]
     after = ""

@@ -1,27 +1,29 @@
-"""The case file beyond the report: messages, a counsellor's private notes, and actions.
+"""The case file beyond the report: messages, a counsellor's private notes, actions, check-ins.
 
 Everything a person wrote here is sealed under the case's own data key, bound to its
-table, column and row, exactly like the report; who wrote it is kept as a role and,
-for staff, the keyed HMAC of their Telegram id.
+table, column and row, exactly like the report; who wrote it is kept as a role and, for
+staff, the keyed HMAC of their Telegram id. Rows are added by :meth:`storage.cases.Cases.change`,
+with the change that causes them; this module reads them back, and keeps the reporter's
+answer to the closing question.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.cases import CaseRecord
-from storage.crypto import Vault
+import aiosqlite
+
+from flows.lifecycle import ActionKind, ActionOutcome, CheckInAnswer, Party, SurveyAnswer, Thread
+from storage.crypto import DataKey, Vault
 from storage.database import Database, from_db, to_db
-from storage.outbox import Delivery, Outbox
 
 
 @dataclass(frozen=True, slots=True)
 class MessageRecord:
     id: str
-    thread: str
-    author: str
+    thread: Thread
+    author: Party
     author_index: bytes | None
     body: str
     attachment_id: str | None
@@ -39,12 +41,25 @@ class NoteRecord:
 @dataclass(frozen=True, slots=True)
 class ActionRecord:
     id: str
-    kind: str
-    outcome: str
+    kind: ActionKind
+    outcome: ActionOutcome
     note: str
     recorded_by: bytes
     recorded_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInRecord:
+    step: int
+    answer: CheckInAnswer
+    answered_at: datetime
+
+
+def _moment(text: str) -> datetime:
+    moment = from_db(text)
+    assert moment is not None
+    return moment
 
 
 class CaseFile:
@@ -52,271 +67,152 @@ class CaseFile:
         self._db = db
         self._vault = vault
 
-    def _key(self, case: CaseRecord):
-        return self._vault.unwrap(case.wrapped_key, table="cases", row_id=case.id)
+    async def _rows(
+        self, case_id: str, sql: str, args: tuple[object, ...]
+    ) -> tuple[DataKey | None, list[aiosqlite.Row]]:
+        async with self._db.transaction() as conn:
+            async with conn.execute("SELECT wrapped_key FROM cases WHERE id = ?", (case_id,)) as cursor:
+                found = await cursor.fetchone()
+            if found is None:
+                return None, []
+            async with conn.execute(sql, args) as cursor:
+                rows = list(await cursor.fetchall())
+        return self._vault.unwrap(found[0], table="cases", row_id=case_id), rows
 
     # -- messages -------------------------------------------------------------------
 
-    async def add_message(
-        self,
-        case: CaseRecord,
-        *,
-        thread: str,
-        author: str,
-        author_index: bytes | None,
-        body: str,
-        attachment_id: str | None,
-        deliveries: list[Delivery],
-        now: datetime,
-    ) -> str:
-        """Store a message and queue its delivery in one transaction (ref of each delivery = message id)."""
-        message_id = uuid.uuid4().hex
-        sealed = (
-            self._key(case).seal_text(body, table="case_messages", column="body", row_id=message_id) if body else None
-        )
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO case_messages (id, case_id, thread, author, author_index, body, attachment_id, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (message_id, case.id, thread, author, author_index, sealed, attachment_id, to_db(now)),
-            )
-            await Outbox.insert(
-                conn,
-                case.id,
-                [
-                    Delivery(d.recipient_index, d.recipient_role, d.kind, message_id, d.dedupe, d.not_before)
-                    for d in deliveries
-                ],
-                now,
-            )
-            if author != "reporter":
-                await conn.execute("UPDATE cases SET last_news_at = ? WHERE id = ?", (to_db(now), case.id))
-        return message_id
-
-    async def messages(self, case: CaseRecord, threads: tuple[str, ...]) -> list[MessageRecord]:
+    async def messages(self, case_id: str, threads: tuple[Thread, ...]) -> list[MessageRecord]:
         marks = ", ".join("?" for _ in threads)
+        key, rows = await self._rows(
+            case_id,
+            f"SELECT * FROM case_messages WHERE case_id = ? AND thread IN ({marks}) ORDER BY created_at, rowid",
+            (case_id, *(t.value for t in threads)),
+        )
+        return [self._message(key, row) for row in rows if key is not None]
+
+    async def message(self, case_id: str, message_id: str) -> MessageRecord | None:
+        key, rows = await self._rows(
+            case_id, "SELECT * FROM case_messages WHERE case_id = ? AND id = ?", (case_id, message_id)
+        )
+        return None if key is None or not rows else self._message(key, rows[0])
+
+    @staticmethod
+    def _message(key: DataKey, row: aiosqlite.Row) -> MessageRecord:
+        return MessageRecord(
+            id=row["id"],
+            thread=Thread(row["thread"]),
+            author=Party(row["author"]),
+            author_index=None if row["author_index"] is None else bytes(row["author_index"]),
+            body=""
+            if row["body"] is None
+            else key.open_text(row["body"], table="case_messages", column="body", row_id=row["id"]),
+            attachment_id=row["attachment_id"],
+            created_at=_moment(row["created_at"]),
+        )
+
+    async def latest_from_staff(self, case_id: str) -> tuple[Party, datetime] | None:
+        """Who of the staff last wrote to the reporter, and when (for the latest news; nothing decrypted)."""
         async with self._db.transaction() as conn:
             async with conn.execute(
-                f"SELECT * FROM case_messages WHERE case_id = ? AND thread IN ({marks}) ORDER BY created_at, rowid",
-                (case.id, *threads),
+                "SELECT author, created_at FROM case_messages WHERE case_id = ? AND author != 'reporter'"
+                " AND thread != 'case' ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                (case_id,),
             ) as cursor:
-                rows = await cursor.fetchall()
-        key = self._key(case)
-        return [
-            MessageRecord(
-                id=row["id"],
-                thread=row["thread"],
-                author=row["author"],
-                author_index=None if row["author_index"] is None else bytes(row["author_index"]),
-                body=""
-                if row["body"] is None
-                else key.open_text(row["body"], table="case_messages", column="body", row_id=row["id"]),
-                attachment_id=row["attachment_id"],
-                created_at=from_db(row["created_at"]),
-            )
-            for row in rows
-        ]
-
-    async def message(self, case: CaseRecord, message_id: str) -> MessageRecord | None:
-        for record in await self.messages(case, ("case", "counsellor", "coordinator")):
-            if record.id == message_id:
-                return record
-        return None
+                row = await cursor.fetchone()
+        return None if row is None else (Party(row[0]), _moment(row[1]))
 
     # -- notes ----------------------------------------------------------------------
 
-    async def add_note(self, case: CaseRecord, author_index: bytes, body: str, now: datetime) -> str:
-        note_id = uuid.uuid4().hex
-        sealed = self._key(case).seal_text(body, table="case_notes", column="body", row_id=note_id)
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO case_notes (id, case_id, author_index, body, created_at) VALUES (?, ?, ?, ?, ?)",
-                (note_id, case.id, author_index, sealed, to_db(now)),
-            )
-        return note_id
-
-    async def notes(self, case: CaseRecord) -> list[NoteRecord]:
-        async with self._db.transaction() as conn:
-            async with conn.execute(
-                "SELECT * FROM case_notes WHERE case_id = ? ORDER BY created_at, rowid", (case.id,)
-            ) as cursor:
-                rows = await cursor.fetchall()
-        key = self._key(case)
+    async def notes(self, case_id: str) -> list[NoteRecord]:
+        key, rows = await self._rows(
+            case_id, "SELECT * FROM case_notes WHERE case_id = ? ORDER BY created_at, rowid", (case_id,)
+        )
+        if key is None:
+            return []
         return [
             NoteRecord(
                 row["id"],
                 bytes(row["author_index"]),
                 key.open_text(row["body"], table="case_notes", column="body", row_id=row["id"]),
-                from_db(row["created_at"]),
+                _moment(row["created_at"]),
             )
             for row in rows
         ]
 
     # -- actions towards the perpetrator --------------------------------------------
 
-    async def record_action(
-        self,
-        case: CaseRecord,
-        *,
-        kind: str,
-        outcome: str,
-        recorded_by: bytes,
-        deliveries: list[Delivery],
-        now: datetime,
-    ) -> str:
-        action_id = uuid.uuid4().hex
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO case_actions (id, case_id, kind, outcome, note, recorded_by, recorded_at, updated_at)"
-                " VALUES (?, ?, ?, ?, NULL, ?, ?, ?)",
-                (action_id, case.id, kind, outcome, recorded_by, to_db(now), to_db(now)),
-            )
-            await Outbox.insert(conn, case.id, [self._about(d, action_id) for d in deliveries], now)
-        return action_id
-
-    async def update_action(
-        self,
-        case: CaseRecord,
-        action_id: str,
-        *,
-        outcome: str | None,
-        note: str | None,
-        deliveries: list[Delivery],
-        now: datetime,
-    ) -> bool:
-        sealed = (
-            None
-            if note is None
-            else self._key(case).seal_text(note, table="case_actions", column="note", row_id=action_id)
+    async def actions(self, case_id: str) -> list[ActionRecord]:
+        key, rows = await self._rows(
+            case_id, "SELECT * FROM case_actions WHERE case_id = ? ORDER BY recorded_at, rowid", (case_id,)
         )
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE case_actions SET outcome = COALESCE(?, outcome), note = COALESCE(?, note), updated_at = ?"
-                " WHERE id = ? AND case_id = ?",
-                (outcome, sealed, to_db(now), action_id, case.id),
-            )
-            if cursor.rowcount != 1:
-                return False
-            await Outbox.insert(conn, case.id, [self._about(d, action_id) for d in deliveries], now)
-        return True
-
-    @staticmethod
-    def _about(delivery: Delivery, action_id: str) -> Delivery:
-        return Delivery(
-            delivery.recipient_index,
-            delivery.recipient_role,
-            delivery.kind,
-            action_id,
-            delivery.dedupe,
-            delivery.not_before,
-        )
-
-    async def actions(self, case: CaseRecord) -> list[ActionRecord]:
-        async with self._db.transaction() as conn:
-            async with conn.execute(
-                "SELECT * FROM case_actions WHERE case_id = ? ORDER BY recorded_at, rowid", (case.id,)
-            ) as cursor:
-                rows = await cursor.fetchall()
-        key = self._key(case)
+        if key is None:
+            return []
         return [
             ActionRecord(
                 id=row["id"],
-                kind=row["kind"],
-                outcome=row["outcome"],
+                kind=ActionKind(row["kind"]),
+                outcome=ActionOutcome(row["outcome"]),
                 note=""
                 if row["note"] is None
                 else key.open_text(row["note"], table="case_actions", column="note", row_id=row["id"]),
                 recorded_by=bytes(row["recorded_by"]),
-                recorded_at=from_db(row["recorded_at"]),
-                updated_at=from_db(row["updated_at"]),
+                recorded_at=_moment(row["recorded_at"]),
+                updated_at=_moment(row["updated_at"]),
             )
             for row in rows
         ]
 
-    async def action(self, case: CaseRecord, action_id: str) -> ActionRecord | None:
-        return next((a for a in await self.actions(case) if a.id == action_id), None)
+    async def action(self, case_id: str, action_id: str) -> ActionRecord | None:
+        return next((a for a in await self.actions(case_id) if a.id == action_id), None)
 
+    # -- how the reporter is, and what they thought of it all --------------------------
 
-@dataclass(frozen=True, slots=True)
-class CheckInAnswer:
-    step: int
-    answer: str
-    answered_at: datetime
-
-
-class Aftercare:
-    """Check-in answers (sealed: health information) and the closing question."""
-
-    def __init__(self, db: Database, vault: Vault) -> None:
-        self._db = db
-        self._vault = vault
-
-    def _key(self, case: CaseRecord):
-        return self._vault.unwrap(case.wrapped_key, table="cases", row_id=case.id)
-
-    async def answer(self, case: CaseRecord, step: int, answer: str, deliveries: list[Delivery], now: datetime) -> None:
-        answer_id = uuid.uuid4().hex
-        sealed = self._key(case).seal_text(answer, table="checkin_answers", column="answer", row_id=answer_id)
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO checkin_answers (id, case_id, step, answer, answered_at) VALUES (?, ?, ?, ?, ?)",
-                (answer_id, case.id, step, sealed, to_db(now)),
-            )
-            await Outbox.insert(conn, case.id, deliveries, now)
-
-    async def answers(self, case: CaseRecord) -> list[CheckInAnswer]:
-        async with self._db.transaction() as conn:
-            async with conn.execute(
-                "SELECT * FROM checkin_answers WHERE case_id = ? ORDER BY answered_at, rowid", (case.id,)
-            ) as cursor:
-                rows = await cursor.fetchall()
-        key = self._key(case)
+    async def check_ins(self, case_id: str) -> list[CheckInRecord]:
+        """The reporter's check-in answers: health information, for the counsellor on the case only."""
+        key, rows = await self._rows(
+            case_id, "SELECT * FROM checkin_answers WHERE case_id = ? ORDER BY answered_at, rowid", (case_id,)
+        )
+        if key is None:
+            return []
         return [
-            CheckInAnswer(
+            CheckInRecord(
                 row["step"],
-                key.open_text(row["answer"], table="checkin_answers", column="answer", row_id=row["id"]),
-                from_db(row["answered_at"]),
+                CheckInAnswer(key.open_text(row["answer"], table="checkin_answers", column="answer", row_id=row["id"])),
+                _moment(row["answered_at"]),
             )
             for row in rows
         ]
 
-    async def ask_survey(self, case: CaseRecord, deliveries: list[Delivery], now: datetime) -> bool:
-        """Queue the closing question once per case; False if it was asked before."""
+    async def answer_survey(self, case_id: str, answer: SurveyAnswer, now: datetime) -> bool:
+        """The reporter's answer to "was it enough?"; False if the question was never asked."""
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
-                "INSERT INTO surveys (case_id, asked_at) VALUES (?, ?) ON CONFLICT (case_id) DO NOTHING",
-                (case.id, to_db(now)),
-            )
-            if cursor.rowcount != 1:
-                return False
-            await Outbox.insert(conn, case.id, deliveries, now)
-        return True
-
-    async def answer_survey(self, case: CaseRecord, answer: str, now: datetime) -> bool:
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE surveys SET answer = ?, answered_at = ? WHERE case_id = ?", (answer, to_db(now), case.id)
+                "UPDATE surveys SET answer = ?, answered_at = ? WHERE case_id = ?", (answer.value, to_db(now), case_id)
             )
         return cursor.rowcount == 1
 
-    async def comment_survey(self, case: CaseRecord, comment: str, now: datetime) -> None:
-        sealed = self._key(case).seal_text(comment, table="surveys", column="comment", row_id=case.id)
+    async def comment_survey(self, case_id: str, comment: str, now: datetime) -> None:
         async with self._db.transaction() as conn:
+            async with conn.execute("SELECT wrapped_key FROM cases WHERE id = ?", (case_id,)) as cursor:
+                found = await cursor.fetchone()
+            if found is None:
+                return
+            key = self._vault.unwrap(found[0], table="cases", row_id=case_id)
+            sealed = key.seal_text(comment, table="surveys", column="comment", row_id=case_id)
             await conn.execute(
                 "UPDATE surveys SET comment = ?, answered_at = COALESCE(answered_at, ?) WHERE case_id = ?",
-                (sealed, to_db(now), case.id),
+                (sealed, to_db(now), case_id),
             )
 
-    async def survey(self, case: CaseRecord) -> tuple[str | None, str | None] | None:
-        async with self._db.transaction() as conn:
-            async with conn.execute("SELECT * FROM surveys WHERE case_id = ?", (case.id,)) as cursor:
-                row = await cursor.fetchone()
-        if row is None:
+    async def survey(self, case_id: str) -> tuple[str | None, str | None] | None:
+        key, rows = await self._rows(case_id, "SELECT * FROM surveys WHERE case_id = ?", (case_id,))
+        if key is None or not rows:
             return None
+        row = rows[0]
         comment = (
             None
             if row["comment"] is None
-            else self._key(case).open_text(row["comment"], table="surveys", column="comment", row_id=case.id)
+            else key.open_text(row["comment"], table="surveys", column="comment", row_id=case_id)
         )
         return row["answer"], comment
 

@@ -1,9 +1,14 @@
 """Cases as stored: a draft while the reporter answers, a case once submitted.
 
-Each case has its own data key, wrapped by the master key and kept in the row;
-the reporter's words, the attachments and the draft's working state are sealed
-under it. Deleting the row (``secure_delete`` is on) destroys the key and with it
-everything sealed under it.
+Each case has its own data key, wrapped by the master key and kept in the row; the
+reporter's words, the attachments, the draft's working state and everything written in
+the case file are sealed under it. Deleting the row (``secure_delete`` is on) destroys the
+key and with it everything sealed under it.
+
+A change to a case is decided in flows/lifecycle.py; :meth:`Cases.change` loads the case,
+lets the transition decide, and applies what it returned (the case's new values, the
+counsellors' states, the case-file rows, the notifications, the timers and the audit
+entry) in one transaction. Nothing here decides what a case may do.
 """
 
 from __future__ import annotations
@@ -11,15 +16,40 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
 import aiosqlite
 
+from flows.lifecycle import (
+    ActionUpdate,
+    AftercareState,
+    Case,
+    CaseStatus,
+    Change,
+    CounsellorState,
+    Decision,
+    Draft,
+    DraftState,
+    NewAction,
+    NewAttachment,
+    NewCheckInAnswer,
+    NewMessage,
+    NewNote,
+    Party,
+    Record,
+    Refused,
+    RegisterState,
+    Submission,
+    SurveyAsked,
+)
+from flows.model import Audience, Category, Channel, Role, Step, Wish
+from flows.queries import CaseQuery, CoordinatorRegister, CounsellorInbox, ListedCase, Page, ReporterCases
+from storage.audit import AuditTrail
 from storage.crypto import DataKey, Vault
-from storage.database import Database, from_db, to_db
-from storage.outbox import Delivery, Outbox
+from storage.database import Database, from_db, one_row, to_db
+from storage.outbox import Outbox
 from storage.schedule import Schedule
 
 TABLE = "cases"
@@ -27,66 +57,38 @@ ATTACHMENTS = "attachments"
 # No 0/O, 1/I/L or U: a reference is read aloud on the phone and typed from paper.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 
+# The columns a change may set, and how each is written.
+_CHANGEABLE = (
+    "status",
+    "acknowledged_at",
+    "acknowledged_by",
+    "registered_at",
+    "register",
+    "consent_asked_at",
+    "escalation",
+    "closed_at",
+    "withdrawn_at",
+    "last_news_at",
+    "aftercare",
+    "share_name_counsellor",
+)
+
+_CASE_SELECT = """
+SELECT c.*,
+  (SELECT group_concat(seq || ':' || id, ',') FROM attachments a WHERE a.case_id = c.id AND a.added_later = 0)
+      AS attachment_list,
+  (SELECT group_concat(hex(staff_index) || ':' || state, ',') FROM case_counsellors cc WHERE cc.case_id = c.id)
+      AS counsellor_list,
+  (SELECT group_concat(hex(staff_index), ',') FROM case_exclusions x WHERE x.case_id = c.id) AS excluded_list,
+  (SELECT tg_index FROM persons p WHERE p.id = c.person_id) AS reporter_index,
+  EXISTS (SELECT 1 FROM surveys s WHERE s.case_id = c.id) AS survey_asked
+FROM cases c
+"""
+
 
 def new_reference() -> str:
     body = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
     return f"MB-{body[:4]}-{body[4:]}"
-
-
-@dataclass(slots=True)
-class CaseRecord:
-    """A case with its sealed fields opened. Drafts are changed in place and saved."""
-
-    id: str
-    reference: str
-    person_id: str | None
-    wrapped_key: bytes
-    status: str
-    step: str | None
-    category: str | None
-    incident_date: date | None
-    channel: str | None
-    role: str | None
-    audience: str | None
-    wish: str | None
-    share_name_counsellor: bool
-    share_name_coordinator: bool
-    description: str
-    state: dict = field(default_factory=dict)
-    attachment_count: int = 0
-    created_at: datetime | None = None
-    submitted_at: datetime | None = None
-    acknowledged_at: datetime | None = None
-    acknowledged_by: bytes | None = None
-    registered_at: datetime | None = None
-    register: str = "none"
-    consent_asked_at: datetime | None = None
-    escalation: int = 0
-    closed_at: datetime | None = None
-    withdrawn_at: datetime | None = None
-    last_news_at: datetime | None = None
-    department: str | None = None
-    updated_at: datetime | None = None
-    aftercare: str = "active"
-
-    @property
-    def submitted(self) -> bool:
-        return self.status != "draft"
-
-
-@dataclass(frozen=True, slots=True)
-class CaseListing:
-    """One line of an inbox or register: coarse codes only."""
-
-    id: str
-    reference: str
-    status: str
-    category: str | None
-    role: str | None
-    audience: str | None
-    submitted_at: datetime | None
-    register: str
-    unread: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,87 +103,81 @@ class AttachmentRecord:
     content: bytes
 
 
+def _value(value: object) -> object:
+    """A Python value as SQLite keeps it."""
+    if isinstance(value, datetime):
+        return to_db(value)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _seal_state(key: DataKey, case_id: str, state: DraftState) -> bytes:
+    return key.seal_text(json.dumps(asdict(state)), table=TABLE, column="draft_state", row_id=case_id)
+
+
+def _open_state(key: DataKey, case_id: str, blob: bytes | None) -> DraftState:
+    if blob is None:
+        return DraftState()
+    raw = json.loads(key.open_text(blob, table=TABLE, column="draft_state", row_id=case_id))
+    known = {name: raw[name] for name in DraftState.__dataclass_fields__ if name in raw}
+    if known.get("before_cancel") is not None:
+        known["before_cancel"] = Step(known["before_cancel"])
+    return DraftState(**known)
+
+
 class Cases:
-    def __init__(self, db: Database, vault: Vault) -> None:
+    def __init__(self, db: Database, vault: Vault, audit: AuditTrail) -> None:
         self._db = db
         self._vault = vault
+        self._audit = audit
 
     def _key(self, case_id: str, wrapped: bytes) -> DataKey:
         return self._vault.unwrap(wrapped, table=TABLE, row_id=case_id)
 
-    def _open(self, row: aiosqlite.Row, attachment_count: int) -> CaseRecord:
-        case_id = row["id"]
-        key = self._key(case_id, row["wrapped_key"])
-        description = (
-            ""
-            if row["description"] is None
-            else key.open_text(row["description"], table=TABLE, column="description", row_id=case_id)
-        )
-        state = (
-            {}
-            if row["draft_state"] is None
-            else json.loads(key.open_text(row["draft_state"], table=TABLE, column="draft_state", row_id=case_id))
-        )
-        return CaseRecord(
-            id=case_id,
+    # -- drafts --------------------------------------------------------------------------
+
+    def _draft(self, row: aiosqlite.Row) -> Draft:
+        key = self._key(row["id"], row["wrapped_key"])
+        return Draft(
+            id=row["id"],
             reference=row["reference"],
             person_id=row["person_id"],
-            wrapped_key=row["wrapped_key"],
-            status=row["status"],
-            step=row["step"],
-            category=row["category"],
+            step=Step(row["step"]),
+            category=None if row["category"] is None else Category(row["category"]),
             incident_date=None if row["incident_date"] is None else date.fromisoformat(row["incident_date"]),
-            channel=row["channel"],
-            role=row["role"],
-            audience=row["audience"],
-            wish=row["wish"],
+            channel=None if row["channel"] is None else Channel(row["channel"]),
+            role=None if row["role"] is None else Role(row["role"]),
+            wish=None if row["wish"] is None else Wish(row["wish"]),
             share_name_counsellor=bool(row["share_name_counsellor"]),
             share_name_coordinator=bool(row["share_name_coordinator"]),
-            description=description,
-            state=state,
-            attachment_count=attachment_count,
-            created_at=from_db(row["created_at"]),
-            submitted_at=from_db(row["submitted_at"]),
-            acknowledged_at=from_db(row["acknowledged_at"]),
-            acknowledged_by=row["acknowledged_by"],
-            registered_at=from_db(row["registered_at"]),
-            register=row["register"],
-            consent_asked_at=from_db(row["consent_asked_at"]),
-            escalation=row["escalation"],
-            closed_at=from_db(row["closed_at"]),
-            withdrawn_at=from_db(row["withdrawn_at"]),
-            last_news_at=from_db(row["last_news_at"]),
-            department=row["department"],
-            updated_at=from_db(row["updated_at"]),
-            aftercare=row["aftercare"],
+            description=self._description(key, row),
+            state=_open_state(key, row["id"], row["draft_state"]),
+            attachment_count=row["n_attachments"],
+            created_at=_moment(row["created_at"]),
         )
 
-    async def _fetch(self, where: str, args: tuple) -> CaseRecord | None:
+    @staticmethod
+    def _description(key: DataKey, row: aiosqlite.Row) -> str:
+        if row["description"] is None:
+            return ""
+        return key.open_text(row["description"], table=TABLE, column="description", row_id=row["id"])
+
+    async def draft_of(self, person_id: str) -> Draft | None:
+        """The person's unfinished report, if any (there is at most one)."""
         async with self._db.transaction() as conn:
             async with conn.execute(
-                f"SELECT c.*, (SELECT COUNT(*) FROM attachments a WHERE a.case_id = c.id AND a.added_later = 0)"
-                " AS n_attachments"
-                f" FROM cases c WHERE {where}",
-                args,
+                "SELECT c.*, (SELECT COUNT(*) FROM attachments a WHERE a.case_id = c.id) AS n_attachments"
+                " FROM cases c WHERE c.person_id = ? AND c.status = 'draft' ORDER BY c.created_at DESC LIMIT 1",
+                (person_id,),
             ) as cursor:
                 row = await cursor.fetchone()
-        return None if row is None else self._open(row, row["n_attachments"])
+        return None if row is None else self._draft(row)
 
-    async def get(self, case_id: str) -> CaseRecord | None:
-        return await self._fetch("c.id = ?", (case_id,))
-
-    async def by_reference(self, reference: str) -> CaseRecord | None:
-        return await self._fetch("c.reference = ?", (reference,))
-
-    async def draft_of(self, person_id: str) -> CaseRecord | None:
-        """The person's unfinished report, if any (there is at most one)."""
-        return await self._fetch(
-            "c.person_id = ? AND c.status = 'draft' ORDER BY c.created_at DESC LIMIT 1", (person_id,)
-        )
-
-    async def create_draft(self, *, person_id: str, step: str, role: str | None, now: datetime) -> CaseRecord:
+    async def create_draft(self, *, person_id: str, role: Role | None, asks_role: bool, now: datetime) -> Draft:
         case_id = uuid.uuid4().hex
         key, wrapped = self._vault.new_data_key(table=TABLE, row_id=case_id)
+        state = DraftState(asks_role=asks_role)
         async with self._db.transaction() as conn:
             while True:
                 reference = new_reference()
@@ -189,126 +185,158 @@ class Cases:
                     if await cursor.fetchone() is None:
                         break
             await conn.execute(
-                "INSERT INTO cases (id, reference, person_id, wrapped_key, status, step, role, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, 'draft', ?, ?, ?, ?)",
-                (case_id, reference, person_id, wrapped, step, role, to_db(now), to_db(now)),
+                "INSERT INTO cases (id, reference, person_id, wrapped_key, status, step, role, draft_state,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?)",
+                (
+                    case_id,
+                    reference,
+                    person_id,
+                    wrapped,
+                    Step.CATEGORY.value,
+                    None if role is None else role.value,
+                    _seal_state(key, case_id, state),
+                    to_db(now),
+                    to_db(now),
+                ),
             )
-        return CaseRecord(
+        return Draft(
             id=case_id,
             reference=reference,
             person_id=person_id,
-            wrapped_key=wrapped,
-            status="draft",
-            step=step,
+            step=Step.CATEGORY,
             category=None,
             incident_date=None,
             channel=None,
             role=role,
-            audience=None,
             wish=None,
             share_name_counsellor=True,
             share_name_coordinator=False,
             description="",
+            state=state,
+            attachment_count=0,
             created_at=now,
         )
 
-    def _answers(self, case: CaseRecord) -> dict[str, object]:
-        """A draft's answers as columns, the reporter's words sealed."""
-        key = self._key(case.id, case.wrapped_key)
-        return {
-            "category": case.category,
-            "incident_date": None if case.incident_date is None else case.incident_date.isoformat(),
-            "channel": case.channel,
-            "role": case.role,
-            "audience": case.audience,
-            "wish": case.wish,
-            "share_name_counsellor": int(case.share_name_counsellor),
-            "share_name_coordinator": int(case.share_name_coordinator),
-            "description": self._seal_description(key, case),
-            "draft_state": key.seal_text(json.dumps(case.state), table=TABLE, column="draft_state", row_id=case.id),
-        }
-
-    async def save(self, case: CaseRecord, now: datetime) -> None:
+    async def save_draft(self, draft: Draft, now: datetime) -> None:
         """Write back a draft's answers and sealed working state."""
-        columns = {"step": case.step, **self._answers(case), "updated_at": to_db(now)}
         async with self._db.transaction() as conn:
+            key = await self._row_key(conn, draft.id)
             await conn.execute(
-                f"UPDATE cases SET {', '.join(f'{name} = ?' for name in columns)} WHERE id = ?",
-                (*columns.values(), case.id),
+                "UPDATE cases SET step = ?, category = ?, incident_date = ?, channel = ?, role = ?, wish = ?,"
+                " share_name_counsellor = ?, share_name_coordinator = ?, description = ?, draft_state = ?,"
+                " updated_at = ? WHERE id = ? AND status = 'draft'",
+                (
+                    draft.step.value,
+                    None if draft.category is None else draft.category.value,
+                    None if draft.incident_date is None else draft.incident_date.isoformat(),
+                    None if draft.channel is None else draft.channel.value,
+                    None if draft.role is None else draft.role.value,
+                    None if draft.wish is None else draft.wish.value,
+                    int(draft.share_name_counsellor),
+                    int(draft.share_name_coordinator),
+                    self._seal_description(key, draft.id, draft.description),
+                    _seal_state(key, draft.id, draft.state),
+                    to_db(now),
+                    draft.id,
+                ),
             )
 
     @staticmethod
-    def _seal_description(key: DataKey, case: CaseRecord) -> bytes | None:
-        if not case.description:
+    def _seal_description(key: DataKey, case_id: str, description: str) -> bytes | None:
+        if not description:
             return None
-        return key.seal_text(case.description, table=TABLE, column="description", row_id=case.id)
+        return key.seal_text(description, table=TABLE, column="description", row_id=case_id)
+
+    async def _row_key(self, conn: aiosqlite.Connection, case_id: str) -> DataKey:
+        async with conn.execute("SELECT wrapped_key FROM cases WHERE id = ?", (case_id,)) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            raise LookupError("no such case")
+        return self._key(case_id, row[0])
 
     async def remember_messages(self, case_id: str, message_ids: Sequence[int], now: datetime) -> None:
         """Add chat message ids to the case's sealed list, so the conversation can be removed later."""
-        case = await self.get(case_id)
-        if case is None:
+        if not message_ids:
             return
-        known = case.state.setdefault("message_ids", [])
-        known.extend(m for m in message_ids if m not in known)
-        await self.save_state(case, now)
-
-    async def save_state(self, case: CaseRecord, now: datetime) -> None:
-        key = self._key(case.id, case.wrapped_key)
         async with self._db.transaction() as conn:
+            async with conn.execute("SELECT wrapped_key, draft_state FROM cases WHERE id = ?", (case_id,)) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return
+            key = self._key(case_id, row[0])
+            state = _open_state(key, case_id, row[1])
+            state.message_ids.extend(m for m in message_ids if m not in state.message_ids)
             await conn.execute(
-                "UPDATE cases SET draft_state = ?, updated_at = ? WHERE id = ?",
-                (
-                    key.seal_text(json.dumps(case.state), table=TABLE, column="draft_state", row_id=case.id),
-                    to_db(now),
-                    case.id,
-                ),
+                "UPDATE cases SET draft_state = ? WHERE id = ?", (_seal_state(key, case_id, state), case_id)
             )
 
-    async def add_attachment(
-        self,
-        case: CaseRecord,
-        *,
-        kind: str,
-        content: bytes,
-        file_name: str | None,
-        mime_type: str | None,
-        duration: int | None,
-        now: datetime,
-        added_later: bool = False,
-    ) -> str:
-        """Seal and store one attachment; returns its id (``case.attachment_count`` is updated).
-
-        ``added_later`` marks a file that came with a message after submission: it belongs
-        to that message, not to the report as first filed.
-        """
-        key = self._key(case.id, case.wrapped_key)
-        attachment_id = uuid.uuid4().hex
-        details = json.dumps({"file_name": file_name, "mime_type": mime_type, "duration": duration})
+    async def forget_messages(self, case_id: str) -> tuple[int, ...]:
+        """The chat message ids of the case's conversation, emptied (they are being removed)."""
         async with self._db.transaction() as conn:
-            async with conn.execute(
-                "SELECT COALESCE(MAX(seq), 0) + 1, COUNT(*) FILTER (WHERE added_later = 0) FROM attachments"
-                " WHERE case_id = ?",
-                (case.id,),
-            ) as cursor:
-                seq, count = await cursor.fetchone()
+            async with conn.execute("SELECT wrapped_key, draft_state FROM cases WHERE id = ?", (case_id,)) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return ()
+            key = self._key(case_id, row[0])
+            state = _open_state(key, case_id, row[1])
+            ids = tuple(state.message_ids)
+            state.message_ids = []
             await conn.execute(
-                "INSERT INTO attachments (id, case_id, seq, kind, size, details, content, created_at, added_later)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    attachment_id,
-                    case.id,
-                    seq,
-                    kind,
-                    len(content),
-                    key.seal_text(details, table=ATTACHMENTS, column="details", row_id=attachment_id),
-                    key.seal(content, table=ATTACHMENTS, column="content", row_id=attachment_id),
-                    to_db(now),
-                    int(added_later),
-                ),
+                "UPDATE cases SET draft_state = ? WHERE id = ?", (_seal_state(key, case_id, state), case_id)
             )
-        if not added_later:
-            case.attachment_count = count + 1
-        return attachment_id
+        return ids
+
+    async def check_opens(self, case_id: str) -> None:
+        """Decrypt everything sealed in the case's row (a draft's too); raises if anything does not open."""
+        async with self._db.transaction() as conn:
+            async with conn.execute("SELECT * FROM cases WHERE id = ?", (case_id,)) as cursor:
+                row = await cursor.fetchone()
+        if row is None:
+            raise LookupError("no such case")
+        key = self._key(case_id, row["wrapped_key"])
+        self._description(key, row)
+        _open_state(key, case_id, row["draft_state"])
+
+    async def delete_draft(self, draft_id: str) -> None:
+        """Delete a draft with its attachments; its key goes with the row."""
+        async with self._db.transaction() as conn:
+            await conn.execute("DELETE FROM cases WHERE id = ? AND status = 'draft'", (draft_id,))
+        await self._db.checkpoint()
+
+    # -- attachments ---------------------------------------------------------------------
+
+    async def add_attachment(self, case_id: str, new: NewAttachment, now: datetime) -> int:
+        """Seal and store one of the report's own files; returns how many the report now has."""
+        async with self._db.transaction() as conn:
+            key = await self._row_key(conn, case_id)
+            await self._insert_attachment(conn, key, case_id, new, now)
+            row = await one_row(
+                conn, "SELECT COUNT(*) FROM attachments WHERE case_id = ? AND added_later = 0", (case_id,)
+            )
+            return int(row[0])
+
+    @staticmethod
+    async def _insert_attachment(
+        conn: aiosqlite.Connection, key: DataKey, case_id: str, new: NewAttachment, now: datetime
+    ) -> None:
+        details = json.dumps({"file_name": new.file_name, "mime_type": new.mime_type, "duration": new.duration})
+        row = await one_row(conn, "SELECT COALESCE(MAX(seq), 0) + 1 FROM attachments WHERE case_id = ?", (case_id,))
+        seq = int(row[0])
+        await conn.execute(
+            "INSERT INTO attachments (id, case_id, seq, kind, size, details, content, created_at, added_later)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                new.id,
+                case_id,
+                seq,
+                new.kind.value,
+                len(new.content),
+                key.seal_text(details, table=ATTACHMENTS, column="details", row_id=new.id),
+                key.seal(new.content, table=ATTACHMENTS, column="content", row_id=new.id),
+                to_db(now),
+                int(new.added_later),
+            ),
+        )
 
     async def attachment_ids(self, case_id: str) -> list[str]:
         """The files of the report as filed (not those added with later messages), in order."""
@@ -318,15 +346,17 @@ class Cases:
             ) as cursor:
                 return [row[0] for row in await cursor.fetchall()]
 
-    async def attachment(self, case: CaseRecord, attachment_id: str) -> AttachmentRecord | None:
+    async def attachment(self, case_id: str, attachment_id: str) -> AttachmentRecord | None:
         async with self._db.transaction() as conn:
             async with conn.execute(
-                "SELECT * FROM attachments WHERE id = ? AND case_id = ?", (attachment_id, case.id)
+                "SELECT a.*, c.wrapped_key FROM attachments a JOIN cases c ON c.id = a.case_id"
+                " WHERE a.id = ? AND a.case_id = ?",
+                (attachment_id, case_id),
             ) as cursor:
                 row = await cursor.fetchone()
         if row is None:
             return None
-        key = self._key(case.id, case.wrapped_key)
+        key = self._key(case_id, row["wrapped_key"])
         details = json.loads(key.open_text(row["details"], table=ATTACHMENTS, column="details", row_id=row["id"]))
         return AttachmentRecord(
             id=row["id"],
@@ -339,152 +369,248 @@ class Cases:
             content=key.open(row["content"], table=ATTACHMENTS, column="content", row_id=row["id"]),
         )
 
-    async def remove_attachments(self, case: CaseRecord) -> None:
+    async def remove_attachments(self, draft: Draft) -> None:
         async with self._db.transaction() as conn:
-            await conn.execute("DELETE FROM attachments WHERE case_id = ? AND added_later = 0", (case.id,))
-        case.attachment_count = 0
+            await conn.execute("DELETE FROM attachments WHERE case_id = ? AND added_later = 0", (draft.id,))
+        draft.attachment_count = 0
 
-    async def delete(self, case_id: str) -> None:
-        """Delete a case with its attachments and pending notifications; its key goes with the row."""
-        async with self._db.transaction() as conn:
-            await conn.execute("DELETE FROM cases WHERE id = ?", (case_id,))
-        await self._db.checkpoint()
+    # -- submitted cases -------------------------------------------------------------------
 
-    async def submit(
-        self,
-        case: CaseRecord,
-        deliveries: Sequence[Delivery],
-        now: datetime,
-        *,
-        counsellors: Sequence[bytes] = (),
-        scheduled: Sequence[tuple[str, datetime]] = (),
-        excluded: Sequence[bytes] = (),
-    ) -> None:
-        """Turn a draft into a new case, assign its counsellor(s) and queue its notifications and
-        timers, in one transaction: either all of it happened or none."""
-        columns = {
-            **self._answers(case),
-            "status": "new",
-            "step": None,
-            "submitted_at": to_db(now),
-            "updated_at": to_db(now),
-            "last_news_at": to_db(now),
-            "register": case.register,
-            "department": case.department,
+    def _case(self, row: aiosqlite.Row) -> Case:
+        key = self._key(row["id"], row["wrapped_key"])
+        state = _open_state(key, row["id"], row["draft_state"])
+        attachments = sorted(
+            (int(seq), attachment_id)
+            for seq, _, attachment_id in (
+                part.partition(":") for part in (row["attachment_list"] or "").split(",") if part
+            )
+        )
+        counsellors = {
+            bytes.fromhex(index): CounsellorState(state_text)
+            for index, _, state_text in (
+                part.partition(":") for part in (row["counsellor_list"] or "").split(",") if part
+            )
         }
+        return Case(
+            id=row["id"],
+            reference=row["reference"],
+            person_id=row["person_id"],
+            status=CaseStatus(row["status"]),
+            category=Category(row["category"]),
+            incident_date=date.fromisoformat(row["incident_date"]),
+            channel=Channel(row["channel"]),
+            role=Role(row["role"]),
+            audience=Audience(row["audience"]),
+            wish=Wish(row["wish"]),
+            share_name_counsellor=bool(row["share_name_counsellor"]),
+            share_name_coordinator=bool(row["share_name_coordinator"]),
+            description=self._description(key, row),
+            attachment_count=len(attachments),
+            submitted_at=_moment(row["submitted_at"]),
+            register=RegisterState(row["register"]),
+            aftercare=AftercareState(row["aftercare"]),
+            escalation=row["escalation"],
+            department=row["department"],
+            acknowledged_at=from_db(row["acknowledged_at"]),
+            acknowledged_by=row["acknowledged_by"],
+            registered_at=from_db(row["registered_at"]),
+            consent_asked_at=from_db(row["consent_asked_at"]),
+            closed_at=from_db(row["closed_at"]),
+            withdrawn_at=from_db(row["withdrawn_at"]),
+            last_news_at=from_db(row["last_news_at"]),
+            message_ids=tuple(state.message_ids),
+            counsellors=counsellors,
+            excluded=frozenset(bytes.fromhex(i) for i in (row["excluded_list"] or "").split(",") if i),
+            reporter=None if row["reporter_index"] is None else bytes(row["reporter_index"]),
+            attachment_ids=tuple(attachment_id for _, attachment_id in attachments),
+            survey_asked=bool(row["survey_asked"]),
+        )
+
+    async def _load(self, conn: aiosqlite.Connection, where: str, args: tuple[object, ...]) -> Case | None:
+        async with conn.execute(f"{_CASE_SELECT} WHERE c.status != 'draft' AND {where}", args) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else self._case(row)
+
+    async def get(self, case_id: str) -> Case | None:
         async with self._db.transaction() as conn:
+            return await self._load(conn, "c.id = ?", (case_id,))
+
+    async def by_reference(self, reference: str) -> Case | None:
+        async with self._db.transaction() as conn:
+            return await self._load(conn, "c.reference = ?", (reference,))
+
+    async def submit(self, submission: Submission, now: datetime) -> Case:
+        """Turn a draft into a new case with its counsellor(s), notifications, timers and audit entry,
+        in one transaction: either all of it happened or none."""
+        draft = submission.draft
+        assert draft.category and draft.incident_date and draft.channel and draft.role and draft.wish
+        async with self._db.transaction() as conn:
+            key = await self._row_key(conn, draft.id)
             cursor = await conn.execute(
-                f"UPDATE cases SET {', '.join(f'{name} = ?' for name in columns)} WHERE id = ? AND status = 'draft'",
-                (*columns.values(), case.id),
+                "UPDATE cases SET status = 'new', step = NULL, category = ?, incident_date = ?, channel = ?, role = ?,"
+                " audience = ?, wish = ?, share_name_counsellor = ?, share_name_coordinator = ?, description = ?,"
+                " draft_state = ?, register = ?, department = ?, submitted_at = ?, last_news_at = ?, updated_at = ?"
+                " WHERE id = ? AND status = 'draft'",
+                (
+                    draft.category.value,
+                    draft.incident_date.isoformat(),
+                    draft.channel.value,
+                    draft.role.value,
+                    submission.audience.value,
+                    draft.wish.value,
+                    int(draft.share_name_counsellor),
+                    int(draft.share_name_coordinator),
+                    self._seal_description(key, draft.id, draft.description),
+                    _seal_state(key, draft.id, DraftState(message_ids=draft.state.message_ids)),
+                    submission.register.value,
+                    submission.department,
+                    to_db(now),
+                    to_db(now),
+                    to_db(now),
+                    draft.id,
+                ),
             )
             if cursor.rowcount != 1:
-                raise LookupError(f"case {case.reference} is no longer a draft")
-            for index in counsellors:
-                await self._set_counsellor(conn, case.id, index, "assigned", now)
+                raise LookupError(f"case {draft.reference} is no longer a draft")
+            for index in submission.counsellors:
+                await self._set_counsellor(conn, draft.id, index, CounsellorState.ASSIGNED, now)
             await conn.executemany(
                 "INSERT OR IGNORE INTO case_exclusions (case_id, staff_index) VALUES (?, ?)",
-                [(case.id, index) for index in excluded],
+                [(draft.id, index) for index in submission.excluded],
             )
-            await Outbox.insert(conn, case.id, deliveries, now)
-            await Schedule.insert(conn, case.id, scheduled, now)
-        case.status = "new"
-        case.step = None
-        case.submitted_at = now
+            await Outbox.insert(conn, draft.id, submission.deliveries, now)
+            await Schedule.insert(conn, draft.id, submission.timers, now)
+            await self._audit.append_note(conn, submission.audit, now, draft.reference)
+            case = await self._load(conn, "c.id = ?", (draft.id,))
+        assert case is not None
+        return case
 
-    async def acknowledge(
-        self, case: CaseRecord, by_index: bytes, deliveries: Sequence[Delivery], now: datetime
-    ) -> bool:
-        """Record the counsellor's acknowledgement and make them the one assigned.
-
-        False when the case was acknowledged already or is no longer open. A counsellor
-        who was alerted (because nobody picked the case up) takes it over by this: the
-        others lose access, so their old buttons no longer act on it.
-        """
+    async def change(
+        self, case_id: str, decide: Callable[[Case], Decision], now: datetime
+    ) -> tuple[Case | None, Decision]:
+        """Load the case, let ``decide`` (a transition of flows/lifecycle.py) say what follows, and
+        apply it, in one transaction. Returns the case as it was, and the decision (applied when it
+        is a Change). ``(None, Refused('gone'))`` when the case does not exist (any more)."""
         async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE cases SET status = CASE WHEN status = 'new' THEN 'acknowledged' ELSE status END,"
-                " acknowledged_at = ?, acknowledged_by = ?, updated_at = ?, last_news_at = ?"
-                " WHERE id = ? AND acknowledged_at IS NULL AND status IN ('new', 'acknowledged', 'in_progress')",
-                (to_db(now), by_index, to_db(now), to_db(now), case.id),
-            )
-            if cursor.rowcount != 1:
-                return False
-            await self._take(conn, case.id, by_index, now)
-            await Outbox.insert(conn, case.id, deliveries, now)
-        case.acknowledged_at = now
-        case.acknowledged_by = by_index
-        if case.status == "new":
-            case.status = "acknowledged"
-        return True
+            case = await self._load(conn, "c.id = ?", (case_id,))
+            if case is None:
+                return None, Refused("gone")
+            outcome = decide(case)
+            if isinstance(outcome, Change):
+                await self._apply(conn, outcome, now)
+        return case, outcome
 
-    async def _take(self, conn: aiosqlite.Connection, case_id: str, index: bytes, now: datetime) -> None:
+    async def _apply(self, conn: aiosqlite.Connection, change: Change, now: datetime) -> None:
+        before, after = change.before, change.after
+        columns = {
+            name: _value(getattr(after, name)) for name in _CHANGEABLE if getattr(after, name) != getattr(before, name)
+        }
         await conn.execute(
-            "UPDATE case_counsellors SET state = 'former', since = ? WHERE case_id = ? AND staff_index != ?"
-            " AND state IN ('assigned', 'alerted')",
-            (to_db(now), case_id, index),
+            f"UPDATE cases SET {''.join(f'{name} = ?, ' for name in columns)}updated_at = ? WHERE id = ?",
+            (*columns.values(), to_db(now), before.id),
         )
-        await self._set_counsellor(conn, case_id, index, "assigned", now)
+        for index, state in change.counsellors.items():
+            await self._set_counsellor(conn, before.id, index, state, now)
+        if change.records:
+            key = await self._row_key(conn, before.id)
+            for record in change.records:
+                await self._insert_record(conn, key, before.id, record, now)
+        await Schedule.cancel_in(conn, before.id, tuple(change.cancel))
+        for kind, by in change.postpone:
+            await Schedule.postpone_in(conn, before.id, kind, by)
+        await Outbox.insert(conn, before.id, change.deliveries, now)
+        await Schedule.insert(conn, before.id, change.timers, now)
+        if change.audit is not None:
+            await self._audit.append_note(conn, change.audit, now, before.reference)
+
+    async def _insert_record(
+        self, conn: aiosqlite.Connection, key: DataKey, case_id: str, record: Record, now: datetime
+    ) -> None:
+        match record:
+            case NewAttachment():
+                await self._insert_attachment(conn, key, case_id, record, now)
+            case NewMessage():
+                body = (
+                    key.seal_text(record.body, table="case_messages", column="body", row_id=record.id)
+                    if record.body
+                    else None
+                )
+                await conn.execute(
+                    "INSERT INTO case_messages (id, case_id, thread, author, author_index, body, attachment_id,"
+                    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        record.id,
+                        case_id,
+                        record.thread.value,
+                        record.author.value,
+                        record.author_index,
+                        body,
+                        record.attachment_id,
+                        to_db(now),
+                    ),
+                )
+                if record.author is Party.REPORTER:
+                    await conn.execute("UPDATE cases SET last_reporter_at = ? WHERE id = ?", (to_db(now), case_id))
+            case NewNote():
+                await conn.execute(
+                    "INSERT INTO case_notes (id, case_id, author_index, body, created_at) VALUES (?, ?, ?, ?, ?)",
+                    (
+                        record.id,
+                        case_id,
+                        record.author_index,
+                        key.seal_text(record.body, table="case_notes", column="body", row_id=record.id),
+                        to_db(now),
+                    ),
+                )
+            case NewAction():
+                await conn.execute(
+                    "INSERT INTO case_actions (id, case_id, kind, outcome, note, recorded_by, recorded_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, NULL, ?, ?, ?)",
+                    (
+                        record.id,
+                        case_id,
+                        record.kind.value,
+                        record.outcome.value,
+                        record.recorded_by,
+                        to_db(now),
+                        to_db(now),
+                    ),
+                )
+            case ActionUpdate():
+                sealed = (
+                    None
+                    if record.note is None
+                    else key.seal_text(record.note, table="case_actions", column="note", row_id=record.id)
+                )
+                await conn.execute(
+                    "UPDATE case_actions SET outcome = COALESCE(?, outcome), note = COALESCE(?, note), updated_at = ?"
+                    " WHERE id = ? AND case_id = ?",
+                    (None if record.outcome is None else record.outcome.value, sealed, to_db(now), record.id, case_id),
+                )
+            case NewCheckInAnswer():
+                sealed = key.seal_text(record.answer.value, table="checkin_answers", column="answer", row_id=record.id)
+                await conn.execute(
+                    "INSERT INTO checkin_answers (id, case_id, step, answer, answered_at) VALUES (?, ?, ?, ?, ?)",
+                    (record.id, case_id, record.step, sealed, to_db(now)),
+                )
+            case SurveyAsked():
+                await conn.execute(
+                    "INSERT INTO surveys (case_id, asked_at) VALUES (?, ?) ON CONFLICT (case_id) DO NOTHING",
+                    (case_id, to_db(now)),
+                )
 
     @staticmethod
     async def _set_counsellor(
-        conn: aiosqlite.Connection, case_id: str, index: bytes, state: str, now: datetime
+        conn: aiosqlite.Connection, case_id: str, index: bytes, state: CounsellorState, now: datetime
     ) -> None:
         await conn.execute(
-            "INSERT INTO case_counsellors (case_id, staff_index, state, since) VALUES (?, ?, ?, ?)"
+            "INSERT INTO case_counsellors (case_id, staff_index, state, since, case_submitted_at)"
+            " VALUES (?, ?, ?, ?, (SELECT submitted_at FROM cases WHERE id = ?))"
             " ON CONFLICT (case_id, staff_index) DO UPDATE SET state = excluded.state, since = excluded.since",
-            (case_id, index, state, to_db(now)),
+            (case_id, index, state.value, to_db(now), case_id),
         )
 
-    async def take(self, case: CaseRecord, index: bytes, deliveries: Sequence[Delivery], now: datetime) -> None:
-        """An alerted counsellor takes over a case that was already acknowledged by someone else."""
-        async with self._db.transaction() as conn:
-            await self._take(conn, case.id, index, now)
-            await Outbox.insert(conn, case.id, deliveries, now)
-
-    async def hand_over(
-        self,
-        case: CaseRecord,
-        from_index: bytes,
-        to_index: bytes,
-        deliveries: Sequence[Delivery],
-        now: datetime,
-        *,
-        leaving_state: str = "former",
-    ) -> None:
-        """Move a case from one counsellor to another ('former' after a hand-over, 'recused' after recusal)."""
-        async with self._db.transaction() as conn:
-            await self._set_counsellor(conn, case.id, from_index, leaving_state, now)
-            await self._set_counsellor(conn, case.id, to_index, "assigned", now)
-            await conn.execute(
-                "UPDATE cases SET acknowledged_at = NULL, acknowledged_by = NULL, updated_at = ?,"
-                " status = CASE WHEN status = 'acknowledged' THEN 'new' ELSE status END WHERE id = ?",
-                (to_db(now), case.id),
-            )
-            await Outbox.insert(conn, case.id, deliveries, now)
-
-    async def step_back(self, case: CaseRecord, index: bytes, deliveries: Sequence[Delivery], now: datetime) -> None:
-        """A counsellor recuses and nobody else can take over: the case waits for one."""
-        async with self._db.transaction() as conn:
-            await self._set_counsellor(conn, case.id, index, "recused", now)
-            await conn.execute(
-                "UPDATE cases SET acknowledged_at = NULL, acknowledged_by = NULL, updated_at = ?,"
-                " status = CASE WHEN status = 'acknowledged' THEN 'new' ELSE status END WHERE id = ?",
-                (to_db(now), case.id),
-            )
-            await Outbox.insert(conn, case.id, deliveries, now)
-
-    async def alert_counsellors(
-        self, case_id: str, indexes: Sequence[bytes], deliveries: Sequence[Delivery], level: int, now: datetime
-    ) -> None:
-        async with self._db.transaction() as conn:
-            for index in indexes:
-                await conn.execute(
-                    "INSERT INTO case_counsellors (case_id, staff_index, state, since) VALUES (?, ?, 'alerted', ?)"
-                    " ON CONFLICT (case_id, staff_index) DO NOTHING",
-                    (case_id, index, to_db(now)),
-                )
-            await conn.execute("UPDATE cases SET escalation = MAX(escalation, ?) WHERE id = ?", (level, case_id))
-            await Outbox.insert(conn, case_id, deliveries, now)
+    # -- who is on a case ------------------------------------------------------------------
 
     async def barred_from(self, case_id: str) -> frozenset[bytes]:
         """Who may never handle this case: the staff the reporter excluded (conflict of interest),
@@ -497,93 +623,31 @@ class Cases:
             ) as cursor:
                 return frozenset(bytes(row[0]) for row in await cursor.fetchall())
 
-    async def counsellors_of(self, case_id: str) -> dict[bytes, str]:
+    async def counsellors_of(self, case_id: str) -> dict[bytes, CounsellorState]:
         """Every counsellor who ever had this case, with their state."""
         async with self._db.transaction() as conn:
             async with conn.execute(
                 "SELECT staff_index, state FROM case_counsellors WHERE case_id = ?", (case_id,)
             ) as cursor:
-                return {bytes(row[0]): row[1] for row in await cursor.fetchall()}
+                return {bytes(row[0]): CounsellorState(row[1]) for row in await cursor.fetchall()}
 
     async def open_load(self, indexes: Sequence[bytes]) -> dict[bytes, int]:
-        """How many open cases each of these counsellors is assigned to (for spreading new cases)."""
+        """How many open cases each of these counsellors handles (to spread new cases). Found through
+        the open cases' status index: the cost follows the open cases, not the whole register."""
         load = {index: 0 for index in indexes}
+        if not indexes:
+            return load
+        marks = ", ".join("?" * len(indexes))
         async with self._db.transaction() as conn:
             async with conn.execute(
-                "SELECT cc.staff_index, COUNT(*) FROM case_counsellors cc JOIN cases c ON c.id = cc.case_id"
-                " WHERE cc.state = 'assigned' AND c.status IN ('new', 'acknowledged', 'in_progress')"
-                " GROUP BY cc.staff_index"
+                "SELECT cc.staff_index, COUNT(*) FROM cases c JOIN case_counsellors cc ON cc.case_id = c.id"
+                f" WHERE c.status IN ('new', 'acknowledged', 'in_progress') AND cc.state = 'assigned'"
+                f" AND cc.staff_index IN ({marks}) GROUP BY cc.staff_index",
+                tuple(indexes),
             ) as cursor:
                 for row in await cursor.fetchall():
-                    if bytes(row[0]) in load:
-                        load[bytes(row[0])] = row[1]
+                    load[bytes(row[0])] = row[1]
         return load
-
-    async def set_status(self, case: CaseRecord, status: str, deliveries: Sequence[Delivery], now: datetime) -> None:
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "UPDATE cases SET status = ?, updated_at = ?,"
-                " closed_at = CASE WHEN ? = 'closed' THEN ? ELSE NULL END WHERE id = ?",
-                (status, to_db(now), status, to_db(now), case.id),
-            )
-            await Outbox.insert(conn, case.id, deliveries, now)
-        case.status = status
-        case.closed_at = now if status == "closed" else None
-
-    async def set_register(
-        self, case: CaseRecord, register: str, deliveries: Sequence[Delivery], now: datetime
-    ) -> None:
-        """What coordinators may see: only ever changed on the reporter's own word."""
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "UPDATE cases SET register = ?, consent_asked_at = NULL, updated_at = ? WHERE id = ?",
-                (register, to_db(now), case.id),
-            )
-            await Outbox.insert(conn, case.id, deliveries, now)
-        case.register = register
-        case.consent_asked_at = None
-
-    async def ask_consent(self, case: CaseRecord, deliveries: Sequence[Delivery], now: datetime) -> None:
-        async with self._db.transaction() as conn:
-            await conn.execute("UPDATE cases SET consent_asked_at = ? WHERE id = ?", (to_db(now), case.id))
-            await Outbox.insert(conn, case.id, deliveries, now)
-        case.consent_asked_at = now
-
-    async def share_name_with_counsellor(self, case: CaseRecord, share: bool, now: datetime) -> None:
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "UPDATE cases SET share_name_counsellor = ?, updated_at = ? WHERE id = ?",
-                (int(share), to_db(now), case.id),
-            )
-        case.share_name_counsellor = share
-
-    async def withdraw(self, case: CaseRecord, deliveries: Sequence[Delivery], now: datetime) -> bool:
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE cases SET status = 'withdrawn', withdrawn_at = ?, updated_at = ?"
-                " WHERE id = ? AND status IN ('new', 'acknowledged', 'in_progress', 'closed')",
-                (to_db(now), to_db(now), case.id),
-            )
-            if cursor.rowcount != 1:
-                return False
-            await conn.execute(
-                "UPDATE scheduled SET status = 'cancelled' WHERE case_id = ? AND status = 'pending'", (case.id,)
-            )
-            await Outbox.insert(conn, case.id, deliveries, now)
-        case.status = "withdrawn"
-        case.withdrawn_at = now
-        return True
-
-    async def set_aftercare(self, case: CaseRecord, state: str, now: datetime) -> None:
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "UPDATE cases SET aftercare = ?, updated_at = ? WHERE id = ?", (state, to_db(now), case.id)
-            )
-        case.aftercare = state
-
-    async def news(self, case_id: str, now: datetime) -> None:
-        async with self._db.transaction() as conn:
-            await conn.execute("UPDATE cases SET last_news_at = ? WHERE id = ?", (to_db(now), case_id))
 
     async def seen_by_counsellor(self, case_id: str, index: bytes, now: datetime) -> None:
         async with self._db.transaction() as conn:
@@ -600,51 +664,84 @@ class Cases:
                 (case_id, index, to_db(now)),
             )
 
-    async def listing(
-        self,
-        where: str,
-        args: Sequence[object],
-        *,
-        seen: str,
-        seen_args: Sequence[object],
-        offset: int,
-        limit: int,
-    ) -> tuple[list[CaseListing], int]:
-        """A page of submitted cases (coarse fields only, nothing decrypted) and the total count.
+    # -- lists ---------------------------------------------------------------------------
 
-        ``seen`` is an SQL expression for when the viewer last looked, to mark cases with
-        something new since then.
-        """
+    async def listing(self, query: CaseQuery) -> Page:
+        """One page of a list, newest first, found by key on an index: what it costs depends on the
+        page, not on the size of the register. Coarse codes only, nothing decrypted."""
+        where: list[str] = ["c.status != 'draft'"]
+        args: list[object] = []
+        seen = "NULL"
+        seen_args: list[object] = []
+        match query.viewer:
+            case CounsellorInbox(counsellor):
+                source = "case_counsellors k JOIN cases c ON c.id = k.case_id"
+                where += ["k.staff_index = ?", "k.state IN ('assigned', 'alerted')"]
+                args.append(counsellor)
+                order = ("k.case_submitted_at", "k.case_id")
+                seen = "k.seen_at"
+            case CoordinatorRegister(coordinator):
+                source = "cases c"
+                where += [
+                    "c.register IN ('anonymous', 'named')",
+                    "NOT EXISTS (SELECT 1 FROM case_exclusions x WHERE x.case_id = c.id AND x.staff_index = ?)",
+                    "NOT EXISTS (SELECT 1 FROM persons p WHERE p.id = c.person_id AND p.tg_index = ?)",
+                ]
+                args += [coordinator, coordinator]
+                order = ("c.submitted_at", "c.id")
+                seen = "(SELECT v.seen_at FROM coordinator_views v WHERE v.case_id = c.id AND v.staff_index = ?)"
+                seen_args = [coordinator]
+            case ReporterCases(person_id):
+                source = "cases c"
+                where.append("c.person_id = ?")
+                args.append(person_id)
+                order = ("c.submitted_at", "c.id")
+        if query.statuses is not None:
+            where.append(f"c.status IN ({', '.join('?' * len(query.statuses))})")
+            args += sorted(status.value for status in query.statuses)
+        if query.category is not None:
+            where.append("c.category = ?")
+            args.append(query.category.value)
+        if query.audience is not None:
+            where.append("c.audience = ?")
+            args.append(query.audience.value)
+        if query.since is not None:
+            where.append("c.submitted_at >= ?")
+            args.append(to_db(query.since))
+        newer = query.newer_than is not None
+        anchor = query.newer_than or query.older_than
+        keyed = list(where)
+        keyed_args = list(args)
+        if anchor is not None:
+            keyed.append(
+                f"({order[0]}, {order[1]}) {'>' if newer else '<'}"
+                " (SELECT submitted_at, id FROM cases WHERE reference = ?)"
+            )
+            keyed_args.append(anchor)
+        direction = "ASC" if newer else "DESC"
         async with self._db.transaction() as conn:
-            async with conn.execute(f"SELECT COUNT(*) FROM cases c WHERE {where}", tuple(args)) as cursor:
-                total = (await cursor.fetchone())[0]
             async with conn.execute(
                 f"SELECT c.id, c.reference, c.status, c.category, c.role, c.audience, c.submitted_at, c.register,"
-                f" ({seen}) AS seen_at,"
-                " (SELECT MAX(created_at) FROM case_messages m"
-                " WHERE m.case_id = c.id AND m.author = 'reporter') AS latest"
-                f" FROM cases c WHERE {where} ORDER BY c.submitted_at DESC LIMIT ? OFFSET ?",
-                (*seen_args, *args, limit, offset),
+                f" c.last_reporter_at, {seen} AS seen_at FROM {source} WHERE {' AND '.join(keyed)}"
+                f" ORDER BY {order[0]} {direction}, {order[1]} {direction} LIMIT ?",
+                (*seen_args, *keyed_args, query.limit + 1),
             ) as cursor:
-                rows = await cursor.fetchall()
-        listings = []
-        for row in rows:
-            seen_at, latest, submitted = row["seen_at"], row["latest"], row["submitted_at"]
-            newest = max(filter(None, (latest, submitted)))
-            listings.append(
-                CaseListing(
-                    id=row["id"],
-                    reference=row["reference"],
-                    status=row["status"],
-                    category=row["category"],
-                    role=row["role"],
-                    audience=row["audience"],
-                    submitted_at=from_db(submitted),
-                    register=row["register"],
-                    unread=seen_at is None or newest > seen_at,
-                )
-            )
-        return listings, total
+                rows = list(await cursor.fetchall())
+            more = len(rows) > query.limit
+            rows = rows[: query.limit]
+            if newer:
+                rows.reverse()
+            # Whether there is a page on the other side of the anchor: one row looked up, by key.
+            other_side = False
+            if anchor is not None:
+                async with conn.execute(
+                    f"SELECT 1 FROM {source} WHERE {' AND '.join(where)} AND ({order[0]}, {order[1]})"
+                    f" {'<=' if newer else '>='} (SELECT submitted_at, id FROM cases WHERE reference = ?) LIMIT 1",
+                    (*args, anchor),
+                ) as cursor:
+                    other_side = await cursor.fetchone() is not None
+        listed = tuple(_listed(row) for row in rows)
+        return Page(listed, has_older=other_side if newer else more, has_newer=more if newer else other_side)
 
     async def has_reported(self, person_id: str) -> bool:
         async with self._db.transaction() as conn:
@@ -653,33 +750,28 @@ class Cases:
             ) as cursor:
                 return await cursor.fetchone() is not None
 
-    async def of_person(self, person_id: str) -> list[CaseRecord]:
-        """A reporter's submitted cases, newest first."""
+    async def of_person(self, person_id: str) -> list[Case]:
+        """Every submitted case of a reporter, newest first (for erasure: all of them, decrypted)."""
         async with self._db.transaction() as conn:
             async with conn.execute(
-                "SELECT id FROM cases WHERE person_id = ? AND status != 'draft' ORDER BY submitted_at DESC",
+                f"{_CASE_SELECT} WHERE c.person_id = ? AND c.status != 'draft' ORDER BY c.submitted_at DESC",
                 (person_id,),
             ) as cursor:
-                ids = [row[0] for row in await cursor.fetchall()]
-        return [case for case in [await self.get(i) for i in ids] if case is not None]
+                return [self._case(row) for row in await cursor.fetchall()]
 
-    async def register(self, case: CaseRecord, deliveries: Sequence[Delivery], now: datetime) -> bool:
-        """Record that a coordinator registered the case; False if that happened already."""
+    async def cases(self, ids: Sequence[str]) -> list[Case]:
+        """These cases, decrypted, in the order asked (a page of a list)."""
+        if not ids:
+            return []
         async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE cases SET registered_at = ?, updated_at = ?,"
-                " status = CASE WHEN status = 'new' AND wish = 'anonymous_register' THEN 'acknowledged' ELSE status END"
-                " WHERE id = ? AND registered_at IS NULL AND status NOT IN ('draft', 'withdrawn')",
-                (to_db(now), to_db(now), case.id),
-            )
-            if cursor.rowcount != 1:
-                return False
-            await Outbox.insert(conn, case.id, deliveries, now)
-        case.registered_at = now
-        return True
+            async with conn.execute(
+                f"{_CASE_SELECT} WHERE c.id IN ({', '.join('?' * len(ids))})", tuple(ids)
+            ) as cursor:
+                found = {row["id"]: self._case(row) for row in await cursor.fetchall()}
+        return [found[i] for i in ids if i in found]
 
     async def without_counsellor(self) -> list[str]:
-        """Open cases that need a counsellor but were never assigned one (none was configured)."""
+        """Open cases that need a counsellor but never had one (none was configured, or none may)."""
         async with self._db.transaction() as conn:
             async with conn.execute(
                 "SELECT id FROM cases WHERE status IN ('new', 'acknowledged', 'in_progress')"
@@ -690,7 +782,7 @@ class Cases:
                 return [row[0] for row in await cursor.fetchall()]
 
     async def without_coordinator_delivery(self) -> list[str]:
-        """Cases in the register that never went to a coordinator (none was configured)."""
+        """Open cases in the register that never went to a coordinator (none was configured)."""
         async with self._db.transaction() as conn:
             async with conn.execute(
                 "SELECT id FROM cases WHERE status IN ('new', 'acknowledged', 'in_progress')"
@@ -701,7 +793,24 @@ class Cases:
             ) as cursor:
                 return [row[0] for row in await cursor.fetchall()]
 
-    async def assign(self, case: CaseRecord, index: bytes, deliveries: Sequence[Delivery], now: datetime) -> None:
-        async with self._db.transaction() as conn:
-            await self._set_counsellor(conn, case.id, index, "assigned", now)
-            await Outbox.insert(conn, case.id, deliveries, now)
+
+def _moment(text: str) -> datetime:
+    moment = from_db(text)
+    assert moment is not None
+    return moment
+
+
+def _listed(row: aiosqlite.Row) -> ListedCase:
+    submitted = _moment(row["submitted_at"])
+    newest = max(filter(None, (row["last_reporter_at"], row["submitted_at"])))
+    return ListedCase(
+        id=row["id"],
+        reference=row["reference"],
+        status=CaseStatus(row["status"]),
+        category=Category(row["category"]),
+        role=Role(row["role"]),
+        audience=Audience(row["audience"]),
+        submitted_at=submitted,
+        register=RegisterState(row["register"]),
+        unread=row["seen_at"] is None or newest > row["seen_at"],
+    )

@@ -35,7 +35,9 @@ class ComposingStore:
                 row = await cursor.fetchone()
         if row is None:
             return None
-        return Composing(row["case_id"], row["purpose"], row["detail"], from_db(row["started_at"]))
+        started = from_db(row["started_at"])
+        assert started is not None  # the column is NOT NULL
+        return Composing(row["case_id"], row["purpose"], row["detail"], started)
 
     async def stop(self, person_index: bytes) -> None:
         async with self._db.transaction() as conn:

@@ -23,7 +23,7 @@ import os
 import re
 import sqlite3
 import stat
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -143,6 +143,15 @@ def from_db(text: str | None) -> datetime | None:
     if text is None:
         return None
     return datetime.fromisoformat(text)  # Python 3.11 reads the trailing Z as UTC
+
+
+async def one_row(conn: aiosqlite.Connection, sql: str, params: Sequence[object] = ()) -> aiosqlite.Row:
+    """The single row of a query that always yields one (an aggregate, or a row this transaction holds)."""
+    async with conn.execute(sql, params) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        raise LookupError("the database returned no row where one was certain")
+    return row
 
 
 def migrations() -> list[tuple[int, str, str]]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.crypto import Vault
-from storage.database import Database, from_db, to_db
+from storage.database import Database, from_db, one_row, to_db
 
 CODE_BYTES = 18  # 24 URL-safe characters; Telegram allows up to 64 in a start parameter
 
@@ -58,13 +58,14 @@ class Invites:
             )
             if cursor.rowcount != 1:
                 return None
-            async with conn.execute("SELECT * FROM invites WHERE code_index = ?", (index,)) as rows:
-                row = await rows.fetchone()
+            row = await one_row(conn, "SELECT * FROM invites WHERE code_index = ?", (index,))
             await conn.execute(
                 "UPDATE persons SET role = ?, department = ?, admitted_at = ?, updated_at = ? WHERE id = ?",
                 (row["role"], row["department"], to_db(now), to_db(now), person_id),
             )
-        return Invite(row["id"], row["role"], row["department"], from_db(row["expires_at"]), from_db(row["used_at"]))
+        expires = from_db(row["expires_at"])
+        assert expires is not None  # the column is NOT NULL
+        return Invite(row["id"], row["role"], row["department"], expires, from_db(row["used_at"]))
 
     async def usable(self, code: str, now: datetime) -> bool:
         async with self._db.transaction() as conn:
@@ -76,7 +77,7 @@ class Invites:
 
     async def open_count(self, now: datetime) -> int:
         async with self._db.transaction() as conn:
-            async with conn.execute(
-                "SELECT COUNT(*) FROM invites WHERE used_at IS NULL AND expires_at > ?", (to_db(now),)
-            ) as cursor:
-                return (await cursor.fetchone())[0]
+            row = await one_row(
+                conn, "SELECT COUNT(*) FROM invites WHERE used_at IS NULL AND expires_at > ?", (to_db(now),)
+            )
+            return int(row[0])

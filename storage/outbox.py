@@ -15,21 +15,8 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
-from storage.database import Database, from_db, to_db
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """A notification to add to the outbox."""
-
-    recipient_index: bytes
-    recipient_role: str
-    kind: str
-    ref: str | None = None
-    # Set when a scheduled item causes this notification: a second run of the item adds nothing.
-    dedupe: str | None = None
-    # When it may go out at the earliest (quiet hours, a scheduled follow-up); default now.
-    not_before: datetime | None = None
+from flows.lifecycle import Delivery, Notice, Party
+from storage.database import Database, from_db, one_row, to_db
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +24,8 @@ class OutboxItem:
     id: str
     case_id: str | None
     recipient_index: bytes
-    recipient_role: str
-    kind: str
+    recipient_role: Party
+    kind: Notice
     ref: str | None
     seq: int
     attempts: int
@@ -67,11 +54,12 @@ class Outbox:
         next_seq: dict[bytes, int] = {}
         for delivery in deliveries:
             if delivery.recipient_index not in next_seq:
-                async with conn.execute(
+                row = await one_row(
+                    conn,
                     "SELECT COALESCE(MAX(seq), -1) + 1 FROM outbox WHERE case_id IS ? AND recipient_index = ?",
                     (case_id, delivery.recipient_index),
-                ) as cursor:
-                    next_seq[delivery.recipient_index] = (await cursor.fetchone())[0]
+                )
+                next_seq[delivery.recipient_index] = int(row[0])
             seq = next_seq[delivery.recipient_index]
             next_seq[delivery.recipient_index] = seq + 1
             await conn.execute(
@@ -82,8 +70,8 @@ class Outbox:
                     uuid.uuid4().hex,
                     case_id,
                     delivery.recipient_index,
-                    delivery.recipient_role,
-                    delivery.kind,
+                    delivery.recipient_role.value,
+                    delivery.kind.value,
                     delivery.ref,
                     seq,
                     to_db(delivery.not_before or now),
@@ -127,13 +115,13 @@ class Outbox:
             OutboxItem(
                 id=row["id"],
                 case_id=row["case_id"],
-                recipient_index=row["recipient_index"],
-                recipient_role=row["recipient_role"],
-                kind=row["kind"],
+                recipient_index=bytes(row["recipient_index"]),
+                recipient_role=Party(row["recipient_role"]),
+                kind=Notice(row["kind"]),
                 ref=row["ref"],
                 seq=row["seq"],
                 attempts=row["attempts"] + 1,
-                next_attempt_at=from_db(row["next_attempt_at"]),
+                next_attempt_at=_moment(row["next_attempt_at"]),
             )
             for row in rows
         ]
@@ -242,7 +230,7 @@ class Outbox:
                 " FROM outbox WHERE status IN ('pending', 'sending')"
             ) as cursor:
                 row = await cursor.fetchone()
-        return from_db(row[0])
+        return None if row is None else from_db(row[0])
 
     async def upcoming(self, limit: int) -> list[tuple[str, datetime]]:
         """The kinds and due moments of the next unsent items (no recipients, nothing readable)."""

@@ -8,11 +8,17 @@ the person) and found again through its keyed HMAC.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import aiosqlite
+
+from flows.lifecycle import AuditNote, Delivery
+from storage.audit import AuditTrail
 from storage.crypto import DataKey, Vault
-from storage.database import Database, to_db
+from storage.database import Database, one_row, to_db
+from storage.outbox import Outbox
 
 TABLE = "persons"
 INDEX_KIND = "tg-user"
@@ -32,14 +38,15 @@ class PersonRecord:
 
 
 class People:
-    def __init__(self, db: Database, vault: Vault) -> None:
+    def __init__(self, db: Database, vault: Vault, audit: AuditTrail) -> None:
         self._db = db
         self._vault = vault
+        self._audit = audit
 
     def index_of(self, telegram_id: int) -> bytes:
         return self._vault.blind_index(INDEX_KIND, telegram_id)
 
-    def _open(self, row) -> PersonRecord:
+    def _open(self, row: aiosqlite.Row) -> PersonRecord:
         person_id = row["id"]
         key = self._vault.unwrap(row["wrapped_key"], table=TABLE, row_id=person_id)
 
@@ -137,21 +144,17 @@ class People:
     async def set_role(self, person_id: str, role: str, now: datetime) -> None:
         await self._update(person_id, {"role": role}, now)
 
-    async def erase(self, person_id: str, deliveries: list, now: datetime) -> list[str]:
+    async def erase(
+        self, person_id: str, deliveries: Sequence[Delivery], audit: Sequence[tuple[str, AuditNote]], now: datetime
+    ) -> None:
         """Erase a person and everything of theirs: crypto-shredding by deleting every row that
         holds one of their keys (their own, and each of their cases'), then folding the WAL into
         the database so no copy of the deleted pages remains beside it.
 
-        ``deliveries`` (about cases that disappear) are queued in the same transaction, with no
-        case attached. Returns the references of the erased cases.
+        ``deliveries`` (about cases that disappear) are queued with no case attached, and the
+        ``audit`` entries (case reference, note) written, in the same transaction.
         """
-        from storage.outbox import Outbox
-
         async with self._db.transaction() as conn:
-            async with conn.execute(
-                "SELECT reference FROM cases WHERE person_id = ? AND status != 'draft'", (person_id,)
-            ) as cursor:
-                references = [row[0] for row in await cursor.fetchall()]
             await conn.execute("DELETE FROM cases WHERE person_id = ?", (person_id,))
             await conn.execute(
                 "DELETE FROM composing WHERE person_index = (SELECT tg_index FROM persons WHERE id = ?)", (person_id,)
@@ -161,13 +164,13 @@ class People:
             )
             await conn.execute("DELETE FROM persons WHERE id = ?", (person_id,))
             await Outbox.insert(conn, None, deliveries, now)
+            for reference, note in audit:
+                await self._audit.append_note(conn, note, now, reference)
         await self._db.checkpoint()
-        return references
 
     async def _key(self, person_id: str) -> DataKey:
         async with self._db.transaction() as conn:
-            async with conn.execute("SELECT wrapped_key FROM persons WHERE id = ?", (person_id,)) as cursor:
-                row = await cursor.fetchone()
+            row = await one_row(conn, "SELECT wrapped_key FROM persons WHERE id = ?", (person_id,))
         return self._vault.unwrap(row[0], table=TABLE, row_id=person_id)
 
     async def _update(self, person_id: str, changes: dict[str, object], now: datetime) -> None:

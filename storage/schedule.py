@@ -14,15 +14,14 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
-from storage.database import Database, from_db, to_db
-
-Timer = tuple  # (kind, due) or (kind, due, detail)
+from flows.lifecycle import Timer, TimerKind
+from storage.database import Database, from_db, one_row, to_db
 
 
 @dataclass(frozen=True, slots=True)
 class DueItem:
     id: str
-    kind: str
+    kind: TimerKind
     case_id: str | None
     due_at: datetime
     attempts: int
@@ -30,7 +29,9 @@ class DueItem:
 
 
 def _item(row: aiosqlite.Row) -> DueItem:
-    return DueItem(row["id"], row["kind"], row["case_id"], from_db(row["due_at"]), row["attempts"], row["detail"])
+    due = from_db(row["due_at"])
+    assert due is not None
+    return DueItem(row["id"], TimerKind(row["kind"]), row["case_id"], due, row["attempts"], row["detail"])
 
 
 class Schedule:
@@ -45,44 +46,57 @@ class Schedule:
     async def insert(
         conn: aiosqlite.Connection, case_id: str | None, items: Sequence[Timer], now: datetime
     ) -> list[str]:
-        """Store timers: ``(kind, due)`` or ``(kind, due, detail)``."""
+        """Store timers inside a transaction the caller holds."""
         ids = []
-        for kind, due, *rest in items:
+        for timer in items:
             item_id = uuid.uuid4().hex
             await conn.execute(
                 "INSERT INTO scheduled (id, kind, case_id, due_at, created_at, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                (item_id, kind, case_id, to_db(due), to_db(now), rest[0] if rest else None),
+                (item_id, timer.kind.value, case_id, to_db(timer.due), to_db(now), timer.detail),
             )
             ids.append(item_id)
         return ids
 
-    async def of_case(self, case_id: str, kinds: Sequence[str]) -> list[DueItem]:
+    async def of_case(self, case_id: str, kinds: Sequence[TimerKind]) -> list[DueItem]:
         """A case's pending items of these kinds, earliest first."""
         marks = ", ".join("?" for _ in kinds)
         async with self._db.transaction() as conn:
             async with conn.execute(
                 f"SELECT * FROM scheduled WHERE case_id = ? AND kind IN ({marks}) AND status IN ('pending', 'claimed')"
                 " ORDER BY due_at",
-                (case_id, *kinds),
+                (case_id, *(kind.value for kind in kinds)),
             ) as cursor:
                 return [_item(row) for row in await cursor.fetchall()]
 
-    async def postpone(self, case_id: str, kinds: Sequence[str], by: timedelta) -> int:
-        """Move a case's pending items of these kinds later (a reporter's pause)."""
-        items = await self.of_case(case_id, kinds)
-        async with self._db.transaction() as conn:
-            for item in items:
-                await conn.execute(
-                    "UPDATE scheduled SET due_at = ? WHERE id = ? AND status = 'pending'",
-                    (to_db(item.due_at + by), item.id),
-                )
-        return len(items)
+    @staticmethod
+    async def cancel_in(conn: aiosqlite.Connection, case_id: str, kinds: Sequence[TimerKind]) -> None:
+        """Cancel a case's pending items of these kinds, inside a transaction the caller holds."""
+        if kinds:
+            marks = ", ".join("?" for _ in kinds)
+            await conn.execute(
+                f"UPDATE scheduled SET status = 'cancelled' WHERE case_id = ? AND kind IN ({marks})"
+                " AND status IN ('pending', 'claimed')",
+                (case_id, *sorted(kind.value for kind in kinds)),
+            )
+
+    @staticmethod
+    async def postpone_in(conn: aiosqlite.Connection, case_id: str, kind: TimerKind, by: timedelta) -> None:
+        """Move a case's pending items of this kind ``by`` later, inside the caller's transaction.
+        (The shift is done here in Python: stored moments are ISO texts with their offset.)"""
+        async with conn.execute(
+            "SELECT id, due_at FROM scheduled WHERE case_id = ? AND kind = ? AND status = 'pending'",
+            (case_id, kind.value),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        for row in rows:
+            due = from_db(row["due_at"])
+            assert due is not None
+            await conn.execute("UPDATE scheduled SET due_at = ? WHERE id = ?", (to_db(due + by), row["id"]))
 
     async def next_due(self) -> datetime | None:
         """When the earliest pending item falls due (an index seek, whatever the backlog)."""
         async with self._db.transaction() as conn:
-            async with conn.execute("SELECT MIN(due_at) FROM scheduled WHERE status = 'pending'") as cursor:
-                row = await cursor.fetchone()
+            row = await one_row(conn, "SELECT MIN(due_at) FROM scheduled WHERE status = 'pending'")
         return from_db(row[0])
 
     async def recover_after_restart(self) -> int:
@@ -128,8 +142,7 @@ class Schedule:
             )
             if cursor.rowcount != 1:
                 return None
-            async with conn.execute("SELECT * FROM scheduled WHERE id = ?", (item_id,)) as rows:
-                return _item(await rows.fetchone())
+            return _item(await one_row(conn, "SELECT * FROM scheduled WHERE id = ?", (item_id,)))
 
     async def finish(self, item_id: str, now: datetime) -> None:
         async with self._db.transaction() as conn:
@@ -145,22 +158,6 @@ class Schedule:
                 "UPDATE scheduled SET status = 'pending', due_at = ?, claimed_until = NULL WHERE id = ?",
                 (to_db(retry_at), item_id),
             )
-
-    async def cancel(self, case_id: str, kinds: Sequence[str] | None = None) -> int:
-        async with self._db.transaction() as conn:
-            if kinds is None:
-                cursor = await conn.execute(
-                    "UPDATE scheduled SET status = 'cancelled' WHERE case_id = ? AND status IN ('pending', 'claimed')",
-                    (case_id,),
-                )
-            else:
-                marks = ", ".join("?" for _ in kinds)
-                cursor = await conn.execute(
-                    f"UPDATE scheduled SET status = 'cancelled' WHERE case_id = ? AND kind IN ({marks})"
-                    " AND status IN ('pending', 'claimed')",
-                    (case_id, *kinds),
-                )
-            return cursor.rowcount
 
     async def get(self, item_id: str) -> DueItem | None:
         async with self._db.transaction() as conn:

@@ -3,50 +3,26 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import pytest
 
-from flows.access import Access
-from flows.casework import Casework
-from flows.clock import Periods
-from flows.escalation import Escalation
-from flows.intake import Intake
-from flows.model import Audience, Coordinator, Counsellor, Language, Sender
-from flows.mycases import MyCaseFlow
-from flows.relay import Relay
 from flows.routing import Router
 from storage import Storage
+from tests.support import (  # noqa: F401  (re-exported for older imports)
+    AMSTERDAM,
+    COORDINATOR,
+    HOLDERS_COUNSELLOR,
+    STAFF_COUNSELLOR,
+    ManualClock,
+    World,
+    make_router,
+    reporter,
+)
 
 # The meldbot command opts in to python-telegram-bot's timedelta durations (PTB_TIMEDELTA);
 # the bot under test runs in this process, so the tests do the same.
 os.environ["PTB_TIMEDELTA"] = "1"
-
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-
-STAFF_COUNSELLOR = Counsellor(1001, "Vertrouwenspersoon medewerkers", frozenset({Audience.STAFF}), Language.NL, 0)
-HOLDERS_COUNSELLOR = Counsellor(
-    1002, "Vertrouwenspersoon bestuurders", frozenset({Audience.OFFICE_HOLDERS}), Language.EN, 1
-)
-COORDINATOR = Coordinator(2001, "Coördinator incidentregistratie", Language.NL, 0)
-
-
-class ManualClock:
-    """A clock that moves only when the test says so."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.current = start or datetime(2026, 11, 18, 10, 30, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, **delta: float) -> None:
-        self.current += timedelta(**delta)
-
-
-def reporter(telegram_id: int = 5001, name: str = "Anna de Vries", username: str | None = "annadv", lang: str = "nl"):
-    return Sender(telegram_id=telegram_id, display_name=name, username=username, language_code=lang)
 
 
 class Announced:
@@ -76,43 +52,51 @@ async def storage(tmp_path):
     await opened.close()
 
 
-def make_router(storage: Storage, counsellors=(STAFF_COUNSELLOR, HOLDERS_COUNSELLOR), coordinators=(COORDINATOR,)):
-    return Router(list(counsellors), list(coordinators), storage.people.index_of)
-
-
 @pytest.fixture
 def router(storage) -> Router:
     return make_router(storage)
 
 
 @pytest.fixture
-def intake(storage, router, clock) -> Intake:
-    return Intake(storage, router, clock, AMSTERDAM, Periods())
+def world(storage, clock) -> World:
+    """Every flow, as the bot wires it, with two staff counsellors, one for office holders and a coordinator."""
+    return World(storage, clock)
 
 
 @pytest.fixture
-def access(storage, router) -> Access:
-    return Access(storage, router)
+def small_world(storage, clock) -> World:
+    """Every flow with one counsellor per group and a coordinator."""
+    return World(storage, clock, counsellors=(STAFF_COUNSELLOR, HOLDERS_COUNSELLOR))
 
 
 @pytest.fixture
-def casework(storage, router, access, clock) -> Casework:
-    return Casework(storage, router, access, clock, AMSTERDAM)
+def intake(small_world):
+    return small_world.intake
 
 
 @pytest.fixture
-def mycases(storage, router, access, clock) -> MyCaseFlow:
-    return MyCaseFlow(storage, router, access, clock, AMSTERDAM)
+def access(small_world):
+    return small_world.access
 
 
 @pytest.fixture
-def relay(storage, router, access, mycases, clock) -> Relay:
-    return Relay(storage, router, access, mycases, clock)
+def casework(small_world):
+    return small_world.casework
 
 
 @pytest.fixture
-def escalation(storage, router, clock) -> Escalation:
-    return Escalation(storage, router, clock)
+def mycases(small_world):
+    return small_world.mycases
+
+
+@pytest.fixture
+def relay(small_world):
+    return small_world.relay
+
+
+@pytest.fixture
+def escalation(small_world):
+    return small_world.escalation
 
 
 @pytest.fixture

@@ -21,29 +21,30 @@ async def file_report(
     wish="Vertrouwelijk gesprek",
     attachments=(),
 ):
-    """Walk the shortest path as a Dutch-speaking reporter; returns the confirmation message."""
+    """Walk the shortest path as a Dutch-speaking reporter; returns the confirmation message.
+    (A pressed answer turns its question into the next one; a typed answer gets a new message.)"""
     await user.command("/start")
-    await user.wait_for_message(lambda m: "112" in m.text)
+    await user.next_screen(lambda m: "112" in m.text)
     await user.press("Melding maken")
-    await user.wait_for_message(lambda m: "Wat is er gebeurd?" in m.text)
+    await user.next_screen(lambda m: "Wat is er gebeurd?" in m.text)
     await user.press(category)
-    await user.wait_for_message(lambda m: "Wanneer gebeurde het?" in m.text)
+    await user.next_screen(lambda m: "Wanneer gebeurde het?" in m.text)
     await user.press("Vandaag")
-    await user.wait_for_message(lambda m: "Op welke manier gebeurde het?" in m.text)
+    await user.next_screen(lambda m: "Op welke manier gebeurde het?" in m.text)
     await user.press("Persoonlijk")
-    await user.wait_for_message(lambda m: "eigen woorden" in m.text)
+    await user.next_screen(lambda m: "eigen woorden" in m.text)
     for send in attachments:
         await send()
-        await user.wait_for_message(lambda m: "Bewaard" in m.text)
+        await user.next_screen(lambda m: "Bewaard" in m.text)
     await user.send(text)
-    prompt = await user.wait_for_message(lambda m: "Wat is je rol" in m.text or "Wat wil je met je melding" in m.text)
+    prompt = await user.next_screen(lambda m: "Wat is je rol" in m.text or "Wat wil je met je melding" in m.text)
     if "Wat is je rol" in prompt.text:
         await user.press(role)
-        await user.wait_for_message(lambda m: "Wat wil je met je melding" in m.text)
+        await user.next_screen(lambda m: "Wat wil je met je melding" in m.text)
     await user.press(wish)
-    await user.wait_for_message(lambda m: "Klopt dit?" in m.text)
+    await user.next_screen(lambda m: "Klopt dit?" in m.text)
     await user.press("Versturen")
-    return await user.wait_for_message(lambda m: "Je melding is verstuurd" in m.text)
+    return await user.next_screen(lambda m: "Je melding is verstuurd" in m.text)
 
 
 def reference_in(message) -> str:
@@ -161,8 +162,9 @@ async def test_a_long_account_is_split_into_messages_telegram_accepts(emu, meldb
     await anna.send(long_text[:4000])
     await anna.wait_for_message(lambda m: "Wat is er gebeurd?" in m.text)
     await anna.send(long_text[4000:])
-    added = await anna.wait_for_message(lambda m: "Toegevoegd" in m.text)
+    added = await anna.wait_for_message(lambda m: "Toegevoegd" in m.text and "6851" in m.text)
     assert "van 8000 tekens" in added.text
+    await anna.wait_for_message(lambda m: "Wat is er gebeurd?" in m.text)  # the question again, below
     for label, question in (
         ("Bedreiging", "Wanneer"),
         ("Gisteren", "Op welke manier"),
@@ -171,9 +173,9 @@ async def test_a_long_account_is_split_into_messages_telegram_accepts(emu, meldb
         ("Vertrouwelijk gesprek", "Klopt dit"),
     ):
         await anna.press(label)
-        await anna.wait_for_message(lambda m, q=question: q in m.text)
+        await anna.next_screen(lambda m, q=question: q in m.text)
     await anna.press("Versturen")
-    reference = reference_in(await anna.wait_for_message(lambda m: "verstuurd" in m.text))
+    reference = reference_in(await anna.next_screen(lambda m: "verstuurd" in m.text))
     carla = emu.user(STAFF_COUNSELLOR_ID)
     await carla.wait_for_message(lambda m: reference in m.text and "volgt hieronder" in m.text)
     parts = [await carla.wait_for_message(lambda m: "beschrijving deel" in m.text) for _ in range(2)]

@@ -46,6 +46,7 @@ class _ChatWatcher:
         self._state = state
         self._new_cursor = 0
         self._edit_cursor = 0
+        self._screen_cursor = 0
 
     @property
     def chat(self) -> ChatView:
@@ -59,6 +60,7 @@ class _ChatWatcher:
         """Treat every bot message and edit so far as seen."""
         self._new_cursor = len(self._state.new_log)
         self._edit_cursor = len(self._state.edit_log)
+        self._screen_cursor = len(self._state.screen_log)
 
     async def wait_for_message(self, predicate: Predicate | None = None, timeout: float | None = None) -> ChatMessage:
         """The next new bot message (since the last wait) that matches ``predicate``."""
@@ -81,6 +83,30 @@ class _ChatWatcher:
             return (message_id is None or msg.message_id == message_id) and (predicate is None or predicate(msg))
 
         return await self._wait(self._state.edit_log, "_edit_cursor", matches, timeout, "edit of a bot message")
+
+    async def next_screen(self, predicate: Predicate | None = None, timeout: float | None = None) -> ChatMessage:
+        """What the person sees next: a new bot message, or a bot message whose text was edited
+        (a button's answer replaces the question it was pressed on). Waiting for messages or
+        edits afterwards goes on after this one."""
+        timeout = self._emu.default_timeout if timeout is None else timeout
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        state = self._state
+        while True:
+            while self._screen_cursor < len(state.screen_log):
+                kind, index = state.screen_log[self._screen_cursor]
+                self._screen_cursor += 1
+                msg = (state.new_log if kind == "new" else state.edit_log)[index]
+                if predicate is None or predicate(msg):
+                    if kind == "new":
+                        self._new_cursor = max(self._new_cursor, index + 1)
+                    else:
+                        self._edit_cursor = max(self._edit_cursor, index + 1)
+                    return msg.snapshot()
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise AssertionError(self._timeout_report("no new or edited bot message", timeout))
+            await state.notifier.wait(remaining)
 
     async def expect_silence(self, seconds: float = 0.3) -> None:
         """Assert that the bot sends no new message here for ``seconds``."""
@@ -383,7 +409,7 @@ class SimUser(_ChatWatcher):
                 kind, data, caption = "photo", item, None
             else:
                 kind, data = item[0], item[1]
-                caption = item[2] if len(item) > 2 else None  # type: ignore[misc]
+                caption = item[2] if len(item) > 2 else None
             extra: dict[str, Any] = {}
             if kind == "document":
                 extra = {"file_name": "document.bin", "mime_type": "application/octet-stream"}

@@ -459,6 +459,7 @@ class MethodsMixin:
         msg.api = self._render(msg)
         if msg.from_bot:
             chat.new_log.append(msg.snapshot())
+            chat.screen_log.append(("new", len(chat.new_log) - 1))
             self._remember_keyboard(chat, msg.reply_markup)
             self._record_send(chat.id)
             chat.notifier.notify()
@@ -519,6 +520,8 @@ class MethodsMixin:
         msg.edit_date = int(self.clock())
         msg.api = self._render(msg)
         chat.edit_log.append(msg.snapshot())
+        if msg.text != msg.history[-1][0]:
+            chat.screen_log.append(("edit", len(chat.edit_log) - 1))
         chat.notifier.notify()
         self.touch()
         return msg.api

@@ -342,6 +342,9 @@ class ChatState:
     next_message_id: int = 1
     new_log: list[ChatMessage] = field(default_factory=list)  # bot messages, as sent
     edit_log: list[ChatMessage] = field(default_factory=list)  # bot messages, after each edit
+    # What a person sees change, in order: ("new", i) for new_log[i], ("edit", i) for edit_log[i]
+    # when the edit changed the text or caption (not only the buttons).
+    screen_log: list[tuple[str, int]] = field(default_factory=list)
     deleted_ids: set[int] = field(default_factory=set)
     actions: list[str] = field(default_factory=list)
     reply_keyboard: dict[str, Any] | None = None

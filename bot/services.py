@@ -1,0 +1,110 @@
+"""The one composition root: every flow of meldbot, built over one storage, router and clock.
+
+bot/app.py builds the running bot with it (adding the courier and the timekeeper), and the
+tests build the same flows with it, so what is tested is wired exactly as what runs.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from bot.delivery import Courier
+from bot.scheduling import Timekeeper
+from flows.access import Access
+from flows.aftercare import AftercareFlow, AftercarePlan
+from flows.casework import Casework
+from flows.clock import Clock, Periods
+from flows.escalation import Escalation
+from flows.intake import MAX_ATTACHMENT_MB, Intake
+from flows.invites import OPEN_MODE, Admission
+from flows.mycases import MyCaseFlow
+from flows.notices import Notices
+from flows.privacy import Organisation
+from flows.relay import Relay
+from flows.routing import Router
+from storage import Storage
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The settings the flows follow (from the configuration, see bot/config.py Settings.policy)."""
+
+    zone: ZoneInfo
+    periods: Periods = field(default_factory=Periods)
+    plan: AftercarePlan = field(default_factory=AftercarePlan)
+    access_mode: str = OPEN_MODE
+    invite_valid_for: timedelta = timedelta(days=14)
+    max_attachment_mb: int = MAX_ATTACHMENT_MB
+    # Who is responsible for the data ([organisation]), for /privacy; None until configured.
+    organisation: Organisation | None = None
+
+
+class RecentIds:
+    """The last ``size`` ids seen, for cheap "did we already ..." checks."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def add(self, item: str) -> None:
+        self._ids[item] = None
+        self._ids.move_to_end(item)
+        while len(self._ids) > self._size:
+            self._ids.popitem(last=False)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._ids
+
+
+@dataclass(slots=True)
+class Services:
+    storage: Storage
+    router: Router
+    clock: Clock
+    policy: Policy
+    access: Access
+    aftercare: AftercareFlow
+    intake: Intake
+    casework: Casework
+    mycases: MyCaseFlow
+    relay: Relay
+    admission: Admission
+    escalation: Escalation
+    notices: Notices
+    courier: Courier | None = None
+    timekeeper: Timekeeper | None = None
+    # Presses already answered (Telegram takes one answer per press): the error handler skips them.
+    answered: RecentIds = field(default_factory=lambda: RecentIds(1024))
+
+
+def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Services:
+    """Every flow, wired once."""
+    access = Access(storage, router)
+    aftercare = AftercareFlow(storage, router, access, clock, policy.zone, policy.plan)
+    mycases = MyCaseFlow(storage, router, access, clock, policy.zone)
+    return Services(
+        storage=storage,
+        router=router,
+        clock=clock,
+        policy=policy,
+        access=access,
+        aftercare=aftercare,
+        intake=Intake(
+            storage,
+            router,
+            clock,
+            policy.zone,
+            policy.periods,
+            aftercare,
+            max_attachment_mb=policy.max_attachment_mb,
+        ),
+        casework=Casework(storage, router, access, clock, policy.zone, policy.plan),
+        mycases=mycases,
+        relay=Relay(storage, router, access, mycases, clock),
+        admission=Admission(storage, router, clock, policy.access_mode, policy.invite_valid_for),
+        escalation=Escalation(storage, router, clock),
+        notices=Notices(storage, router, policy.zone, clock, policy.plan),
+    )
