@@ -12,6 +12,7 @@ Each handler turns an update into a plain call on a flow and shows the
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import traceback
 import warnings
@@ -23,6 +24,7 @@ from telegram import (
     Audio,
     BotCommand,
     BotCommandScopeChat,
+    CallbackQuery,
     Document,
     Message,
     PhotoSize,
@@ -116,26 +118,27 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outc
     query = update.callback_query
     # Private chats only: the chat is the person's own (an update without one is answered there too).
     chat_id = update.effective_chat.id if update.effective_chat else sender_of(update).telegram_id
+    replies = list(outcome.replies)
     if query is not None:
         toast = None if outcome.toast is None else messages.plain(language, outcome.toast.key, outcome.toast.params)
         services(context).answered.add(query.id)
-        await _quietly(query.answer(toast, show_alert=outcome.toast_alert))
+        # The answer (it stops the client's spinner) and the edit go out together.
+        answering = asyncio.ensure_future(_quietly(query.answer(toast, show_alert=outcome.toast_alert)))
         if outcome.edit_pressed is not None:
-            await _quietly(
-                query.edit_message_text(
-                    render.text(language, outcome.edit_pressed),
-                    parse_mode=render.PARSE_MODE,
-                    reply_markup=render.keyboard(language, outcome.edit_pressed.keyboard),
-                )
-            )
+            if not await _edit_pressed(query, language, outcome.edit_pressed):
+                replies.insert(0, outcome.edit_pressed)
         elif outcome.pressed_keyboard is not None:
             await _quietly(
                 query.edit_message_reply_markup(reply_markup=render.keyboard(language, outcome.pressed_keyboard))
             )
         elif outcome.clear_pressed_buttons and query.message is not None and _has_buttons(query.message):
             await _quietly(query.edit_message_reply_markup(reply_markup=None))
+        await answering
+    elif outcome.edit_pressed is not None:
+        # Meant for a pressed message, but this was typed: it is shown as a message of its own.
+        replies.insert(0, outcome.edit_pressed)
     sent: list[int] = []
-    for reply in outcome.replies:
+    for reply in replies:
         message = await send_reply(context.bot, chat_id, language, reply)
         sent.append(message.message_id)
     if outcome.delete_messages:
@@ -145,6 +148,27 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outc
     if outcome.case_id is not None:
         incoming = [update.message.message_id] if update.message is not None else []
         await services(context).intake.remember_messages(outcome.case_id, incoming + sent)
+
+
+async def _edit_pressed(query: CallbackQuery, language: str, reply: Reply) -> bool:
+    """Turn the pressed message into ``reply``; False when that did not happen, so that the reply
+    is sent as a new message instead (the next question must never be lost). After a timeout the
+    edit may have been made all the same: then the person sees it twice, never not at all."""
+    try:
+        await query.edit_message_text(
+            render.text(language, reply),
+            parse_mode=render.PARSE_MODE,
+            reply_markup=render.keyboard(language, reply.keyboard),
+        )
+    except BadRequest as error:
+        if "not modified" in error.message.lower():
+            return True  # it already shows exactly this (a second press of the same button)
+        log.info("could not edit the pressed message (%s); sending it anew", type(error).__name__)
+        return False
+    except TelegramError as error:
+        log.info("editing the pressed message failed (%s); sending it anew", type(error).__name__)
+        return False
+    return True
 
 
 def _has_buttons(message: object) -> bool:
@@ -224,10 +248,7 @@ async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     sender = sender_of(update)
     if await svc.relay.current(sender) is not None:
-        outcome = await svc.relay.stop(sender)
-        if outcome.edit_pressed is not None:  # typed, not pressed: the answer is a message of its own
-            outcome.replies, outcome.edit_pressed = [outcome.edit_pressed], None
-        await show(update, context, outcome)
+        await show(update, context, await svc.relay.stop(sender))
         return
     if await gate(update, context):
         await show(update, context, await svc.intake.cancel_command(sender))

@@ -72,6 +72,22 @@ class RegisterState(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+# Every way the register state changes after submission: only by the reporter's word (consent).
+REGISTER_TRANSITIONS: frozenset[tuple[RegisterState, RegisterState, str]] = frozenset(
+    {
+        *(
+            (before, after, "consent given")
+            for before in (RegisterState.NONE, RegisterState.WITHDRAWN)
+            for after in (RegisterState.ANONYMOUS, RegisterState.NAMED)
+        ),
+        (RegisterState.ANONYMOUS, RegisterState.NAMED, "consent given"),
+        (RegisterState.NAMED, RegisterState.ANONYMOUS, "consent given"),
+        (RegisterState.ANONYMOUS, RegisterState.WITHDRAWN, "consent withdrawn"),
+        (RegisterState.NAMED, RegisterState.WITHDRAWN, "consent withdrawn"),
+    }
+)
+
+
 class CounsellorState(StrEnum):
     ASSIGNED = "assigned"  # handles the case
     ALERTED = "alerted"  # asked to pick it up because nobody did (may look and take it)
@@ -432,7 +448,7 @@ class Change:
 
     before: Case
     after: Case
-    audit: AuditNote | None
+    audit: AuditNote
     counsellors: Mapping[bytes, CounsellorState] = field(default_factory=dict)  # new states
     deliveries: tuple[Delivery, ...] = ()
     timers: tuple[Timer, ...] = ()
@@ -468,8 +484,8 @@ class Submission:
 
 def _change(
     case: Case,
-    actor: Actor | None,
-    action: str | None,
+    actor: Actor,
+    action: str,
     *,
     detail: str | None = None,
     counsellors: Mapping[bytes, CounsellorState] | None = None,
@@ -485,7 +501,7 @@ def _change(
     return Change(
         before=case,
         after=after,
-        audit=None if actor is None or action is None else actor.note(action, detail),
+        audit=actor.note(action, detail),
         counsellors=states,
         deliveries=tuple(deliveries),
         timers=tuple(timers),
@@ -754,6 +770,8 @@ def set_status(case: Case, status: CaseStatus, by: Actor, now: datetime, *, ask_
 
 def ask_consent(case: Case, by: Actor, coordinators: Sequence[bytes], now: datetime) -> Decision:
     """The counsellor asks the reporter whether the coordinator may be involved."""
+    if case.status not in LIVE:
+        return Refused("not_yours")
     if case.in_register:
         return Refused("already_registered")
     if not coordinators_of(case, coordinators):
@@ -765,7 +783,10 @@ def ask_consent(case: Case, by: Actor, coordinators: Sequence[bytes], now: datet
 
 def consent(case: Case, answer: ConsentAnswer, coordinators: Sequence[bytes]) -> Decision:
     """The reporter's word on the register: with their name, without, no, or withdrawn. Only this
-    changes what coordinators may see of a case after it was submitted."""
+    changes what coordinators may see of a case after it was submitted. A withdrawn case stays out
+    of everyone's sight: its reporter must send it anew."""
+    if case.status not in LIVE:
+        return Refused("not_yours")
     counsellors = [(i, Party.COUNSELLOR) for i in sorted(case.handlers)]
     told = [Delivery(i, p, Notice.CONSENT_ANSWER, answer.value) for i, p in counsellors]
     if answer is ConsentAnswer.WITHDRAW:
@@ -804,7 +825,7 @@ def consent(case: Case, answer: ConsentAnswer, coordinators: Sequence[bytes]) ->
 
 def share_name(case: Case, share: bool) -> Decision:
     """The reporter decides whether their counsellor sees their name."""
-    if not case.has_counsellor_side:
+    if not case.has_counsellor_side or case.status not in LIVE:
         return Refused("not_yours")
     return _change(case, REPORTER_ACTOR, "name_shared" if share else "name_hidden", share_name_counsellor=share)
 
@@ -878,7 +899,14 @@ def assign(case: Case, to: bytes, *, send_report: bool) -> Decision:
         if send_report
         else []
     )
-    return _change(case, None, None, counsellors={to: CounsellorState.ASSIGNED}, deliveries=deliveries)
+    return _change(
+        case,
+        SYSTEM,
+        "assigned",
+        detail="report sent" if send_report else "reference only",
+        counsellors={to: CounsellorState.ASSIGNED},
+        deliveries=deliveries,
+    )
 
 
 # -- the case file: messages, notes, actions, how the reporter is -------------------------
@@ -1014,8 +1042,8 @@ def reoffer(case: Case, item_id: str) -> Decision:
         return Refused("not_due")
     return _change(
         case,
-        None,
-        None,
+        SYSTEM,
+        "aftercare_reoffered",
         deliveries=_once(_to_reporter(case, Notice.REOFFER), item_id),
         aftercare=AftercareState.DECLINED,
     )

@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 
 import numpy
 
+from flows.lifecycle import CheckInAnswer, SurveyAnswer
 from flows.model import Audience, Channel, Role
 from flows.suppression import (
     ALL,
@@ -75,21 +76,6 @@ class Perpetrator(StrEnum):
     COLLEAGUE_OR_OFFICE_HOLDER = "colleague_or_office_holder"
     OTHER = "other"
     UNKNOWN = "unknown"
-
-
-class SurveyAnswer(StrEnum):
-    """ "Was the aftercare and feedback enough?", asked when a case closes."""
-
-    YES = "yes"
-    PARTLY = "partly"
-    NO = "no"
-
-
-class CheckInAnswer(StrEnum):
-    FINE = "fine"
-    BOTHERS = "bothers"
-    TALK = "talk"
-    STOP = "stop"
 
 
 REACTION_GUIDANCE = timedelta(hours=48)  # the national guidance: the employer reacts within 48 hours

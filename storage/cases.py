@@ -520,8 +520,7 @@ class Cases:
             await Schedule.postpone_in(conn, before.id, kind, by)
         await Outbox.insert(conn, before.id, change.deliveries, now)
         await Schedule.insert(conn, before.id, change.timers, now)
-        if change.audit is not None:
-            await self._audit.append_note(conn, change.audit, now, before.reference)
+        await self._audit.append_note(conn, change.audit, now, before.reference)
 
     async def _insert_record(
         self, conn: aiosqlite.Connection, key: DataKey, case_id: str, record: Record, now: datetime

@@ -212,13 +212,13 @@ class Outbox:
                 (error, item_id),
             )
 
-    async def hurry(self, case_id: str, kind: str, now: datetime) -> int:
+    async def hurry(self, case_id: str, kind: Notice, now: datetime) -> int:
         """Let a case's waiting items of this kind go out now rather than at their planned moment."""
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "UPDATE outbox SET next_attempt_at = ? WHERE case_id = ? AND kind = ? AND status = 'pending'"
                 " AND next_attempt_at > ?",
-                (to_db(now), case_id, kind, to_db(now)),
+                (to_db(now), case_id, kind.value, to_db(now)),
             )
             return cursor.rowcount
 

@@ -98,10 +98,10 @@ async def test_a_ciphertext_moved_to_another_row_in_the_database_is_refused(stor
     bert = await storage.people.ensure(
         telegram_id=5002, display_name="Bert", username="b", language="nl", now=clock.now()
     )
-    one = await storage.cases.create_draft(person_id=anna.id, step="category", role=None, now=clock.now())
-    two = await storage.cases.create_draft(person_id=bert.id, step="category", role=None, now=clock.now())
+    one = await storage.cases.create_draft(person_id=anna.id, role=None, asks_role=True, now=clock.now())
+    two = await storage.cases.create_draft(person_id=bert.id, role=None, asks_role=True, now=clock.now())
     one.description = "Anna's verhaal"
-    await storage.cases.save(one, clock.now())
+    await storage.cases.save_draft(one, clock.now())
     async with storage.db.transaction() as conn:
         # Same case key would still fail: the row id is in the associated data.
         await conn.execute(
@@ -110,7 +110,7 @@ async def test_a_ciphertext_moved_to_another_row_in_the_database_is_refused(stor
             (one.id, one.id, two.id),
         )
     with pytest.raises(DecryptionError):
-        await storage.cases.get(two.id)
+        await storage.cases.draft_of(bert.id)
     async with storage.db.transaction() as conn:
         await conn.execute(
             "UPDATE persons SET display_name = (SELECT display_name FROM persons WHERE id = ?) WHERE id = ?",
@@ -125,16 +125,16 @@ async def test_a_bit_flipped_in_the_database_is_refused(storage, clock):
     anna = await storage.people.ensure(
         telegram_id=5001, display_name="Anna", username=None, language="nl", now=clock.now()
     )
-    draft = await storage.cases.create_draft(person_id=anna.id, step="category", role=None, now=clock.now())
+    draft = await storage.cases.create_draft(person_id=anna.id, role=None, asks_role=True, now=clock.now())
     draft.description = "verhaal"
-    await storage.cases.save(draft, clock.now())
+    await storage.cases.save_draft(draft, clock.now())
     async with storage.db.transaction() as conn:
         async with conn.execute("SELECT description FROM cases WHERE id = ?", (draft.id,)) as cursor:
             blob = bytearray((await cursor.fetchone())[0])
         blob[-1] ^= 0x01
         await conn.execute("UPDATE cases SET description = ? WHERE id = ?", (bytes(blob), draft.id))
     with pytest.raises(DecryptionError):
-        await storage.cases.get(draft.id)
+        await storage.cases.draft_of(anna.id)
 
 
 def _now():

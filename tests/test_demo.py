@@ -115,7 +115,7 @@ async def test_typing_pressing_and_attaching_work_as_in_telegram(demo, page):
     sanne = demo.emulator.user(SANNE)
     async with page.post("/api/send", json={"phone": "reporter", "text": "/start"}) as response:
         assert response.status == 200
-    welcome = await sanne.wait_for_message(lambda m: "112" in m.text)
+    welcome = await sanne.next_screen(lambda m: "112" in m.text)
     report_button = messages.plain("nl", "button.report")
     body = await state(page)
     shown = next(m for m in phone(body, "reporter")["messages"] if m["id"] == welcome.message_id)
@@ -124,13 +124,13 @@ async def test_typing_pressing_and_attaching_work_as_in_telegram(demo, page):
         json={"phone": "reporter", "message_id": welcome.message_id, "data": button_data(shown, report_button)},
     ) as response:
         assert (await response.json())["ok"] is True
-    await sanne.wait_for_message(lambda m: "Wat is er gebeurd?" in m.text)
+    await sanne.next_screen(lambda m: "Wat is er gebeurd?" in m.text)
     await sanne.press(messages.plain("nl", "category.threat"))
-    await sanne.wait_for_message(lambda m: "Wanneer gebeurde het?" in m.text)
+    await sanne.next_screen(lambda m: "Wanneer gebeurde het?" in m.text)
     await sanne.press(messages.plain("nl", "when.today"))
-    await sanne.wait_for_message(lambda m: "Op welke manier gebeurde het?" in m.text)
+    await sanne.next_screen(lambda m: "Op welke manier gebeurde het?" in m.text)
     await sanne.press(messages.plain("nl", "channel.in_person"))
-    await sanne.wait_for_message(lambda m: "eigen woorden" in m.text)
+    await sanne.next_screen(lambda m: "eigen woorden" in m.text)
 
     form = aiohttp.FormData()
     form.add_field("phone", "reporter")
@@ -138,13 +138,13 @@ async def test_typing_pressing_and_attaching_work_as_in_telegram(demo, page):
     form.add_field("file", PNG, filename="kras.png", content_type="image/png")
     async with page.post("/api/upload", data=form) as response:
         assert response.status == 200
-    await sanne.wait_for_message(lambda m: "Bewaard" in m.text)
+    await sanne.next_screen(lambda m: "Bewaard" in m.text)
     form = aiohttp.FormData()
     form.add_field("phone", "reporter")
     form.add_field("file", b"Hij stuurde dit bericht.", filename="mail.txt", content_type="text/plain")
     async with page.post("/api/upload", data=form) as response:
         assert response.status == 200
-    await sanne.wait_for_message(lambda m: "Bewaard" in m.text)
+    await sanne.next_screen(lambda m: "Bewaard" in m.text)
 
     mine = [m for m in phone(await state(page), "reporter")["messages"] if not m["from_bot"] and m["media"]]
     photo, document = mine
@@ -172,12 +172,12 @@ async def test_a_press_answered_with_a_toast_returns_it(demo, page):
     vera = demo.emulator.user(VERA)
     sanne = demo.emulator.user(SANNE)
     reference = reference_in(await file_report(sanne))
-    report = await vera.wait_for_message(lambda m: reference in m.text)
+    report = await vera.next_screen(lambda m: reference in m.text)
     acknowledge = messages.plain("nl", "staff.button.acknowledge")
     data = next(d for label, d in report.buttons if label == acknowledge)
     async with page.post("/api/press", json={"phone": "counsellor", "message_id": report.message_id, "data": data}):
         pass
-    await sanne.wait_for_message(lambda m: "gelezen" in m.text)
+    await sanne.next_screen(lambda m: "gelezen" in m.text)
     # The old button pressed again: the bot answers with a toast, which the page shows.
     async with page.post(
         "/api/press", json={"phone": "counsellor", "message_id": report.message_id, "data": data}
@@ -202,7 +202,7 @@ async def test_messages_the_bot_deletes_disappear_from_the_phone(demo, page):
 async def test_moving_the_clock_brings_what_is_due_in_minutes(demo, page):
     sanne = demo.emulator.user(SANNE)
     reference = reference_in(await file_report(sanne))
-    await demo.emulator.user(VERA).wait_for_message(lambda m: reference in m.text)
+    await demo.emulator.user(VERA).next_screen(lambda m: reference in m.text)
     body = await state(page)
     kinds = [d["kind"] for d in body["due"] if d["source"] == "scheduled"]
     assert "escalate_counsellors" in kinds and "check_in" in kinds
@@ -212,7 +212,7 @@ async def test_moving_the_clock_brings_what_is_due_in_minutes(demo, page):
         assert (await response.json())["ok"] is True
     # Not acknowledged within 24 hours: the other counsellor of the group is asked to take it.
     ingrid = demo.emulator.user(INGRID)
-    await ingrid.wait_for_message(lambda m: reference in m.text, timeout=15)
+    await ingrid.next_screen(lambda m: reference in m.text, timeout=15)
     body = await state(page)
     assert body["now"] - before >= timedelta(days=1).total_seconds()
     kinds = [d["kind"] for d in body["due"]]
@@ -249,7 +249,7 @@ async def test_an_installed_demo_runs_without_the_spec(tmp_path, monkeypatch):
         assert bare.emulator.spec is None
         sanne = bare.emulator.user(SANNE)
         await sanne.command("/start")
-        await sanne.wait_for_message(lambda m: "112" in m.text)
+        await sanne.next_screen(lambda m: "112" in m.text)
 
 
 def test_a_port_in_use_is_said_plainly(capsys, monkeypatch):

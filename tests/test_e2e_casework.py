@@ -55,7 +55,7 @@ async def test_a_counsellor_and_a_reporter_talk_through_the_bot(emu, meldbot):
     await anna.send("Het bellen hielp, maar het duurde lang.")
     await anna.wait_for_message(lambda m: "bewaard" in m.text)
     case = await meldbot.storage.cases.by_reference(reference)
-    assert await meldbot.storage.aftercare.survey(case) == ("partly", "Het bellen hielp, maar het duurde lang.")
+    assert await meldbot.storage.casefile.survey(case.id) == ("partly", "Het bellen hielp, maar het duurde lang.")
     await anna.command("/mycases")
     mine = await anna.wait_for_message(lambda m: "Je meldingen" in m.text)
     assert reference in mine.text and "afgesloten" in mine.text

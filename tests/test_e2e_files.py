@@ -41,17 +41,17 @@ async def test_every_kind_of_file_is_kept_encrypted_and_reaches_the_counsellor(e
     anna = emu.user(5801, first_name="Anna", language_code="nl")
     reference = reference_in(await file_report(anna, attachments=senders(anna)))
     carla = emu.user(STAFF_COUNSELLOR_ID)
-    await carla.wait_for_message(lambda m: reference in m.text)
+    await carla.next_screen(lambda m: reference in m.text)
     received = []
     for _ in FILES:
-        message = await carla.wait_for_message(lambda m: m.file_bytes is not None and m not in received)
+        message = await carla.next_screen(lambda m: m.file_bytes is not None and m not in received)
         received.append(message)
     assert sorted(m.file_bytes for m in received) == sorted(FILES.values())
     assert all(m.protect_content and reference in m.text for m in received)
     case = await meldbot.storage.cases.by_reference(reference)
     assert case.attachment_count == len(FILES)
     ids = await meldbot.storage.cases.attachment_ids(case.id)
-    stored = {(await meldbot.storage.cases.attachment(case, a)).kind for a in ids}
+    stored = {(await meldbot.storage.cases.attachment(case.id, a)).kind for a in ids}
     assert stored == set(FILES)
     await outbox_settled(meldbot)
     for path in meldbot.database_files():
@@ -66,20 +66,20 @@ async def test_a_file_over_the_configured_size_gets_a_kind_answer_and_nothing_is
     try:
         anna = emu.user(5802, first_name="Anna", language_code="nl")
         await anna.command("/start")
-        await anna.wait_for_message(lambda m: "112" in m.text)
+        await anna.next_screen(lambda m: "112" in m.text)
         await anna.press("Melding maken")
-        await anna.wait_for_message(lambda m: "Wat is er gebeurd?" in m.text)
+        await anna.next_screen(lambda m: "Wat is er gebeurd?" in m.text)
         await anna.press("Bedreiging")
-        await anna.wait_for_message(lambda m: "Wanneer gebeurde het?" in m.text)
+        await anna.next_screen(lambda m: "Wanneer gebeurde het?" in m.text)
         await anna.press("Vandaag")
-        await anna.wait_for_message(lambda m: "Op welke manier" in m.text or "Hoe bereikte" in m.text)
+        await anna.next_screen(lambda m: "Op welke manier" in m.text or "Hoe bereikte" in m.text)
         await anna.press("Persoonlijk")
-        await anna.wait_for_message(lambda m: "eigen woorden" in m.text)
+        await anna.next_screen(lambda m: "eigen woorden" in m.text)
         await anna.send_document(b"x" * (1024 * 1024 + 1), file_name="film.mov", mime_type="video/quicktime")
-        answer = await anna.wait_for_message(lambda m: "1 MB" in m.text)
+        answer = await anna.next_screen(lambda m: "1 MB" in m.text)
         assert "niets" in answer.text  # nothing else was lost
         await anna.send_photo(FILES["photo"])
-        await anna.wait_for_message(lambda m: "Bewaard (1 van" in m.text)
+        await anna.next_screen(lambda m: "Bewaard (1 van" in m.text)
         emu.assert_healthy(allow_failed_requests=True)  # staff who never opened the bot
     finally:
         await bot.stop()
@@ -111,15 +111,15 @@ async def test_each_part_arrives_once_and_in_order_while_every_media_method_fail
 
         # A reply with a photo while sendPhoto fails: the text once, then the photo once.
         await carla.command(f"/case {reference}")
-        await carla.wait_for_message(lambda m: m.text.startswith(f"📁 {reference}"))
+        await carla.next_screen(lambda m: m.text.startswith(f"📁 {reference}"))
         await carla.press("Ontvangst bevestigen")
-        await anna.wait_for_message(lambda m: "gelezen" in m.text)
+        await anna.next_screen(lambda m: "gelezen" in m.text)
         emu.inject_fault("sendPhoto", 502, times=3, chat_id=STAFF_COUNSELLOR_ID)
         await open_my_case(anna, reference)
         await anna.press("Bericht aan vertrouwenspersoon")
-        await anna.wait_for_message(lambda m: "Typ je" in m.text)
+        await anna.next_screen(lambda m: "Typ je" in m.text)
         await anna.send_photo(b"\xff\xd8 REPLY-PHOTO", caption="Dit stuurde hij vannacht. ANTWOORDMERK")
-        await anna.wait_for_message(lambda m: "verstuurd" in m.text)
+        await anna.next_screen(lambda m: "verstuurd" in m.text)
         await outbox_settled(bot, timeout=30)
         replies = [m for m in carla.chat.messages if m.from_bot and "ANTWOORDMERK" in m.text]
         photos = [m for m in carla.chat.messages if m.file_bytes == b"\xff\xd8 REPLY-PHOTO"]

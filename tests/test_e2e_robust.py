@@ -36,7 +36,7 @@ async def test_staff_who_press_start_get_what_waited_for_them_at_once(emu, tmp_p
         late = emu.user(LATE_COORDINATOR_ID)
         pressed = time.monotonic()
         await late.command("/start")
-        await late.wait_for_message(lambda m: reference in m.text, timeout=5)
+        await late.next_screen(lambda m: reference in m.text, timeout=5)
         assert time.monotonic() - pressed < 5
         emu.assert_healthy(allow_failed_requests=True)
     finally:
@@ -46,14 +46,14 @@ async def test_staff_who_press_start_get_what_waited_for_them_at_once(emu, tmp_p
 async def test_a_failed_answer_or_edit_never_stops_the_next_question(emu, meldbot):
     anna = emu.user(5902, first_name="Anna", language_code="nl")
     await anna.command("/start")
-    await anna.wait_for_message(lambda m: "112" in m.text)
+    await anna.next_screen(lambda m: "112" in m.text)
     await anna.press("Melding maken")
-    await anna.wait_for_message(lambda m: "Wat is er gebeurd?" in m.text)
+    await anna.next_screen(lambda m: "Wat is er gebeurd?" in m.text)
     # The answer to the press is lost on the way, and editing the pressed message times out.
     emu.inject_fault("answerCallbackQuery", kind="drop", times=1)
     emu.inject_fault("editMessageText", 502, times=1, chat_id=anna.id)
     await anna.press_data(anna.chat.bot_messages[-1].message_id, _data_of(anna, "Bedreiging"), timeout=5)
-    await anna.wait_for_message(lambda m: "Wanneer gebeurde het?" in m.text)
+    await anna.next_screen(lambda m: "Wanneer gebeurde het?" in m.text)
     emu.assert_healthy(allow_failed_requests=True)
 
 
@@ -75,7 +75,7 @@ async def test_a_bot_api_server_with_an_unusable_get_chat_answer_does_not_stop_t
     try:
         anna = emu.user(5903, first_name="Anna", language_code="nl")
         await anna.command("/start")
-        await anna.wait_for_message(lambda m: "112" in m.text)
+        await anna.next_screen(lambda m: "112" in m.text)
     finally:
         await bot.stop()
     log = captured_logs.text
@@ -86,7 +86,7 @@ async def test_a_bot_api_server_with_an_unusable_get_chat_answer_does_not_stop_t
 async def test_a_press_on_an_inline_message_is_answered_quietly_and_does_nothing(emu, meldbot):
     anna = emu.user(5904, first_name="Anna", language_code="nl")
     await anna.command("/start")
-    await anna.wait_for_message(lambda m: "112" in m.text)
+    await anna.next_screen(lambda m: "112" in m.text)
     mark = len(emu.requests)
     emu.enqueue_update(
         "callback_query",
@@ -100,7 +100,7 @@ async def test_a_press_on_an_inline_message_is_answered_quietly_and_does_nothing
 async def test_a_replayed_stop_press_leaves_the_message_alone(emu, meldbot):
     anna = emu.user(5905, first_name="Anna", language_code="nl")
     await anna.command("/start")
-    welcome = await anna.wait_for_message(lambda m: "112" in m.text)
+    welcome = await anna.next_screen(lambda m: "112" in m.text)
     answer = await anna.press_data(welcome.message_id, "s", timeout=5)
     assert answer is not None and "eerder bericht" in (answer.text or "")
     await asyncio.sleep(0.3)
@@ -111,11 +111,11 @@ async def test_a_replayed_stop_press_leaves_the_message_alone(emu, meldbot):
 async def test_staff_receive_their_role_welcome_when_they_press_start(emu, meldbot):
     carla = emu.user(STAFF_COUNSELLOR_ID)
     await carla.command("/start")
-    welcome = await carla.wait_for_message(lambda m: "/inbox" in m.text)
+    welcome = await carla.next_screen(lambda m: "/inbox" in m.text)
     assert "vertrouwenspersoon" in welcome.text.lower() and "Melding maken" not in welcome.text
     coby = emu.user(COORDINATOR_ID)
     await coby.command("/start")
-    welcome = await coby.wait_for_message(lambda m: "/register" in m.text)
+    welcome = await coby.next_screen(lambda m: "/register" in m.text)
     assert "coördinator" in welcome.text.lower()
 
 
@@ -134,16 +134,16 @@ async def test_the_longest_notes_and_reports_reach_telegram_within_its_limits(tm
             await carla.next_message()
             anna = emu.user(5906, first_name="Anna" * 16, last_name="de Vries" * 8, language_code="nl")
             reference = reference_in(await file_report(anna, text=heavy[:3000]))
-            await carla.wait_for_message(lambda m: reference in m.text)
+            await carla.next_screen(lambda m: reference in m.text)
             await carla.command(f"/case {reference}")
-            await carla.wait_for_message(lambda m: m.text.startswith(f"📁 {reference}"))
+            await carla.next_screen(lambda m: m.text.startswith(f"📁 {reference}"))
             for n in range(3):
                 await carla.press("Notitie")
-                await carla.wait_for_message(lambda m: "Typ je notitie" in m.text)
+                await carla.next_screen(lambda m: "Typ je notitie" in m.text)
                 await carla.send(f"{n} " + heavy[:1700])
-                await carla.wait_for_message(lambda m: "Notitie bewaard" in m.text)
+                await carla.next_screen(lambda m: "Notitie bewaard" in m.text)
             await carla.press("Notities")
-            first = await carla.wait_for_message(lambda m: "Notities bij" in m.text)
+            first = await carla.next_screen(lambda m: "Notities bij" in m.text)
             assert "(2 van 3" in first.text or "(1 van 3" in first.text  # paged: they do not fit in one
             await carla.press("Eerdere notities")
             await carla.wait_for_edit(lambda m: "Notities bij" in m.text and m.text != first.text)

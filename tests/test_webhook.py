@@ -271,11 +271,11 @@ async def test_health_names_a_database_that_does_not_accept_writes(opened, bot, 
 
 
 async def test_health_reports_the_outbox_lag_and_the_oldest_pending_item(opened, bot, clock):
-    from storage.outbox import Delivery
+    from flows.lifecycle import Delivery, Notice, Party
 
     check = HealthCheck(opened, bot, clock, max_outbox_lag=timedelta(minutes=15))
     due = clock.now()
-    await opened.outbox.enqueue(None, [Delivery(b"\x01" * 32, "counsellor", "new_report")], due)
+    await opened.outbox.enqueue(None, [Delivery(b"\x01" * 32, Party.COUNSELLOR, Notice.CASE_REPORT)], due)
     clock.advance(minutes=10)
     report = await check.check()
     assert report.status == 200

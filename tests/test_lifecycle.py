@@ -1,0 +1,330 @@
+"""The case lifecycle as pure functions: the drawing matches the rules, and no sequence of
+presses, timers and reporter choices breaks them.
+
+flows/lifecycle.py is the one place for a case's statuses and transitions. Here hypothesis
+plays every transition in random order on one case (as staff on it, staff not on it, the
+reporter and the timers would), and after each step checks what must always hold: a status
+or register change is one the model lists (and flows/casework.mmd draws), nobody barred
+from the case ever handles it or hears of it, coordinators get content only with the
+reporter's consent, nothing happens to a withdrawn case, and every change is audited.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from flows import lifecycle
+from flows.lifecycle import (
+    LIVE,
+    REGISTER_TRANSITIONS,
+    TRANSITIONS,
+    Actor,
+    AftercareState,
+    Case,
+    CaseStatus,
+    Change,
+    ConsentAnswer,
+    CounsellorState,
+    Notice,
+    Party,
+    RegisterState,
+    register_for,
+)
+from flows.model import Audience, Category, Channel, Role, Wish
+
+DIAGRAM = Path(__file__).resolve().parent.parent / "flows" / "casework.mmd"
+ARROW = re.compile(r"^\s*(\[\*\]|\w+) --> (\[\*\]|\w+)(?::\s*(.*))?$")
+
+
+def _arrows(lines: list[str]) -> dict[tuple[str, str], set[str]]:
+    found: dict[tuple[str, str], set[str]] = {}
+    for line in lines:
+        match = ARROW.match(line)
+        if match:
+            source, target, causes = match.groups()
+            found[(source, target)] = {c.strip() for c in causes.split(";")} if causes else set()
+    return found
+
+
+def _diagram() -> tuple[dict[tuple[str, str], set[str]], dict[tuple[str, str], set[str]]]:
+    """The status arrows and the register arrows of flows/casework.mmd."""
+    text = DIAGRAM.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(text) if line.strip().startswith("state register {"))
+    end = next(i for i in range(start, len(text)) if text[i].strip() == "}")
+    return _arrows(text[:start] + text[end + 1 :]), _arrows(text[start + 1 : end])
+
+
+def _expected(transitions: frozenset[tuple[str, str, str]], rename: dict[str, str]) -> dict[tuple[str, str], set[str]]:
+    expected: dict[tuple[str, str], set[str]] = {}
+    for before, after, cause in transitions:
+        key = (rename.get(before, before), rename.get(after, after))
+        expected.setdefault(key, set()).add(cause)
+    return expected
+
+
+def test_the_drawing_of_the_statuses_is_the_rules_of_the_model():
+    statuses, _ = _diagram()
+    drawn = {pair: causes for pair, causes in statuses.items() if pair[1] != "[*]"}
+    assert drawn == _expected(TRANSITIONS, {CaseStatus.DRAFT: "[*]"})
+    # /forgetme erases the case from whatever status it is in.
+    erasable = {source for source, target in statuses if target == "[*]"}
+    assert erasable == {status.value for status in CaseStatus if status is not CaseStatus.DRAFT}
+
+
+def test_the_drawing_of_the_register_is_the_rules_of_the_model():
+    _, register = _diagram()
+    assert register == _expected(REGISTER_TRANSITIONS, {RegisterState.WITHDRAWN: "withdrawn_consent"})
+
+
+def test_every_status_can_be_reached_and_left():
+    sources = {before for before, _, _ in TRANSITIONS}
+    targets = {after for _, after, _ in TRANSITIONS}
+    assert targets == set(CaseStatus) - {CaseStatus.DRAFT}
+    assert sources == set(CaseStatus) - {CaseStatus.WITHDRAWN}  # withdrawn is final (but erasable)
+
+
+# -- every sequence keeps the rules ---------------------------------------------------------------
+
+COUNSELLORS = (b"c" * 32, b"d" * 32, b"e" * 32)
+COORDINATORS = (b"k" * 32, b"l" * 32)
+REPORTER = b"r" * 32
+STAFF = COUNSELLORS + COORDINATORS
+T0 = datetime(2026, 11, 18, 10, 30, tzinfo=UTC)
+
+STATUS_PAIRS = {(before, after) for before, after, _ in TRANSITIONS}
+REGISTER_PAIRS = {(before, after) for before, after, _ in REGISTER_TRANSITIONS}
+# Staff notifications that carry content: the report, its parts, the conversation, health.
+CONTENT = frozenset(
+    {
+        Notice.CASE_REPORT,
+        Notice.CASE_REPORT_ESCALATED,
+        Notice.CASE_REPORT_HANDED_OVER,
+        Notice.CASE_REPORT_CONSENTED,
+        Notice.CASE_TEXT,
+        Notice.CASE_ATTACHMENT,
+        Notice.RELAY,
+        Notice.RELAY_FILE,
+        Notice.CASE_ADDITION,
+        Notice.CHECKIN_ALERT,
+    }
+)
+
+
+def _case(wish: Wish, share_name_coordinator: bool, excluded: frozenset[bytes], first: bytes | None) -> Case:
+    return Case(
+        id="case",
+        reference="MB-2345-6789",
+        person_id="person",
+        status=CaseStatus.NEW,
+        category=Category.THREAT,
+        incident_date=date(2026, 11, 18),
+        channel=Channel.IN_PERSON,
+        role=Role.EMPLOYEE,
+        audience=Audience.STAFF,
+        wish=wish,
+        share_name_counsellor=False,
+        share_name_coordinator=share_name_coordinator,
+        description="Hij dreigde me op te wachten.",
+        attachment_count=0,
+        submitted_at=T0,
+        register=register_for(wish, share_name_coordinator),
+        aftercare=AftercareState.ACTIVE,
+        escalation=0,
+        department=None,
+        counsellors={} if first is None else {first: CounsellorState.ASSIGNED},
+        excluded=excluded,
+        reporter=REPORTER,
+    )
+
+
+def counsellor(index: bytes) -> Actor:
+    return Actor("counsellor", f"counsellor {index[:1].decode()}", index)
+
+
+def coordinator(index: bytes) -> Actor:
+    return Actor("coordinator", f"coordinator {index[:1].decode()}", index)
+
+
+class CaseLife(RuleBasedStateMachine):
+    """One case, and everyone who can act on it, in any order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.case: Case | None = None
+        self.now = T0
+        self.item = 0
+        self.steps: list[str] = []
+
+    @rule(
+        wish=st.sampled_from(Wish),
+        share=st.booleans(),
+        excluded=st.frozensets(st.sampled_from(STAFF), max_size=3),
+    )
+    @precondition(lambda self: self.case is None)
+    def submitted(self, wish: Wish, share: bool, excluded: frozenset[bytes]) -> None:
+        allowed = [i for i in COUNSELLORS if i not in excluded]
+        first = allowed[0] if allowed and wish.reaches_counsellor else None
+        self.case = _case(wish, share, excluded, first)
+
+    def _apply(self, name: str, decision: lifecycle.Decision) -> None:
+        assert self.case is not None
+        self.steps.append(name)
+        if isinstance(decision, Change):
+            assert decision.before is self.case
+            self._check(name, decision)
+            self.case = decision.after
+        self.now += timedelta(hours=1)
+
+    def _check(self, name: str, change: Change) -> None:
+        before, after = change.before, change.after
+        if before.status is not after.status:
+            assert (before.status, after.status) in STATUS_PAIRS, (name, before.status, after.status)
+        if before.register is not after.register:
+            assert (before.register, after.register) in REGISTER_PAIRS, (name, before.register, after.register)
+        assert before.status is not CaseStatus.WITHDRAWN, f"{name} changed a withdrawn case"
+        assert change.audit is not None, f"{name} left no audit entry"
+        for index, state in change.counsellors.items():
+            if state in (CounsellorState.ASSIGNED, CounsellorState.ALERTED):
+                assert index not in after.barred, f"{name} gave the case to someone barred from it"
+        for delivery in change.deliveries:
+            if delivery.recipient_role is Party.REPORTER:
+                assert delivery.recipient_index == REPORTER
+                continue
+            assert delivery.recipient_index not in after.barred, f"{name} told someone barred: {delivery.kind}"
+            if delivery.recipient_role is Party.COORDINATOR and delivery.kind in CONTENT:
+                assert after.in_register, f"{name} sent content to a coordinator without consent"
+            if delivery.recipient_role is Party.COUNSELLOR and delivery.kind in CONTENT:
+                assert after.counsellors.get(delivery.recipient_index) in (
+                    CounsellorState.ASSIGNED,
+                    CounsellorState.ALERTED,
+                ), f"{name} sent content to a counsellor not on the case"
+
+    @invariant()
+    def nobody_barred_handles_it(self) -> None:
+        if self.case is not None:
+            assert not (self.case.handlers & self.case.barred)
+            assert len(self.case.handlers) <= 1 or self.case.status is CaseStatus.WITHDRAWN
+
+    @rule(who=st.sampled_from(COUNSELLORS))
+    @precondition(lambda self: self.case is not None)
+    def acknowledge(self, who: bytes) -> None:
+        assert self.case is not None
+        self._apply("acknowledge", lifecycle.acknowledge(self.case, counsellor(who), self.now))
+
+    @rule(who=st.sampled_from(COUNSELLORS))
+    @precondition(lambda self: self.case is not None)
+    def take_over(self, who: bytes) -> None:
+        assert self.case is not None
+        self._apply("take over", lifecycle.take_over(self.case, counsellor(who)))
+
+    @rule(who=st.sampled_from(COORDINATORS))
+    @precondition(lambda self: self.case is not None)
+    def register(self, who: bytes) -> None:
+        assert self.case is not None
+        self._apply("register", lifecycle.register(self.case, coordinator(who), self.now))
+
+    @rule(who=st.sampled_from(COUNSELLORS), to=st.sampled_from(COUNSELLORS))
+    @precondition(lambda self: self.case is not None)
+    def hand_over(self, who: bytes, to: bytes) -> None:
+        assert self.case is not None
+        self._apply("hand over", lifecycle.hand_over(self.case, counsellor(who), to, self.now, "colleague"))
+
+    @rule(who=st.sampled_from(COUNSELLORS), to=st.none() | st.sampled_from(COUNSELLORS))
+    @precondition(lambda self: self.case is not None)
+    def recuse(self, who: bytes, to: bytes | None) -> None:
+        assert self.case is not None
+        self._apply("recuse", lifecycle.recuse(self.case, counsellor(who), to, COORDINATORS, self.now))
+
+    @rule(who=st.sampled_from(STAFF), status=st.sampled_from(lifecycle.SETTABLE), survey=st.booleans())
+    @precondition(lambda self: self.case is not None)
+    def set_status(self, who: bytes, status: CaseStatus, survey: bool) -> None:
+        assert self.case is not None
+        # Whether this person may set it at all is flows/access.py's (tested in test_authorization);
+        # here: what setting it does to the case.
+        if who in self.case.handlers or (who in COORDINATORS and self.case.in_register and who not in self.case.barred):
+            actor = counsellor(who) if who in COUNSELLORS else coordinator(who)
+            self._apply("set status", lifecycle.set_status(self.case, status, actor, self.now, ask_survey=survey))
+
+    @rule(who=st.sampled_from(COUNSELLORS))
+    @precondition(lambda self: self.case is not None)
+    def ask_consent(self, who: bytes) -> None:
+        assert self.case is not None
+        if who in self.case.handlers:
+            self._apply("ask consent", lifecycle.ask_consent(self.case, counsellor(who), COORDINATORS, self.now))
+
+    @rule(answer=st.sampled_from(ConsentAnswer))
+    @precondition(lambda self: self.case is not None)
+    def consent(self, answer: ConsentAnswer) -> None:
+        assert self.case is not None
+        self._apply("consent", lifecycle.consent(self.case, answer, COORDINATORS))
+
+    @rule(share=st.booleans())
+    @precondition(lambda self: self.case is not None)
+    def share_name(self, share: bool) -> None:
+        assert self.case is not None
+        self._apply("share name", lifecycle.share_name(self.case, share))
+
+    @rule()
+    @precondition(lambda self: self.case is not None)
+    def withdraw(self) -> None:
+        assert self.case is not None
+        self._apply("withdraw", lifecycle.withdraw(self.case, COORDINATORS, self.now))
+
+    @rule()
+    @precondition(lambda self: self.case is not None)
+    def nobody_acknowledged(self) -> None:
+        assert self.case is not None
+        self.item += 1
+        self._apply(
+            "escalate to counsellors", lifecycle.escalate_to_counsellors(self.case, COUNSELLORS, f"item{self.item}")
+        )
+
+    @rule()
+    @precondition(lambda self: self.case is not None)
+    def still_nobody(self) -> None:
+        assert self.case is not None
+        self.item += 1
+        self._apply(
+            "escalate to coordinators",
+            lifecycle.escalate_to_coordinators(self.case, COORDINATORS, f"item{self.item}"),
+        )
+
+    @rule(to=st.sampled_from(COUNSELLORS))
+    @precondition(lambda self: self.case is not None)
+    def a_counsellor_configured_later(self, to: bytes) -> None:
+        assert self.case is not None
+        if not self.case.handlers and self.case.has_counsellor_side and self.case.is_open:
+            self._apply("assign (configured later)", lifecycle.assign(self.case, to, send_report=True))
+
+    @rule()
+    @precondition(lambda self: self.case is not None and self.case.status is CaseStatus.WITHDRAWN)
+    def a_withdrawn_case_takes_nothing(self) -> None:
+        case = self.case
+        assert case is not None
+        who = COUNSELLORS[0]
+        for name, decision in (
+            ("acknowledge", lifecycle.acknowledge(case, counsellor(who), self.now)),
+            ("register", lifecycle.register(case, coordinator(COORDINATORS[0]), self.now)),
+            ("withdraw", lifecycle.withdraw(case, COORDINATORS, self.now)),
+            ("consent", lifecycle.consent(case, ConsentAnswer.NAMED, COORDINATORS)),
+            ("escalate", lifecycle.escalate_to_counsellors(case, COUNSELLORS, "late")),
+            ("status", lifecycle.set_status(case, CaseStatus.IN_PROGRESS, counsellor(who), self.now, ask_survey=False)),
+        ):
+            assert not isinstance(decision, Change), f"{name} acted on a withdrawn case"
+
+
+CaseLife.TestCase.settings = settings(
+    max_examples=300, stateful_step_count=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+test_no_sequence_of_events_breaks_the_rules = CaseLife.TestCase
+
+
+def test_the_statuses_staff_may_set_are_the_live_ones_in_order():
+    assert set(lifecycle.SETTABLE) == LIVE
+    assert lifecycle.SETTABLE[0] is CaseStatus.NEW and lifecycle.SETTABLE[-1] is CaseStatus.CLOSED
