@@ -63,6 +63,10 @@ from flows.outcome import (
 
 log = logging.getLogger(__name__)
 
+# How long a press may keep the client's spinner turning before it is answered without waiting
+# for the flow (whose outcome then follows as an edit or a message).
+ANSWER_WITHIN = 0.15
+
 # The command menus per role (set per chat for staff; the default is the reporters' menu).
 REPORTER_COMMANDS = ("start", "report", "mycases", "cancel", "language", "forgetme", "privacy", "help")
 STRANGER_COMMANDS = ("start", "language", "privacy", "help")
@@ -120,10 +124,17 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outc
     chat_id = update.effective_chat.id if update.effective_chat else sender_of(update).telegram_id
     replies = list(outcome.replies)
     if query is not None:
-        toast = None if outcome.toast is None else messages.plain(language, outcome.toast.key, outcome.toast.params)
-        services(context).answered.add(query.id)
-        # The answer (it stops the client's spinner) and the edit go out together.
-        answering = asyncio.ensure_future(_quietly(query.answer(toast, show_alert=outcome.toast_alert)))
+        answered = services(context).answered
+        if query.id in answered:
+            # Answered early (the flow was slow), so a short answer of the flow's comes as a message.
+            if outcome.toast is not None:
+                replies.insert(0, Reply(outcome.toast.key, outcome.toast.params))
+            answering: asyncio.Future[None] = asyncio.ensure_future(asyncio.sleep(0))
+        else:
+            toast = None if outcome.toast is None else messages.plain(language, outcome.toast.key, outcome.toast.params)
+            answered.add(query.id)
+            # The answer (it stops the client's spinner) and the edit go out together.
+            answering = asyncio.ensure_future(_quietly(query.answer(toast, show_alert=outcome.toast_alert)))
         if outcome.edit_pressed is not None:
             if not await _edit_pressed(query, language, outcome.edit_pressed):
                 replies.insert(0, outcome.edit_pressed)
@@ -359,7 +370,13 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _quietly(query.answer(messages.plain(language.value, "toast.stale")))
         return
     action = callbacks.decode(query.data)
-    outcome = await dispatch.press(svc, sender, action, context.bot.username)
+    work = asyncio.ensure_future(dispatch.press(svc, sender, action, context.bot.username))
+    done, _ = await asyncio.wait({work}, timeout=ANSWER_WITHIN)
+    if not done:
+        # Busy: stop the client's spinner now; what the press does follows as soon as it is done.
+        svc.answered.add(query.id)
+        await _quietly(query.answer())
+    outcome = await work
     if isinstance(action, ChooseLanguage) and outcome.toast is None:
         members = svc.router.staff_member(sender.telegram_id)
         if not members:

@@ -152,3 +152,34 @@ async def test_the_longest_notes_and_reports_reach_telegram_within_its_limits(tm
             emu.assert_healthy(allow_failed_requests=True)
         finally:
             await bot.stop()
+
+
+async def test_a_slow_press_is_answered_at_once_and_its_answer_follows_as_a_message(emu, meldbot, monkeypatch):
+    """Under load a flow can take a while: the spinner stops within ANSWER_WITHIN, and what the
+    press says (here: "already acknowledged") still reaches the counsellor, as a message."""
+    from bot import dispatch, handlers
+    from flows.outcome import Acknowledge
+    from tests.test_e2e_report import file_report, reference_in
+
+    anna = emu.user(5903, first_name="Anna", language_code="nl")
+    reference = reference_in(await file_report(anna))
+    carla = emu.user(STAFF_COUNSELLOR_ID)
+    report = await carla.wait_for_message(lambda m: reference in m.text)
+    data = dict(report.buttons)["✅ Ontvangst bevestigen"]
+    await carla.press_data(report.message_id, data)
+    await carla.wait_for_message(lambda m: "Je hebt de ontvangst" in m.text)
+
+    acknowledge = dispatch.HANDLERS[Acknowledge]
+
+    async def slowly(svc, sender, action):
+        await asyncio.sleep(handlers.ANSWER_WITHIN + 0.6)
+        return await acknowledge(svc, sender, action)
+
+    monkeypatch.setitem(dispatch.HANDLERS, Acknowledge, slowly)
+    pressed = time.monotonic()
+    answer = await carla.press_data(report.message_id, data)  # the old button, pressed again
+    assert time.monotonic() - pressed < handlers.ANSWER_WITHIN + 0.5
+    assert answer is not None and answer.text in ("", None)
+    await carla.wait_for_message(lambda m: "Je had deze melding al bevestigd" in m.text)
+    assert time.monotonic() - pressed >= handlers.ANSWER_WITHIN + 0.6
+    emu.assert_healthy()
