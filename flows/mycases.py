@@ -50,6 +50,7 @@ from flows.queries import CaseQuery, ReporterCases
 from flows.routing import Router
 from flows.views import latest_actions
 from storage import Storage
+from storage.casefile import News
 
 PAGE = 8
 
@@ -94,6 +95,7 @@ class MyCaseFlow:
             )
         )
         shown = await self._storage.cases.cases([item.id for item in page.cases])
+        news = await self._storage.casefile.news([case.id for case in shown])
         lines = tuple(
             [
                 Label(
@@ -102,7 +104,7 @@ class MyCaseFlow:
                         "reference": case.reference,
                         "category": Label(f"category.{case.category.value}"),
                         "status": Label(f"status.{case.status.value}"),
-                        "news": await self._news(case),
+                        "news": self._news(case, news[case.id]),
                     },
                 )
                 for case in shown
@@ -122,7 +124,7 @@ class MyCaseFlow:
             rows.append(tuple(navigation))
         return Outcome(language, replies=[Reply("mycases.page", {"lines": lines}, tuple(rows))])
 
-    async def _news(self, case: Case) -> Label:
+    def _news(self, case: Case, news: News) -> Label:
         """The latest thing that happened to the case, as the reporter would put it."""
         events: list[tuple[datetime, Label]] = [
             (case.submitted_at, Label("news.submitted", {"when": self._day(case.submitted_at)}))
@@ -131,19 +133,13 @@ class MyCaseFlow:
             events.append((case.acknowledged_at, Label("news.acknowledged", {"when": self._day(case.acknowledged_at)})))
         if case.registered_at:
             events.append((case.registered_at, Label("news.registered", {"when": self._day(case.registered_at)})))
-        latest = await self._storage.casefile.latest_from_staff(case.id)
-        if latest is not None:
-            author, when = latest
+        if news.message is not None:
+            author, when = news.message
             events.append((when, Label(f"news.message_{author.value}", {"when": self._day(when)})))
-        for action in await self._storage.casefile.actions(case.id):
+        if news.action is not None:
+            kind, when = news.action
             events.append(
-                (
-                    action.updated_at,
-                    Label(
-                        "news.action",
-                        {"kind": Label(f"action.{action.kind.value}"), "when": self._day(action.updated_at)},
-                    ),
-                )
+                (when, Label("news.action", {"kind": Label(f"action.{kind.value}"), "when": self._day(when)}))
             )
         if case.consent_asked_at:
             events.append(

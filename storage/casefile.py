@@ -9,6 +9,7 @@ answer to the closing question.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -54,6 +55,14 @@ class CheckInRecord:
     step: int
     answer: CheckInAnswer
     answered_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class News:
+    """The latest staff message and the latest action on a case: for a list line, nothing decrypted."""
+
+    message: tuple[Party, datetime] | None = None
+    action: tuple[ActionKind, datetime] | None = None
 
 
 def _moment(text: str) -> datetime:
@@ -110,16 +119,26 @@ class CaseFile:
             created_at=_moment(row["created_at"]),
         )
 
-    async def latest_from_staff(self, case_id: str) -> tuple[Party, datetime] | None:
-        """Who of the staff last wrote to the reporter, and when (for the latest news; nothing decrypted)."""
+    async def news(self, case_ids: Sequence[str]) -> dict[str, News]:
+        """For a page of cases at once: who of the staff last wrote, and the last action taken."""
+        found: dict[str, News] = {case_id: News() for case_id in case_ids}
+        if not case_ids:
+            return found
+        marks = ", ".join("?" for _ in case_ids)
         async with self._db.transaction() as conn:
+            # SQLite takes the other columns from the row that has the MAX.
             async with conn.execute(
-                "SELECT author, created_at FROM case_messages WHERE case_id = ? AND author != 'reporter'"
-                " AND thread != 'case' ORDER BY created_at DESC, rowid DESC LIMIT 1",
-                (case_id,),
+                f"SELECT case_id, author, MAX(created_at) FROM case_messages WHERE case_id IN ({marks})"
+                " AND author != 'reporter' AND thread != 'case' GROUP BY case_id",
+                tuple(case_ids),
             ) as cursor:
-                row = await cursor.fetchone()
-        return None if row is None else (Party(row[0]), _moment(row[1]))
+                messages = {row[0]: (Party(row[1]), _moment(row[2])) for row in await cursor.fetchall()}
+            async with conn.execute(
+                f"SELECT case_id, kind, MAX(updated_at) FROM case_actions WHERE case_id IN ({marks}) GROUP BY case_id",
+                tuple(case_ids),
+            ) as cursor:
+                actions = {row[0]: (ActionKind(row[1]), _moment(row[2])) for row in await cursor.fetchall()}
+        return {case_id: News(messages.get(case_id), actions.get(case_id)) for case_id in case_ids}
 
     # -- notes ----------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from datetime import date, datetime
 import aiosqlite
 
 from flows.lifecycle import (
+    OPEN,
     ActionUpdate,
     AftercareState,
     Case,
@@ -631,18 +632,15 @@ class Cases:
                 return {bytes(row[0]): CounsellorState(row[1]) for row in await cursor.fetchall()}
 
     async def open_load(self, indexes: Sequence[bytes]) -> dict[bytes, int]:
-        """How many open cases each of these counsellors handles (to spread new cases). Found through
-        the open cases' status index: the cost follows the open cases, not the whole register."""
+        """How many open cases each of these counsellors handles (to spread new cases): read from the
+        counts the database keeps (migration 0009), a few rows whatever the size of the register."""
         load = {index: 0 for index in indexes}
         if not indexes:
             return load
         marks = ", ".join("?" * len(indexes))
         async with self._db.transaction() as conn:
             async with conn.execute(
-                "SELECT cc.staff_index, COUNT(*) FROM cases c JOIN case_counsellors cc ON cc.case_id = c.id"
-                f" WHERE c.status IN ('new', 'acknowledged', 'in_progress') AND cc.state = 'assigned'"
-                f" AND cc.staff_index IN ({marks}) GROUP BY cc.staff_index",
-                tuple(indexes),
+                f"SELECT staff_index, open_cases FROM counsellor_load WHERE staff_index IN ({marks})", tuple(indexes)
             ) as cursor:
                 for row in await cursor.fetchall():
                     load[bytes(row[0])] = row[1]
@@ -696,7 +694,10 @@ class Cases:
                 args.append(person_id)
                 order = ("c.submitted_at", "c.id")
         if query.statuses is not None:
-            where.append(f"c.status IN ({', '.join('?' * len(query.statuses))})")
+            # One status is sought on its index; several (the open ones, which are the newest cases)
+            # are filtered while reading newest first: "+" keeps SQLite from sorting them all instead.
+            plus = "+" if len(query.statuses) > 1 else ""
+            where.append(f"{plus}c.status IN ({', '.join('?' * len(query.statuses))})")
             args += sorted(status.value for status in query.statuses)
         if query.category is not None:
             where.append("c.category = ?")
@@ -770,25 +771,20 @@ class Cases:
         return [found[i] for i in ids if i in found]
 
     async def without_counsellor(self) -> list[str]:
-        """Open cases that need a counsellor but never had one (none was configured, or none may)."""
-        async with self._db.transaction() as conn:
-            async with conn.execute(
-                "SELECT id FROM cases WHERE status IN ('new', 'acknowledged', 'in_progress')"
-                " AND wish IN ('counsellor', 'counsellor_and_register')"
-                " AND NOT EXISTS (SELECT 1 FROM case_counsellors cc WHERE cc.case_id = cases.id)"
-                " ORDER BY submitted_at"
-            ) as cursor:
-                return [row[0] for row in await cursor.fetchall()]
+        """Open cases that need a counsellor but never had one (none was configured, or none may):
+        read from the cases the database marks as unrouted (migration 0009), not from every case."""
+        return await self._unrouted(1)
 
     async def without_coordinator_delivery(self) -> list[str]:
         """Open cases in the register that never went to a coordinator (none was configured)."""
+        return await self._unrouted(2)
+
+    async def _unrouted(self, bit: int) -> list[str]:
         async with self._db.transaction() as conn:
             async with conn.execute(
-                "SELECT id FROM cases WHERE status IN ('new', 'acknowledged', 'in_progress')"
-                " AND register IN ('anonymous', 'named')"
-                " AND NOT EXISTS (SELECT 1 FROM outbox o"
-                " WHERE o.case_id = cases.id AND o.recipient_role = 'coordinator')"
-                " ORDER BY submitted_at"
+                "SELECT id FROM cases WHERE unrouted != 0 AND unrouted & ? AND status IN"
+                f" ({', '.join('?' * len(OPEN))}) ORDER BY submitted_at, id",
+                (bit, *sorted(status.value for status in OPEN)),
             ) as cursor:
                 return [row[0] for row in await cursor.fetchall()]
 
