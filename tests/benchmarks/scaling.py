@@ -9,12 +9,13 @@ A script, not a test: it prints figures and fails only when a run is broken.
 
 For each size it builds a database the way the bot fills one: every case through
 ``storage.cases.submit`` with its data key, sealed description and audit entry (the chain is
-real), one reporter per five cases plus one reporter with 40 cases, four counsellors for staff
-(the first with most of their cases) and two for office holders, a coordinator, and the
-timers a report gets (escalations and aftercare for the open ones). Three quarters of the
-cases are then closed and one in twenty withdrawn, as in a register that has been kept for years; only that status mix is written
-with plain SQL (coarse codes, nothing sealed). The build runs with ``synchronous=OFF`` to
-save time; the measurements run with the bot's own settings, on a freshly opened database.
+real), one reporter per five cases plus one reporter with 40 cases, four counsellors for
+staff (the first with most of their cases) and two for office holders, a coordinator, and
+the timers a report gets (escalations and aftercare for the open ones). Three quarters of
+the cases are then closed and one in twenty withdrawn, as in a register that has been kept
+for years; only that status mix is written with plain SQL (coarse codes, nothing sealed).
+The build runs with ``synchronous=OFF`` to save time; the measurements run with the bot's
+own settings, on a freshly opened database.
 
 Then, through the same flows the bot uses (bot.services.build), it times (median of
 ``--repeat`` runs, in milliseconds): a counsellor's /inbox page 1 and page 50, the
