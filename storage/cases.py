@@ -782,7 +782,7 @@ class Cases:
     async def _unrouted(self, bit: int) -> list[str]:
         async with self._db.transaction() as conn:
             async with conn.execute(
-                "SELECT id FROM cases WHERE unrouted != 0 AND unrouted & ? AND status IN"
+                "SELECT id FROM cases INDEXED BY cases_unrouted WHERE unrouted != 0 AND unrouted & ? AND status IN"
                 f" ({', '.join('?' * len(OPEN))}) ORDER BY submitted_at, id",
                 (bit, *sorted(status.value for status in OPEN)),
             ) as cursor:

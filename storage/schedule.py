@@ -124,13 +124,20 @@ class Schedule:
                 return [_item(row) for row in await cursor.fetchall()]
 
     async def due(self, now: datetime, limit: int) -> list[DueItem]:
+        """What is due now, earliest first: pending items read in order on their index, and items
+        whose claim ran out (a run that died), which are few."""
         async with self._db.transaction() as conn:
             async with conn.execute(
-                "SELECT * FROM scheduled WHERE due_at <= ? AND (status = 'pending'"
-                " OR (status = 'claimed' AND claimed_until < ?)) ORDER BY due_at LIMIT ?",
-                (to_db(now), to_db(now), limit),
+                "SELECT * FROM scheduled WHERE status = 'pending' AND due_at <= ? ORDER BY due_at LIMIT ?",
+                (to_db(now), limit),
             ) as cursor:
-                return [_item(row) for row in await cursor.fetchall()]
+                items = [_item(row) for row in await cursor.fetchall()]
+            async with conn.execute(
+                "SELECT * FROM scheduled WHERE status = 'claimed' AND claimed_until < ? AND due_at <= ?",
+                (to_db(now), to_db(now)),
+            ) as cursor:
+                items += [_item(row) for row in await cursor.fetchall()]
+        return sorted(items, key=lambda item: item.due_at)[:limit]
 
     async def claim(self, item_id: str, now: datetime, lease: timedelta) -> DueItem | None:
         """Claim one due item for running; None if it is not due, done, or claimed by a live run."""

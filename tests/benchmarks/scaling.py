@@ -45,6 +45,7 @@ from flows.lifecycle import Timer, TimerKind
 from flows.model import Audience, Category, Channel, Counsellor, Language, Role, Sender, Step, Wish
 from flows.outcome import Inbox, RegisterView
 from storage import Storage
+from storage.database import to_db
 from tests.support import (
     COORDINATOR,
     ManualClock,
@@ -146,15 +147,15 @@ async def build(folder: Path, size: int, seed: int = 7) -> float:
         await conn.execute(
             "UPDATE cases SET status = CASE WHEN abs(random()) % 20 = 0 THEN 'withdrawn' ELSE 'closed' END,"
             " closed_at = submitted_at WHERE submitted_at < ?",
-            (NOW - SPAN * 0.2,),
+            (to_db(NOW - SPAN * 0.2),),
         )
         await conn.execute(
             "UPDATE cases SET status = 'acknowledged', acknowledged_at = submitted_at"
             " WHERE status = 'new' AND abs(random()) % 2 = 0 AND submitted_at < ?",
-            (NOW - timedelta(days=2),),
+            (to_db(NOW - timedelta(days=2)),),
         )
         # What fell due before now has run (a running bot keeps up): only later timers wait.
-        await conn.execute("UPDATE scheduled SET status = 'done', done_at = due_at WHERE due_at < ?", (NOW,))
+        await conn.execute("UPDATE scheduled SET status = 'done', done_at = due_at WHERE due_at < ?", (to_db(NOW),))
         # Everything was sent: the outbox of a running bot is near empty (sent items are kept, as 'sent').
         await conn.execute("UPDATE outbox SET status = 'sent', sent_at = created_at")
     await storage.db.checkpoint()
