@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import messages
+from bot import render
 from flows.access import Permission
 from flows.lifecycle import ActionKind, ActionOutcome, CaseStatus, CounsellorState, Notice, Party, Thread
 from flows.model import AttachmentKind, IncomingAttachment
@@ -131,6 +133,10 @@ async def test_inbox_pages_through_many_cases(storage, clock):
     assert [len(lines) for lines in shown] == [6, 2]
     assert shown[0] + shown[1] == filed[::-1]  # newest first, each case once
     assert "list.next" not in labels(second)  # two pages in all
+    for language in messages.LANGUAGES:  # and each page reads as a list, whatever the language
+        for page, reply in enumerate((first.replies[0], second.edit_pressed), start=1):
+            text = render.text(language, reply)
+            assert str(page) in text and all(ref in text for ref in shown[page - 1])
     back = await world.press(carla, second, "list.previous")
     assert [line.params["reference"] for line in back.edit_pressed.params["lines"]] == shown[0]
 
@@ -300,7 +306,11 @@ async def test_the_register_filters_by_status_category_role_and_period(world, st
 
     async def refs(**filters):
         out = await world.casework.register(coby, RegisterView(**filters))
-        return {line.params.get("reference") for line in out.replies[0].params["lines"]} - {None}
+        found = {line.params.get("reference") for line in out.replies[0].params["lines"]} - {None}
+        for language in messages.LANGUAGES:
+            text = render.text(language, out.replies[0])
+            assert all(ref in text for ref in found)
+        return found
 
     assert await refs() == {old.reference, threat.reference, holder.reference}
     assert await refs(status="c") == {threat.reference}
