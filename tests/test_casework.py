@@ -2,122 +2,49 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-import pytest
-
-from flows.access import Access, Permission
-from flows.aftercare import AftercareFlow, AftercarePlan
-from flows.casework import Casework
-from flows.clock import Periods
-from flows.escalation import Escalation
-from flows.intake import Intake
-from flows.model import AttachmentKind, Audience, Counsellor, IncomingAttachment, Language
+import messages
+from bot import render
+from flows.access import Permission
+from flows.lifecycle import ActionKind, ActionOutcome, CaseStatus, CounsellorState, Notice, Party, Thread
+from flows.model import AttachmentKind, IncomingAttachment
 from flows.outcome import Forget, RegisterView
-from flows.routing import (
-    CASE_ERASED,
-    CASE_REPORT,
-    CASE_REPORT_CONSENTED,
-    CASE_REPORT_ESCALATED,
-    CASE_REPORT_HANDED_OVER,
-    CASE_WAITING,
-    CASE_WITHDRAWN,
-    CONSENT_ANSWER,
-    CONSENT_REQUEST,
-    COORDINATOR_ALERT,
-    RELAY,
-    REPORTER_ACKNOWLEDGED,
-    REPORTER_ESCALATED,
-    REPORTER_NEW_COUNSELLOR,
-    REPORTER_REGISTERED,
-    REPORTER_STATUS,
+from storage import Storage
+from tests.support import (
+    COORDINATOR,
+    HOLDERS_COUNSELLOR,
+    SECOND_STAFF,
+    STAFF_COUNSELLOR,
+    World,
+    keys,
+    labels,
+    outbox,
+    reporter,
+    staff,
+    to,
 )
-from tests.conftest import AMSTERDAM, COORDINATOR, HOLDERS_COUNSELLOR, STAFF_COUNSELLOR, make_router, reporter
-from tests.test_intake import file_report
-
-SECOND_STAFF = Counsellor(1003, "Tweede vertrouwenspersoon", frozenset({Audience.STAFF}), Language.NL, 2)
 
 
-def staff(member):
-    return reporter(member.telegram_id, member.name, None)
-
-
-async def outbox(storage, *kinds):
-    async with storage.db.transaction() as conn:
-        async with conn.execute(
-            "SELECT recipient_index, recipient_role, kind, ref FROM outbox ORDER BY created_at, seq"
-        ) as c:
-            rows = [tuple(r) for r in await c.fetchall()]
-    return [r for r in rows if not kinds or r[2] in kinds]
-
-
-def to(storage, member_or_id, rows):
-    telegram_id = member_or_id if isinstance(member_or_id, int) else member_or_id.telegram_id
-    index = storage.people.index_of(telegram_id)
-    return [r[2] for r in rows if r[0] == index]
-
-
-class World:
-    """Two staff counsellors, one for office holders, one coordinator, and the flows over them."""
-
-    def __init__(
-        self,
-        storage,
-        clock,
-        counsellors=(STAFF_COUNSELLOR, SECOND_STAFF, HOLDERS_COUNSELLOR),
-        plan=None,
-        coordinators=(COORDINATOR,),
-    ):
-        self.storage, self.clock = storage, clock
-        self.router = make_router(storage, counsellors=counsellors, coordinators=coordinators)
-        self.access = Access(storage, self.router)
-        self.aftercare = AftercareFlow(storage, self.router, self.access, clock, AMSTERDAM, plan or AftercarePlan())
-        self.intake = Intake(
-            storage, self.router, clock, AMSTERDAM, Periods(timedelta(hours=24), timedelta(hours=24)), self.aftercare
-        )
-        self.casework = Casework(storage, self.router, self.access, clock, AMSTERDAM, self.aftercare)
-        from flows.mycases import MyCaseFlow
-        from flows.relay import Relay
-
-        self.mycases = MyCaseFlow(storage, self.router, self.access, clock, AMSTERDAM)
-        self.relay = Relay(storage, self.router, self.access, self.mycases, clock)
-        self.escalation = Escalation(storage, self.router, clock)
-
-    async def report(self, who=None, **kwargs):
-        out = await file_report(self.intake, who or reporter(), **kwargs)
-        return await self.storage.cases.by_reference(out.replies[0].params["reference"])
-
-    async def run_due(self, kinds=("escalate_counsellors", "escalate_coordinators")):
-        """Run what has fallen due (as the Timekeeper would), of these kinds; returns how many acted."""
-        ran = 0
-        for item in await self.storage.schedule.due(self.clock.now(), 100):
-            if item.kind not in kinds:
-                continue
-            claimed = await self.storage.schedule.claim(item.id, self.clock.now(), timedelta(minutes=5))
-            if claimed:
-                handler = self.escalation if claimed.kind.startswith("escalate") else self.aftercare
-                if await handler.run(claimed):
-                    ran += 1
-                await self.storage.schedule.finish(claimed.id, self.clock.now())
-        return ran
-
-
-@pytest.fixture
-def world(storage, clock):
-    return World(storage, clock)
+async def deliver_everything(storage: Storage, now: datetime) -> None:
+    """Record every queued notification as delivered (as the courier would once Telegram took it)."""
+    while items := await storage.outbox.claim_due(now, lease=timedelta(minutes=1), limit=100):
+        for item in items:
+            await storage.outbox.delivered(item.id, None, now)
 
 
 async def test_a_new_case_goes_to_the_least_loaded_counsellor_of_the_group(world, storage):
     first = await world.report(reporter(5001))
     second = await world.report(reporter(5002))
     assert await storage.cases.counsellors_of(first.id) == {
-        storage.people.index_of(STAFF_COUNSELLOR.telegram_id): "assigned"
+        storage.people.index_of(STAFF_COUNSELLOR.telegram_id): CounsellorState.ASSIGNED
     }
     assert await storage.cases.counsellors_of(second.id) == {
-        storage.people.index_of(SECOND_STAFF.telegram_id): "assigned"
+        storage.people.index_of(SECOND_STAFF.telegram_id): CounsellorState.ASSIGNED
     }
-    rows = await outbox(storage, CASE_REPORT)
-    assert to(storage, STAFF_COUNSELLOR, rows) == [CASE_REPORT] and to(storage, SECOND_STAFF, rows) == [CASE_REPORT]
+    rows = await outbox(storage, Notice.CASE_REPORT)
+    assert to(storage, STAFF_COUNSELLOR, rows) == [Notice.CASE_REPORT]
+    assert to(storage, SECOND_STAFF, rows) == [Notice.CASE_REPORT]
 
 
 async def test_unacknowledged_cases_go_to_the_other_counsellors_then_the_coordinators_without_content(
@@ -130,8 +57,8 @@ async def test_unacknowledged_cases_go_to_the_other_counsellors_then_the_coordin
     clock.advance(hours=2)
     assert await world.run_due() == 1
     rows = await outbox(storage)
-    assert to(storage, SECOND_STAFF, rows) == [CASE_REPORT_ESCALATED]
-    assert to(storage, anna.telegram_id, rows) == [REPORTER_ESCALATED]
+    assert to(storage, SECOND_STAFF, rows) == [Notice.CASE_REPORT_ESCALATED]
+    assert to(storage, anna.telegram_id, rows) == [Notice.REPORTER_ESCALATED]
     assert to(storage, HOLDERS_COUNSELLOR, rows) == []  # another group's counsellor is not asked
     # The alerted counsellor may look and take the case; not yet write notes.
     assert await world.access.check(staff(SECOND_STAFF), Permission.VIEW, case.reference)
@@ -139,7 +66,7 @@ async def test_unacknowledged_cases_go_to_the_other_counsellors_then_the_coordin
     clock.advance(hours=24)
     assert await world.run_due() == 1
     alerts = to(storage, COORDINATOR, await outbox(storage))
-    assert alerts == [COORDINATOR_ALERT]  # the alert only, never the report
+    assert alerts == [Notice.COORDINATOR_ALERT]  # the alert only, never the report
     assert await world.access.check(staff(COORDINATOR), Permission.VIEW, case.reference) is None
     # Running the same item twice (a crash before it was marked done) adds nothing.
     assert await world.run_due() == 0
@@ -152,11 +79,11 @@ async def test_an_alerted_counsellor_takes_over_and_the_first_ones_old_button_do
     clock.advance(hours=25)
     await world.run_due()
     taken = await world.casework.acknowledge(staff(SECOND_STAFF), case.reference)
-    assert [r.key for r in taken.replies] == ["staff.acknowledged"]
+    assert keys(taken) == ["staff.acknowledged"]
     states = await storage.cases.counsellors_of(case.id)
     assert states == {
-        storage.people.index_of(STAFF_COUNSELLOR.telegram_id): "former",
-        storage.people.index_of(SECOND_STAFF.telegram_id): "assigned",
+        storage.people.index_of(STAFF_COUNSELLOR.telegram_id): CounsellorState.FORMER,
+        storage.people.index_of(SECOND_STAFF.telegram_id): CounsellorState.ASSIGNED,
     }
     late = await world.casework.acknowledge(staff(STAFF_COUNSELLOR), case.reference)
     assert late.toast.key == "toast.acknowledged_by_colleague"
@@ -165,7 +92,7 @@ async def test_an_alerted_counsellor_takes_over_and_the_first_ones_old_button_do
     clock.advance(hours=48)
     await world.run_due()
     assert to(storage, COORDINATOR, await outbox(storage)) == []
-    assert to(storage, anna.telegram_id, await outbox(storage)).count(REPORTER_ACKNOWLEDGED) == 1
+    assert to(storage, anna.telegram_id, await outbox(storage)).count(Notice.REPORTER_ACKNOWLEDGED) == 1
 
 
 async def test_the_inbox_shows_a_counsellors_cases_and_marks_what_is_new(world, storage, clock):
@@ -188,14 +115,30 @@ async def test_the_inbox_shows_a_counsellors_cases_and_marks_what_is_new(world, 
     assert other.replies[0].params["lines"][0].key == "inbox.empty"
 
 
-async def test_inbox_pages_through_many_cases(world, storage):
-    world = World(storage, world.clock, counsellors=(STAFF_COUNSELLOR,))
+async def test_inbox_pages_through_many_cases(storage, clock):
+    world = World(storage, clock, counsellors=(STAFF_COUNSELLOR,))
+    carla = staff(STAFF_COUNSELLOR)
+    filed = []
     for n in range(8):
-        await world.report(reporter(5100 + n))
-    first = await world.casework.inbox(staff(STAFF_COUNSELLOR), 0)
-    second = await world.casework.inbox(staff(STAFF_COUNSELLOR), 1)
-    assert len(first.replies[0].params["lines"]) == 6 and len(second.replies[0].params["lines"]) == 2
-    assert first.replies[0].params["pages"] == 2
+        filed.append((await world.report(reporter(5100 + n))).reference)
+        clock.advance(minutes=1)
+    first = await world.casework.inbox(carla)
+    assert first.replies[0].params["page"] == 1 and "list.previous" not in labels(first)
+    # The next page is in the same message, reached by the button (it carries where the page ends).
+    second = await world.press(carla, first, "list.next")
+    assert second.replies == [] and second.edit_pressed.params["page"] == 2
+    shown = [
+        [line.params["reference"] for line in out.params["lines"]] for out in (first.replies[0], second.edit_pressed)
+    ]
+    assert [len(lines) for lines in shown] == [6, 2]
+    assert shown[0] + shown[1] == filed[::-1]  # newest first, each case once
+    assert "list.next" not in labels(second)  # two pages in all
+    for language in messages.LANGUAGES:  # and each page reads as a list, whatever the language
+        for page, reply in enumerate((first.replies[0], second.edit_pressed), start=1):
+            text = render.text(language, reply)
+            assert str(page) in text and all(ref in text for ref in shown[page - 1])
+    back = await world.press(carla, second, "list.previous")
+    assert [line.params["reference"] for line in back.edit_pressed.params["lines"]] == shown[0]
 
 
 async def test_notes_are_for_the_counsellor_on_the_case_only(world, storage):
@@ -216,11 +159,15 @@ async def test_status_changes_reach_the_reporter(world, storage):
     anna = reporter(5001)
     case = await world.report(anna)
     carla = staff(STAFF_COUNSELLOR)
-    menu = await world.casework.status(carla, case.reference, "")
-    assert {c.action.arg for row in menu.replies[0].keyboard for c in row} == {"acknowledged", "in_progress", "closed"}
+    menu = await world.casework.status(carla, case.reference)
+    assert {c.action.status for row in menu.replies[0].keyboard for c in row} == {
+        CaseStatus.ACKNOWLEDGED,
+        CaseStatus.IN_PROGRESS,
+        CaseStatus.CLOSED,
+    }
     await world.casework.status(carla, case.reference, "in_progress")
-    assert (await storage.cases.get(case.id)).status == "in_progress"
-    assert to(storage, anna.telegram_id, await outbox(storage, REPORTER_STATUS)) == [REPORTER_STATUS]
+    assert (await storage.cases.get(case.id)).status is CaseStatus.IN_PROGRESS
+    assert to(storage, anna.telegram_id, await outbox(storage, Notice.REPORTER_STATUS)) == [Notice.REPORTER_STATUS]
     assert (await world.casework.status(carla, case.reference, "deleted")).toast.key == "toast.not_yours"
 
 
@@ -229,34 +176,34 @@ async def test_a_case_handed_over_reaches_the_new_counsellor_and_leaves_the_old_
     case = await world.report(anna)
     carla = staff(STAFF_COUNSELLOR)
     await world.casework.acknowledge(carla, case.reference)
-    menu = await world.casework.hand_over(carla, case.reference, "")
-    targets = [c.action.arg for row in menu.replies[0].keyboard for c in row]
-    assert targets == [str(SECOND_STAFF.position)]  # not themselves, not the other group's counsellor
-    done = await world.casework.hand_over(carla, case.reference, str(SECOND_STAFF.position))
+    menu = await world.casework.hand_over(carla, case.reference)
+    targets = [c.action.to for row in menu.replies[0].keyboard for c in row]
+    assert targets == [SECOND_STAFF.position]  # not themselves, not the other group's counsellor
+    done = await world.casework.hand_over(carla, case.reference, SECOND_STAFF.position)
     assert done.edit_pressed.key == "handover.done"
     rows = await outbox(storage)
-    assert to(storage, SECOND_STAFF, rows) == [CASE_REPORT_HANDED_OVER]
-    assert REPORTER_NEW_COUNSELLOR in to(storage, anna.telegram_id, rows)
+    assert to(storage, SECOND_STAFF, rows) == [Notice.CASE_REPORT_HANDED_OVER]
+    assert Notice.REPORTER_NEW_COUNSELLOR in to(storage, anna.telegram_id, rows)
     assert await world.access.check(carla, Permission.VIEW, case.reference) is None
     assert await world.access.check(staff(SECOND_STAFF), Permission.NOTES, case.reference)
     # A hand-over to someone outside the group, forged into the button, is refused.
-    forged = await world.casework.hand_over(staff(SECOND_STAFF), case.reference, str(HOLDERS_COUNSELLOR.position))
+    forged = await world.casework.hand_over(staff(SECOND_STAFF), case.reference, HOLDERS_COUNSELLOR.position)
     assert forged.toast.key == "toast.not_yours"
 
 
 async def test_a_counsellor_who_recuses_is_replaced_or_the_coordinators_hear_the_case_waits(world, storage):
     case = await world.report(reporter(5001))
     carla = staff(STAFF_COUNSELLOR)
-    ask = await world.casework.recuse(carla, case.reference, "")
+    ask = await world.casework.recuse(carla, case.reference)
     assert ask.replies[0].key == "recuse.ask"
-    done = await world.casework.recuse(carla, case.reference, "y")
+    done = await world.casework.recuse(carla, case.reference, True)
     assert done.edit_pressed.key == "recuse.done"
     assert (await storage.cases.counsellors_of(case.id))[
         storage.people.index_of(SECOND_STAFF.telegram_id)
-    ] == "assigned"
-    again = await world.casework.recuse(staff(SECOND_STAFF), case.reference, "y")
+    ] is CounsellorState.ASSIGNED
+    again = await world.casework.recuse(staff(SECOND_STAFF), case.reference, True)
     assert again.edit_pressed.key == "recuse.nobody"
-    assert to(storage, COORDINATOR, await outbox(storage)) == [CASE_WAITING]
+    assert to(storage, COORDINATOR, await outbox(storage)) == [Notice.CASE_WAITING]
     # Someone who recused is never offered the case again.
     assert await storage.cases.without_counsellor() == []
 
@@ -264,25 +211,26 @@ async def test_a_counsellor_who_recuses_is_replaced_or_the_coordinators_hear_the
 async def test_counsellor_and_reporter_write_to_each_other_under_a_pseudonym(world, storage, announced):
     anna = reporter(5001)
     case = await world.report(anna)
-    await storage.cases.share_name_with_counsellor(case, False, world.clock.now())
+    hidden = await world.mycases.toggle_name(anna, case.reference)  # the reporter stops sharing their name
+    assert hidden.edit_pressed.key == "mine.view" and not (await storage.cases.get(case.id)).share_name_counsellor
     carla = staff(STAFF_COUNSELLOR)
     await world.casework.start_message(carla, case.reference)
     sent = await world.relay.text(carla, "Dank voor je melding. Zullen we morgen bellen?")
     assert sent.replies[0].key == "message.sent" and announced.outbox[-1] <= world.clock.now()
-    assert to(storage, anna.telegram_id, await outbox(storage, RELAY)) == [RELAY]
+    assert to(storage, anna.telegram_id, await outbox(storage, Notice.RELAY)) == [Notice.RELAY]
     await world.mycases.start(anna, case.reference, "reply", "counsellor")
     photo = IncomingAttachment(
         AttachmentKind.PHOTO, b"\xff\xd8 screenshot", None, "image/jpeg", None, "Dit stuurde hij"
     )
     replied = await world.relay.attachment(anna, photo)
     assert replied.replies[0].key == "reply.sent"
-    assert to(storage, STAFF_COUNSELLOR, await outbox(storage, RELAY)) == [RELAY]
+    assert to(storage, STAFF_COUNSELLOR, await outbox(storage, Notice.RELAY)) == [Notice.RELAY]
     # The files of a message are not files of the report.
     assert (await storage.cases.get(case.id)).attachment_count == 0
-    messages = await storage.casefile.messages(case, ("counsellor",))
+    messages = await storage.casefile.messages(case.id, (Thread.COUNSELLOR,))
     assert [(m.author, m.body) for m in messages] == [
-        ("counsellor", "Dank voor je melding. Zullen we morgen bellen?"),
-        ("reporter", "Dit stuurde hij"),
+        (Party.COUNSELLOR, "Dank voor je melding. Zullen we morgen bellen?"),
+        (Party.REPORTER, "Dit stuurde hij"),
     ]
     # Not composing: text goes to the ordinary flow again.
     assert await world.relay.text(anna, "hallo") is None
@@ -292,10 +240,10 @@ async def test_a_message_typed_after_the_case_changed_hands_is_not_sent(world, s
     case = await world.report(reporter(5001))
     carla = staff(STAFF_COUNSELLOR)
     await world.casework.start_message(carla, case.reference)
-    await world.casework.hand_over(carla, case.reference, str(SECOND_STAFF.position))
+    await world.casework.hand_over(carla, case.reference, SECOND_STAFF.position)
     late = await world.relay.text(carla, "Nog één ding…")
     assert late.replies[0].key == "compose.no_longer"
-    assert await outbox(storage, RELAY) == []
+    assert await outbox(storage, Notice.RELAY) == []
 
 
 async def test_consent_lets_the_coordinator_in_without_the_name_and_withdrawal_shuts_them_out(world, storage):
@@ -305,11 +253,12 @@ async def test_consent_lets_the_coordinator_in_without_the_name_and_withdrawal_s
     assert await world.access.check(coby, Permission.VIEW, case.reference) is None
     asked = await world.casework.ask_consent(carla, case.reference)
     assert asked.replies[0].key == "consent.asked"
-    assert to(storage, anna.telegram_id, await outbox(storage, CONSENT_REQUEST)) == [CONSENT_REQUEST]
+    assert to(storage, anna.telegram_id, await outbox(storage, Notice.CONSENT_REQUEST)) == [Notice.CONSENT_REQUEST]
     given = await world.mycases.consent(anna, case.reference, "anonymous")
     assert given.edit_pressed.key == "consent.given_anonymous"
-    assert to(storage, COORDINATOR, await outbox(storage, CASE_REPORT_CONSENTED)) == [CASE_REPORT_CONSENTED]
-    assert to(storage, STAFF_COUNSELLOR, await outbox(storage, CONSENT_ANSWER)) == [CONSENT_ANSWER]
+    rows = await outbox(storage, Notice.CASE_REPORT_CONSENTED, Notice.CONSENT_ANSWER)
+    assert to(storage, COORDINATOR, rows) == [Notice.CASE_REPORT_CONSENTED]
+    assert to(storage, STAFF_COUNSELLOR, rows) == [Notice.CONSENT_ANSWER]
     view = await world.casework.open(coby, case.reference)
     assert view.replies[0].params["who"].key == "staff.reporter_anonymous"
     register = await world.casework.register(coby, RegisterView())
@@ -324,26 +273,26 @@ async def test_consent_lets_the_coordinator_in_without_the_name_and_withdrawal_s
 async def test_the_coordinator_records_actions_towards_the_perpetrator_and_their_outcome(world, storage):
     case = await world.report(reporter(5001), wish="counsellor_and_register")
     coby = staff(COORDINATOR)
-    kinds = await world.casework.record_action(coby, case.reference, "")
+    kinds = await world.casework.record_action(coby, case.reference)
     assert len([c for row in kinds.replies[0].keyboard for c in row]) == 8
     outcomes = await world.casework.record_action(coby, case.reference, "warning_letter")
     assert outcomes.edit_pressed.key == "action.ask_outcome"
-    recorded = await world.casework.record_action(coby, case.reference, "warning_letter.in_progress")
+    recorded = await world.casework.record_action(coby, case.reference, "warning_letter", "in_progress")
     assert recorded.replies[0].key == "action.ask_note"
     await world.relay.text(coby, "Brief is vandaag verstuurd.")
-    (action,) = await storage.casefile.actions(case)
+    (action,) = await storage.casefile.actions(case.id)
     assert (action.kind, action.outcome, action.note) == (
-        "warning_letter",
-        "in_progress",
+        ActionKind.WARNING_LETTER,
+        ActionOutcome.IN_PROGRESS,
         "Brief is vandaag verstuurd.",
     )
-    await world.casework.update_action(coby, case.reference, f"{action.id[:8]}.completed")
-    (action,) = await storage.casefile.actions(case)
-    assert action.outcome == "completed"
-    assert (await world.casework.record_action(coby, case.reference, "arson.completed")).toast.key == "toast.not_yours"
-    assert (
-        await world.casework.update_action(coby, case.reference, "00000000.completed")
-    ).toast.key == "toast.not_yours"
+    await world.casework.update_action(coby, case.reference, action.id[:8], "completed")
+    (action,) = await storage.casefile.actions(case.id)
+    assert action.outcome is ActionOutcome.COMPLETED
+    forged = await world.casework.record_action(coby, case.reference, "arson", "completed")
+    assert forged.toast.key == "toast.not_yours"
+    unknown = await world.casework.update_action(coby, case.reference, "00000000", "completed")
+    assert unknown.toast.key == "toast.not_yours"
 
 
 async def test_the_register_filters_by_status_category_role_and_period(world, storage, clock):
@@ -357,7 +306,11 @@ async def test_the_register_filters_by_status_category_role_and_period(world, st
 
     async def refs(**filters):
         out = await world.casework.register(coby, RegisterView(**filters))
-        return {line.params.get("reference") for line in out.replies[0].params["lines"]} - {None}
+        found = {line.params.get("reference") for line in out.replies[0].params["lines"]} - {None}
+        for language in messages.LANGUAGES:
+            text = render.text(language, out.replies[0])
+            assert all(ref in text for ref in found)
+        return found
 
     assert await refs() == {old.reference, threat.reference, holder.reference}
     assert await refs(status="c") == {threat.reference}
@@ -374,8 +327,9 @@ async def test_the_coordinator_confirms_an_anonymous_registration_and_the_report
     case = await world.report(anna, wish="anonymous_register")
     coby = staff(COORDINATOR)
     out = await world.casework.acknowledge(coby, case.reference)
-    assert [r.key for r in out.replies] == ["staff.registered"]
-    assert to(storage, anna.telegram_id, await outbox(storage, REPORTER_REGISTERED)) == [REPORTER_REGISTERED]
+    assert keys(out) == ["staff.registered"]
+    rows = await outbox(storage, Notice.REPORTER_REGISTERED)
+    assert to(storage, anna.telegram_id, rows) == [Notice.REPORTER_REGISTERED]
     assert (await world.casework.acknowledge(coby, case.reference)).toast.key == "toast.registered_already"
 
 
@@ -394,14 +348,13 @@ async def test_the_reporter_sees_their_cases_with_the_latest_news(world, storage
 async def test_a_withdrawn_case_is_closed_to_staff_and_they_are_told(world, storage):
     anna = reporter(5001)
     case = await world.report(anna, wish="counsellor_and_register")
-    ask = await world.mycases.withdraw(anna, case.reference, "")
+    ask = await world.mycases.withdraw(anna, case.reference)
     assert ask.replies[0].key == "withdraw.ask"
-    done = await world.mycases.withdraw(anna, case.reference, "y")
+    done = await world.mycases.withdraw(anna, case.reference, True)
     assert done.edit_pressed.key == "withdraw.done"
-    rows = await outbox(storage, CASE_WITHDRAWN)
-    assert to(storage, STAFF_COUNSELLOR, rows) == [CASE_WITHDRAWN] and to(storage, COORDINATOR, rows) == [
-        CASE_WITHDRAWN
-    ]
+    rows = await outbox(storage, Notice.CASE_WITHDRAWN)
+    assert to(storage, STAFF_COUNSELLOR, rows) == [Notice.CASE_WITHDRAWN]
+    assert to(storage, COORDINATOR, rows) == [Notice.CASE_WITHDRAWN]
     for member in (STAFF_COUNSELLOR, COORDINATOR):
         assert (await world.casework.open(staff(member), case.reference)).toast.key == "toast.not_yours"
     assert (await world.casework.acknowledge(staff(STAFF_COUNSELLOR), case.reference)).toast.key == "toast.not_yours"
@@ -417,11 +370,12 @@ async def test_forgetme_erases_every_trace_and_tells_staff_only_that_the_case_is
     )
     await world.casework.start_note(staff(STAFF_COUNSELLOR), case.reference)
     await world.relay.text(staff(STAFF_COUNSELLOR), "Notitie over de melder")
+    await deliver_everything(storage, world.clock.now())  # the counsellor has the report: they knew of the case
     asked = await world.mycases.forget_question(anna)
     assert asked.replies[0].key == "forget.ask"
     done = await world.mycases.forget(anna, Forget(True))
     assert done.edit_pressed.key == "forget.done"
-    assert to(storage, STAFF_COUNSELLOR, await outbox(storage, CASE_ERASED)) == [CASE_ERASED]
+    assert to(storage, STAFF_COUNSELLOR, await outbox(storage, Notice.CASE_ERASED)) == [Notice.CASE_ERASED]
     assert await storage.people.find(anna.telegram_id) is None
     assert await storage.cases.by_reference(case.reference) is None
     await storage.db.checkpoint()
@@ -446,4 +400,12 @@ async def test_forgetme_erases_every_trace_and_tells_staff_only_that_the_case_is
                 assert (await cursor.fetchone())[0] == 0, table
     assert (await world.mycases.forget(anna, Forget(True))).edit_pressed.key == "forget.nothing"
     # Asking again: no second confirmation for an erasure there is nothing left for.
-    assert [r.key for r in (await world.mycases.forget_question(anna)).replies] == ["forget.nothing"]
+    assert keys(await world.mycases.forget_question(anna)) == ["forget.nothing"]
+
+
+async def test_staff_who_never_received_a_case_hear_nothing_of_its_erasure(world, storage):
+    anna = reporter(5001)
+    await world.report(anna, wish="counsellor_and_register")  # nobody has pressed Start: nothing reached staff
+    await world.mycases.forget(anna, Forget(True))
+    assert await outbox(storage, Notice.CASE_ERASED) == []
+    assert await outbox(storage) == []  # and what waited for them went with the case

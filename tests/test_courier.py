@@ -6,11 +6,10 @@ from datetime import UTC, datetime, time, timedelta
 from types import SimpleNamespace
 
 from bot.delivery import Courier
-from flows.routing import CASE_REPORT, REPORTER_ACKNOWLEDGED
+from flows.lifecycle import Notice
 from flows.timing import QuietHours
 from storage.database import from_db
-from tests.conftest import AMSTERDAM, STAFF_COUNSELLOR, ManualClock, reporter
-from tests.test_casework import World, staff
+from tests.support import AMSTERDAM, STAFF_COUNSELLOR, ManualClock, World, reporter, staff
 
 
 class StubBot:
@@ -38,18 +37,18 @@ def courier_for(world: World, clock: ManualClock) -> tuple[Courier, StubBot]:
         world.router,
         clock,
         AMSTERDAM,
+        notices=world.notices,
         sweep_interval=timedelta(seconds=30),
         max_backoff=timedelta(minutes=5),
         quiet=QuietHours(time(21), time(8), AMSTERDAM),
-        aftercare=world.aftercare,
     )
     courier.pacer.interval = 0  # pacing is measured end to end; here only the clock matters
     return courier, bot
 
 
-async def next_attempt(storage, kind):
+async def next_attempt(storage, kind: Notice):
     async with storage.db.transaction() as conn:
-        async with conn.execute("SELECT next_attempt_at, status FROM outbox WHERE kind = ?", (kind,)) as cursor:
+        async with conn.execute("SELECT next_attempt_at, status FROM outbox WHERE kind = ?", (kind.value,)) as cursor:
             row = await cursor.fetchone()
     return from_db(row[0]), row[1]
 
@@ -63,15 +62,18 @@ async def test_at_night_the_reporter_waits_for_the_morning_and_the_counsellor_do
     courier, bot = courier_for(world, clock)
     await courier.run()
     assert [chat for chat, _ in bot.sent] == [STAFF_COUNSELLOR.telegram_id]  # the report: staff get it now
-    assert await next_attempt(storage, REPORTER_ACKNOWLEDGED) == (datetime(2026, 11, 19, 7, 0, tzinfo=UTC), "pending")
+    assert await next_attempt(storage, Notice.REPORTER_ACKNOWLEDGED) == (
+        datetime(2026, 11, 19, 7, 0, tzinfo=UTC),
+        "pending",
+    )
     clock.current = datetime(2026, 11, 19, 6, 59, tzinfo=UTC)
     await courier.run()
     assert len(bot.sent) == 1
     clock.current = datetime(2026, 11, 19, 7, 0, tzinfo=UTC)  # 08:00 local
     await courier.run()
     assert [chat for chat, _ in bot.sent] == [STAFF_COUNSELLOR.telegram_id, anna.telegram_id]
-    assert (await next_attempt(storage, REPORTER_ACKNOWLEDGED))[1] == "sent"
-    assert (await next_attempt(storage, CASE_REPORT))[1] == "sent"
+    assert (await next_attempt(storage, Notice.REPORTER_ACKNOWLEDGED))[1] == "sent"
+    assert (await next_attempt(storage, Notice.CASE_REPORT))[1] == "sent"
 
 
 async def test_the_night_summer_time_starts_the_morning_comes_an_hour_early_in_utc(storage):
@@ -81,7 +83,10 @@ async def test_the_night_summer_time_starts_the_morning_comes_an_hour_early_in_u
     await world.casework.acknowledge(staff(STAFF_COUNSELLOR), case.reference)
     courier, _ = courier_for(world, clock)
     await courier.run()
-    assert await next_attempt(storage, REPORTER_ACKNOWLEDGED) == (datetime(2026, 3, 29, 6, 0, tzinfo=UTC), "pending")
+    assert await next_attempt(storage, Notice.REPORTER_ACKNOWLEDGED) == (
+        datetime(2026, 3, 29, 6, 0, tzinfo=UTC),
+        "pending",
+    )
 
 
 async def test_a_night_in_autumn_ends_at_eight_winter_time(storage):
@@ -91,7 +96,10 @@ async def test_a_night_in_autumn_ends_at_eight_winter_time(storage):
     await world.casework.acknowledge(staff(STAFF_COUNSELLOR), case.reference)
     courier, _ = courier_for(world, clock)
     await courier.run()
-    assert await next_attempt(storage, REPORTER_ACKNOWLEDGED) == (datetime(2026, 10, 25, 7, 0, tzinfo=UTC), "pending")
+    assert await next_attempt(storage, Notice.REPORTER_ACKNOWLEDGED) == (
+        datetime(2026, 10, 25, 7, 0, tzinfo=UTC),
+        "pending",
+    )
 
 
 async def test_a_deferral_is_not_counted_as_a_failed_attempt(storage):
@@ -104,5 +112,7 @@ async def test_a_deferral_is_not_counted_as_a_failed_attempt(storage):
         await courier.run()
         clock.advance(minutes=30)
     async with storage.db.transaction() as conn:
-        async with conn.execute("SELECT attempts FROM outbox WHERE kind = ?", (REPORTER_ACKNOWLEDGED,)) as cursor:
+        async with conn.execute(
+            "SELECT attempts FROM outbox WHERE kind = ?", (Notice.REPORTER_ACKNOWLEDGED.value,)
+        ) as cursor:
             assert (await cursor.fetchone())[0] == 0

@@ -1,14 +1,19 @@
-"""What may be sent is decided when it is sent: a property over random interleavings.
+"""What may be sent is decided when it is sent: properties over random cases and random interleavings.
 
-A report is filed; then, in random order, the reporter withdraws it, gives or withdraws
-consent for the register, adds messages, or asks to be forgotten; counsellors acknowledge,
-hand over, recuse and write; nobody acknowledges in time and the case escalates; staff press
-Start late or never; the courier delivers now and then. Whatever the order, every message a
-staff member receives is one the access rules allow at the moment it is sent: the report's
-words and the reporter's name reach only someone who may see them then.
+First over the rule itself: for any case as it may be at the moment of sending, and any
+notification to anyone, flows.lifecycle.delivery_verdict lets out only what the model below
+allows (and does let out what the person handling the case must get).
 
-The oracle here reads the database directly at the moment of each send; it does not call
-the code under test to decide.
+Then over the whole bot: a report is filed; then, in random order, the reporter withdraws
+it, gives or withdraws consent for the register, hides their name, adds messages, or asks
+to be forgotten; counsellors acknowledge, take over, hand over, recuse, close and write;
+nobody acknowledges in time and the case escalates; staff press Start late or never; the
+courier delivers now and then. Whatever the order, every message a staff member receives
+is one the model allows at the moment it is sent: the report's words, the reporter's name
+and how the reporter is doing reach only someone who may see them then.
+
+The model reads the typed case as stored at the moment of each send; it does not call the
+code under test to decide.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import asyncio
 import re
 import tempfile
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +30,36 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from telegram.error import Forbidden
 
+import messages
 from bot.delivery import ChatPacer, Courier
+from flows.lifecycle import (
+    AftercareState,
+    Case,
+    CaseStatus,
+    CounsellorState,
+    Drop,
+    Notice,
+    Party,
+    Readdress,
+    RegisterState,
+    Send,
+    TimerKind,
+    delivery_verdict,
+)
+from flows.model import Audience, Category, Channel, Role, Wish
 from flows.outcome import Forget
 from storage import Storage
-from tests.conftest import AMSTERDAM, COORDINATOR, HOLDERS_COUNSELLOR, STAFF_COUNSELLOR, ManualClock, reporter
-from tests.test_casework import SECOND_STAFF, World, staff
+from tests.support import (
+    AMSTERDAM,
+    COORDINATOR,
+    HOLDERS_COUNSELLOR,
+    SECOND_STAFF,
+    STAFF_COUNSELLOR,
+    ManualClock,
+    World,
+    reporter,
+    staff,
+)
 
 COUNSELLORS = (STAFF_COUNSELLOR, SECOND_STAFF, HOLDERS_COUNSELLOR)
 STAFF = {m.telegram_id: m for m in (*COUNSELLORS, COORDINATOR)}
@@ -37,6 +67,160 @@ NAME_MARK = "Zwaantje"
 STORY_MARK = "VERHAALMERK"
 MESSAGE_MARK = "BERICHTMERK"
 REFERENCE = re.compile(r"MB-[0-9A-Z]{4}-[0-9A-Z]{4}")
+
+# -- the model ------------------------------------------------------------------------------
+# Written from the rules as the README and flows/access.py state them, not from delivery_verdict.
+
+IN_REGISTER = frozenset({RegisterState.ANONYMOUS, RegisterState.NAMED})
+OPEN = frozenset({CaseStatus.NEW, CaseStatus.ACKNOWLEDGED, CaseStatus.IN_PROGRESS})
+# What carries the report's words, the conversation, the reporter's name, or how the reporter is.
+CONTENT = frozenset(
+    {
+        Notice.CASE_REPORT,
+        Notice.CASE_REPORT_ESCALATED,
+        Notice.CASE_REPORT_HANDED_OVER,
+        Notice.CASE_REPORT_CONSENTED,
+        Notice.CASE_TEXT,
+        Notice.CASE_ATTACHMENT,
+        Notice.RELAY,
+        Notice.RELAY_FILE,
+        Notice.CASE_ADDITION,
+        Notice.CHECKIN_ALERT,
+    }
+)
+# What a counsellor asked to pick a case up may see of it before taking it: the report itself.
+REPORT = frozenset({Notice.CASE_REPORT, Notice.CASE_REPORT_ESCALATED, Notice.CASE_TEXT, Notice.CASE_ATTACHMENT})
+# What belongs to the case rather than to the counsellor it was queued for.
+CONVERSATION = frozenset(
+    {
+        Notice.RELAY,
+        Notice.RELAY_FILE,
+        Notice.CASE_ADDITION,
+        Notice.CHECKIN_ALERT,
+        Notice.CONSENT_ANSWER,
+        Notice.SILENCE_REMINDER,
+    }
+)
+# Metadata only (reference, group, category, age), about open cases.
+ALERTS = frozenset({Notice.COORDINATOR_ALERT, Notice.CASE_WAITING, Notice.SILENCE_REMINDER})
+
+
+def may_see_content(case: Case, recipient: bytes, party: Party, kind: Notice) -> bool:
+    if case.status is CaseStatus.WITHDRAWN or recipient in case.excluded or recipient == case.reporter:
+        return False
+    if party is Party.COORDINATOR:
+        return case.register in IN_REGISTER and kind is not Notice.CHECKIN_ALERT  # health: counsellors only
+    state = case.counsellors.get(recipient)
+    if state is CounsellorState.ASSIGNED:
+        return True
+    return state is CounsellorState.ALERTED and kind in REPORT and case.status in OPEN
+
+
+def may_see_name(case: Case, recipient: bytes, party: Party) -> bool:
+    if party is Party.COORDINATOR:
+        return case.register is RegisterState.NAMED
+    return case.share_name_counsellor and case.wish is not Wish.ANONYMOUS_REGISTER
+
+
+def may_see_health(case: Case, recipient: bytes, party: Party) -> bool:
+    return may_see_content(case, recipient, party, Notice.CHECKIN_ALERT)
+
+
+# -- the rule, over any case ---------------------------------------------------------------------
+
+INDEXES = (b"a" * 32, b"b" * 32, b"c" * 32)
+REPORTER_INDEX = b"r" * 32
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> Case:
+    wish = draw(st.sampled_from(Wish))
+    counsellors = draw(st.dictionaries(st.sampled_from(INDEXES), st.sampled_from(CounsellorState), max_size=3))
+    return Case(
+        id="c",
+        reference="MB-TEST-CASE",
+        person_id=draw(st.sampled_from(["p", None])),
+        status=draw(st.sampled_from([s for s in CaseStatus if s is not CaseStatus.DRAFT])),
+        category=Category.THREAT,
+        incident_date=date(2026, 11, 18),
+        channel=Channel.IN_PERSON,
+        role=Role.EMPLOYEE,
+        audience=Audience.STAFF,
+        wish=wish,
+        share_name_counsellor=draw(st.booleans()),
+        share_name_coordinator=draw(st.booleans()),
+        description="",
+        attachment_count=0,
+        submitted_at=datetime(2026, 11, 18, 10, 30, tzinfo=UTC),
+        register=draw(st.sampled_from(RegisterState)),
+        aftercare=AftercareState.ACTIVE,
+        escalation=draw(st.integers(0, 2)),
+        department=None,
+        counsellors=counsellors,
+        excluded=draw(st.frozensets(st.sampled_from(INDEXES), max_size=2)),
+        reporter=draw(st.sampled_from([REPORTER_INDEX, *INDEXES, None])),  # a counsellor may report too
+    )
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    case=cases(),
+    kind=st.sampled_from(Notice),
+    recipient=st.sampled_from(INDEXES),
+    party=st.sampled_from([Party.COUNSELLOR, Party.COORDINATOR]),
+    told_before=st.booleans(),
+)
+def test_the_verdict_lets_staff_receive_only_what_they_may_see_at_the_moment_of_sending(
+    case, kind, recipient, party, told_before
+):
+    verdict = delivery_verdict(case, kind, recipient, party, told_before=told_before)
+    assert isinstance(verdict, Send | Drop | Readdress)
+    barred = recipient in case.excluded or recipient == case.reporter
+    state = case.counsellors.get(recipient)
+    if isinstance(verdict, Send):
+        assert not barred
+        if kind in CONTENT:
+            assert may_see_content(case, recipient, party, kind)
+        if kind is Notice.CASE_WITHDRAWN:
+            assert case.status is CaseStatus.WITHDRAWN and told_before  # never news of a case they never knew
+        elif kind is Notice.REGISTER_WITHDRAWN:
+            assert told_before and case.register not in IN_REGISTER
+        else:
+            assert case.status is not CaseStatus.WITHDRAWN
+        if (kind in ALERTS and party is Party.COORDINATOR) or kind is Notice.SILENCE_REMINDER:
+            assert case.status in OPEN
+        if kind is Notice.CASE_TAKEN_OVER and party is Party.COUNSELLOR:
+            assert state is CounsellorState.FORMER  # told once the case is no longer theirs
+    if isinstance(verdict, Readdress):
+        # Only the conversation follows the case to whoever handles it now; never for a case that is gone.
+        assert party is Party.COUNSELLOR and kind in CONVERSATION
+        assert state is not CounsellorState.ASSIGNED and not barred and case.status is not CaseStatus.WITHDRAWN
+    # And what the person handling the case must get, goes.
+    if kind in CONTENT and may_see_content(case, recipient, party, kind):
+        assert verdict == Send()
+    if kind is Notice.CASE_WITHDRAWN and case.status is CaseStatus.WITHDRAWN and told_before and not barred:
+        assert verdict == Send()
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=cases(), kind=st.sampled_from(Notice))
+def test_the_reporter_hears_everything_about_their_case_until_they_withdraw_it(case, kind):
+    verdict = delivery_verdict(case, kind, REPORTER_INDEX, Party.REPORTER, told_before=True)
+    assert isinstance(verdict, Send if case.status is not CaseStatus.WITHDRAWN else Drop)
+
+
+# -- the whole bot, over random interleavings -------------------------------------------------
+
+
+def _tails(key: str) -> set[str]:
+    """What a staff notification of this key says after the case reference, in every language."""
+    return {
+        messages.render(lang, key, {"who": "", "reference": "MB-0000-0000"}).split("MB-0000-0000", 1)[1]
+        for lang in messages.LANGUAGES
+    }
+
+
+HEALTH_MARKS = _tails("staff.checkin_talk") | _tails("staff.checkin_bothers")
 
 
 @dataclass
@@ -99,6 +283,7 @@ class Scenario:
             self.world.router,
             clock,
             AMSTERDAM,
+            notices=self.world.notices,
             sweep_interval=timedelta(seconds=30),
             max_backoff=timedelta(minutes=5),
         )
@@ -109,35 +294,34 @@ class Scenario:
         self.violations: list[str] = []
 
     async def check(self, chat_id: int, text: str) -> None:
-        """The oracle: may this person see this, now?"""
+        """The model: may this person see this, now?"""
         if chat_id not in STAFF:
             return
         member = STAFF[chat_id]
         index = self.storage.people.index_of(chat_id)
+        party = Party.COUNSELLOR if member in COUNSELLORS else Party.COORDINATOR
         case = await self.storage.cases.by_reference(self.reference)
         shows_story = STORY_MARK in text or MESSAGE_MARK in text
         shows_name = NAME_MARK in text or "zwaantje_a" in text
+        shows_health = any(mark in text for mark in HEALTH_MARKS)
         if case is None:
-            if shows_story or shows_name:
+            if shows_story or shows_name or shows_health:
                 self.violations.append(f"{member.name} got content of an erased case: {text[:80]!r}")
             return
-        is_counsellor = member in COUNSELLORS
-        state = (await self.storage.cases.counsellors_of(case.id)).get(index)
-        in_register = case.register in ("anonymous", "named")
-        if case.status == "withdrawn" and (shows_story or shows_name):
-            self.violations.append(f"{member.name} got content of a withdrawn case: {text[:80]!r}")
-        if is_counsellor and (shows_story or shows_name) and state not in ("assigned", "alerted"):
-            self.violations.append(f"{member.name} ({state}) got content of a case not theirs: {text[:80]!r}")
-        if not is_counsellor and (shows_story or shows_name) and not in_register:
-            self.violations.append(f"coordinator got content of a case outside the register: {text[:80]!r}")
-        if shows_name:
-            allowed = (
-                (case.share_name_counsellor and case.wish != "anonymous_register")
-                if is_counsellor
-                else case.register == "named"
+        state = case.counsellors.get(index)
+        # The report's words and the reporter's name come with the report; a message only with the conversation.
+        report = STORY_MARK in text or shows_name
+        if (report and not may_see_content(case, index, party, Notice.CASE_REPORT)) or (
+            MESSAGE_MARK in text and not may_see_content(case, index, party, Notice.RELAY)
+        ):
+            self.violations.append(
+                f"{member.name} ({party.value}, {state}) got content of case {case.status.value}"
+                f" / register {case.register.value}: {text[:80]!r}"
             )
-            if not allowed:
-                self.violations.append(f"{member.name} saw the reporter's name without consent: {text[:80]!r}")
+        if shows_name and not may_see_name(case, index, party):
+            self.violations.append(f"{member.name} saw the reporter's name without consent: {text[:80]!r}")
+        if shows_health and not may_see_health(case, index, party):
+            self.violations.append(f"{member.name} ({party.value}, {state}) heard how the reporter is: {text[:80]!r}")
 
     async def file(self, wish: str, named: bool) -> None:
         case = await self.world.report(
@@ -145,12 +329,11 @@ class Scenario:
         )
         self.reference = case.reference
 
-    async def assigned(self) -> list[Any]:
+    async def on_case(self, *states: CounsellorState) -> list[Any]:
         case = await self.storage.cases.by_reference(self.reference)
         if case is None:
             return []
-        states = await self.storage.cases.counsellors_of(case.id)
-        return [m for m in COUNSELLORS if states.get(self.storage.people.index_of(m.telegram_id)) == "assigned"]
+        return [m for m in COUNSELLORS if case.counsellors.get(self.storage.people.index_of(m.telegram_id)) in states]
 
     async def step(self, name: str, pick: int) -> None:
         world, ref = self.world, self.reference
@@ -161,9 +344,11 @@ class Scenario:
             self.bot.started.add(member.telegram_id)
             await self.courier.arrived(self.storage.people.index_of(member.telegram_id))
         elif name == "withdraw":
-            await world.mycases.withdraw(self.anna, ref, "y")
+            await world.mycases.withdraw(self.anna, ref, True)
         elif name in ("consent_named", "consent_anonymous", "consent_withdraw"):
             await world.mycases.consent(self.anna, ref, name.removeprefix("consent_"))
+        elif name == "toggle_name":
+            await world.mycases.toggle_name(self.anna, ref)
         elif name == "forget":
             await world.mycases.forget(self.anna, Forget(True))
         elif name == "reporter_writes":
@@ -178,10 +363,14 @@ class Scenario:
             await world.run_due()
         elif name == "checkin_talk":
             self.clock.advance(hours=73)
-            await world.run_due(("check_in",))
-            await world.aftercare.answer(self.anna, ref, "0.talk")
-        else:  # counsellor actions
-            handlers = await self.assigned()
+            await world.run_due((TimerKind.CHECK_IN,))
+            await world.aftercare.answer(self.anna, ref, 0, ("talk", "bothers")[pick % 2])
+        elif name == "take_over":
+            alerted = await self.on_case(CounsellorState.ALERTED)
+            if alerted:
+                await world.casework.acknowledge(staff(alerted[pick % len(alerted)]), ref)
+        else:  # what the counsellor on the case does
+            handlers = await self.on_case(CounsellorState.ASSIGNED)
             if not handlers:
                 return
             counsellor = handlers[pick % len(handlers)]
@@ -189,9 +378,11 @@ class Scenario:
                 await world.casework.acknowledge(staff(counsellor), ref)
             elif name == "hand_over":
                 others = [c for c in COUNSELLORS[:2] if c is not counsellor]
-                await world.casework.hand_over(staff(counsellor), ref, str(others[0].position))
+                await world.casework.hand_over(staff(counsellor), ref, others[0].position)
             elif name == "recuse":
-                await world.casework.recuse(staff(counsellor), ref, "y")
+                await world.casework.recuse(staff(counsellor), ref, True)
+            elif name == "close":
+                await world.casework.status(staff(counsellor), ref, "closed")
             elif name == "counsellor_writes":
                 await world.casework.start_message(staff(counsellor), ref)
                 await world.relay.text(staff(counsellor), "Zullen we morgen bellen?")
@@ -205,14 +396,17 @@ STEPS = st.sampled_from(
         "consent_named",
         "consent_anonymous",
         "consent_withdraw",
+        "toggle_name",
         "forget",
         "reporter_writes",
         "reporter_adds",
         "escalate",
         "checkin_talk",
+        "take_over",
         "acknowledge",
         "hand_over",
         "recuse",
+        "close",
         "counsellor_writes",
     ]
 )
@@ -263,3 +457,23 @@ def test_a_report_withdrawn_before_the_coordinator_starts_reaches_them_as_a_refe
     to_coordinator = [s.text for s in scenario.bot.sent if s.chat_id == COORDINATOR.telegram_id]
     assert all(STORY_MARK not in text and NAME_MARK not in text for text in to_coordinator)
     assert all(set(REFERENCE.findall(text)) <= {scenario.reference} for text in to_coordinator)
+
+
+def test_how_the_reporter_is_reaches_whoever_handles_the_case_when_it_is_sent():
+    """A worry voiced while the counsellor had not pressed Start, the case handed over meanwhile:
+    the alert goes to the counsellor who has the case then, and not to the one who had it."""
+    steps = [("checkin_talk", 0), ("hand_over", 0), ("start", 0), ("start", 1), ("deliver", 0)]
+    with tempfile.TemporaryDirectory() as folder:
+        scenario = asyncio.run(play(Path(folder), "counsellor", False, set(), steps))
+    assert scenario.violations == []
+    health = {s.chat_id for s in scenario.bot.sent if any(mark in s.text for mark in HEALTH_MARKS)}
+    assert health == {SECOND_STAFF.telegram_id}
+
+
+def test_a_case_closed_before_the_colleague_asked_to_pick_it_up_starts_does_not_reach_them():
+    steps = [("escalate", 0), ("close", 0), ("start", 1), ("deliver", 0)]
+    with tempfile.TemporaryDirectory() as folder:
+        scenario = asyncio.run(play(Path(folder), "counsellor", True, {STAFF_COUNSELLOR.telegram_id}, steps))
+    assert scenario.violations == []
+    to_colleague = [s.text for s in scenario.bot.sent if s.chat_id == SECOND_STAFF.telegram_id]
+    assert all(STORY_MARK not in text and NAME_MARK not in text for text in to_colleague)

@@ -8,18 +8,13 @@ import pytest
 
 import messages
 from bot import render
-from flows import routing
 from flows.aftercare import AftercarePlan, SupportContact
-from flows.notices import FileNotice, Notices
+from flows.lifecycle import Notice, Party, Thread
+from flows.notices import FileNotice
 from storage.outbox import OutboxItem
-from tests.conftest import AMSTERDAM, COORDINATOR, STAFF_COUNSELLOR, reporter
-from tests.test_casework import World, staff
+from tests.support import COORDINATOR, STAFF_COUNSELLOR, World, reporter, staff
 
-KINDS = sorted(
-    value
-    for name, value in vars(routing).items()
-    if name.isupper() and isinstance(value, str) and name not in ("COUNSELLOR", "COORDINATOR", "REPORTER")
-)
+KINDS = sorted(Notice)
 
 
 @pytest.mark.parametrize("language", messages.LANGUAGES)
@@ -28,44 +23,44 @@ async def test_every_kind_of_notification_renders_with_its_buttons(storage, cloc
     world = World(storage, clock, plan=plan)
     anna = reporter(5001, "Anna <b>&</b>", "anna")
     case = await world.report(anna, wish="counsellor_and_register", text="Een lang verhaal " * 300)
-    await world.casework.record_action(staff(COORDINATOR), case.reference, "access_ban.completed")
+    await world.casework.record_action(staff(COORDINATOR), case.reference, "access_ban", "completed")
     await world.relay.text(staff(COORDINATOR), "Toelichting <i>met</i> tekens & zo")
     await world.casework.start_message(staff(STAFF_COUNSELLOR), case.reference)
     await world.relay.text(staff(STAFF_COUNSELLOR), "Een bericht")
     case = await storage.cases.get(case.id)
-    action = (await storage.casefile.actions(case))[0]
-    message = (await storage.casefile.messages(case, ("counsellor",)))[0]
+    action = (await storage.casefile.actions(case.id))[0]
+    message = (await storage.casefile.messages(case.id, (Thread.COUNSELLOR,)))[0]
     refs = {
-        routing.CASE_TEXT: "0",
-        routing.CASE_ATTACHMENT: None,
-        routing.RELAY: message.id,
-        routing.CASE_ADDITION: message.id,
-        routing.CONSENT_ANSWER: "anonymous",
-        routing.CASE_ERASED: case.reference,
-        routing.REPORTER_STATUS: "in_progress",
-        routing.CHECK_IN: "3",
-        routing.CHECKIN_ALERT: "talk",
-        routing.ACTION_FEEDBACK: action.id,
-        routing.SILENCE_REMINDER: "8",
+        Notice.CASE_TEXT: "0",
+        Notice.CASE_ATTACHMENT: None,
+        Notice.RELAY: message.id,
+        Notice.CASE_ADDITION: message.id,
+        Notice.CONSENT_ANSWER: "anonymous",
+        Notice.CASE_ERASED: case.reference,
+        Notice.REPORTER_STATUS: "in_progress",
+        Notice.CHECK_IN: "3",
+        Notice.CHECKIN_ALERT: "talk",
+        Notice.ACTION_FEEDBACK: action.id,
+        Notice.SILENCE_REMINDER: "8",
     }
-    notices = Notices(storage, world.router, AMSTERDAM, clock, world.aftercare)
+    notices = world.notices
     reporter_kinds = {k for k in KINDS if k.startswith("reporter_")} | {
-        routing.CONSENT_REQUEST,
-        routing.CHECK_IN,
-        routing.TIPS,
-        routing.REOFFER,
-        routing.ACTION_FEEDBACK,
-        routing.SURVEY,
-        routing.RELAY,
+        Notice.CONSENT_REQUEST,
+        Notice.CHECK_IN,
+        Notice.TIPS,
+        Notice.REOFFER,
+        Notice.ACTION_FEEDBACK,
+        Notice.SURVEY,
+        Notice.RELAY,
     }
     rendered = 0
     for kind in KINDS:
-        if kind in (routing.CASE_ATTACHMENT, routing.RELAY_FILE):
+        if kind in (Notice.CASE_ATTACHMENT, Notice.RELAY_FILE):
             continue  # the report has no files here; files are covered end to end
-        for role in ("reporter", "counsellor", "coordinator"):
-            if (role == "reporter") != (kind in reporter_kinds) and kind != routing.RELAY:
+        for party in Party:
+            if (party is Party.REPORTER) != (kind in reporter_kinds) and kind is not Notice.RELAY:
                 continue
-            item = OutboxItem("x", case.id, b"i" * 32, role, kind, refs.get(kind), 0, 1, clock.now())
+            item = OutboxItem("x", case.id, b"i" * 32, party, kind, refs.get(kind), 0, 1, clock.now())
             notice = await notices.compose(item, language)
             reply = notice.caption if isinstance(notice, FileNotice) else notice
             text = render.text(language, reply)
@@ -82,9 +77,8 @@ async def test_a_check_in_names_the_local_day_of_the_report_however_soon_it_come
     world = World(storage, clock, plan=AftercarePlan())
     case = await world.report(reporter(5002, "Bram", "bram"))
     clock.advance(hours=12)
-    notices = Notices(storage, world.router, AMSTERDAM, clock, world.aftercare)
-    item = OutboxItem("x", case.id, b"i" * 32, "reporter", routing.CHECK_IN, "0", 0, 1, clock.now())
-    dutch = render.text("nl", await notices.compose(item, "nl"))
-    english = render.text("en", await notices.compose(item, "en"))
+    item = OutboxItem("x", case.id, b"i" * 32, Party.REPORTER, Notice.CHECK_IN, "0", 0, 1, clock.now())
+    dutch = render.text("nl", await world.notices.compose(item, "nl"))
+    english = render.text("en", await world.notices.compose(item, "en"))
     assert "Op 19 november 2026 deed je een melding" in dutch and "dagen" not in dutch
     assert "On 19 November 2026 you made a report" in english and "days" not in english
