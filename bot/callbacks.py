@@ -83,7 +83,8 @@ def _choice(enum: type[StrEnum]) -> Codec:
 
 
 def _number(digits: int) -> Codec:
-    return Codec(rf"0|[1-9]\d{{0,{digits - 1}}}", digits, str, int)
+    # ASCII digits only: \d would also read other scripts' digits, which int() accepts and we never write.
+    return Codec(rf"0|[1-9][0-9]{{0,{digits - 1}}}", digits, str, int)
 
 
 def _optional(codec: Codec) -> Codec:

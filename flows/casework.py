@@ -66,7 +66,7 @@ from flows.outcome import (
     StopComposing,
     UpdateAction,
 )
-from flows.queries import CaseQuery, CoordinatorRegister, CounsellorInbox, ListedCase, Page
+from flows.queries import CaseQuery, CoordinatorRegister, CounsellorInbox, ListedCase, Page, turned
 from flows.routing import Router
 from flows.views import NOTES_BUDGET, latest_actions, pages
 from storage import Storage
@@ -162,7 +162,7 @@ class Casework:
         )
 
         def turn(anchor: str, newer: bool) -> Inbox:
-            return Inbox(view.page - 1 if newer else view.page + 1, anchor, newer)
+            return Inbox(turned(view.page, newer), anchor, newer)
 
         return Outcome(member.language, replies=[self._list_reply("inbox", page, view.page, turn)])
 
@@ -192,7 +192,7 @@ class Casework:
             return replace(view, **{field: following}, page=0, anchor=None, newer=False)
 
         def turn(anchor: str, newer: bool) -> RegisterView:
-            return replace(view, page=view.page - 1 if newer else view.page + 1, anchor=anchor, newer=newer)
+            return replace(view, page=turned(view.page, newer), anchor=anchor, newer=newer)
 
         filters = (
             (

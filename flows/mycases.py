@@ -46,7 +46,7 @@ from flows.outcome import (
     ToggleName,
     Withdraw,
 )
-from flows.queries import CaseQuery, ReporterCases
+from flows.queries import CaseQuery, ReporterCases, turned
 from flows.routing import Router
 from flows.views import latest_actions
 from storage import Storage
@@ -117,9 +117,9 @@ class MyCaseFlow:
         ]
         navigation: list[Choice] = []
         if page.has_newer and shown:
-            navigation.append(Choice("list.previous", MyCases(view.page - 1, shown[0].reference, True)))
+            navigation.append(Choice("list.previous", MyCases(turned(view.page, True), shown[0].reference, True)))
         if page.has_older and shown:
-            navigation.append(Choice("list.next", MyCases(view.page + 1, shown[-1].reference, False)))
+            navigation.append(Choice("list.next", MyCases(turned(view.page, False), shown[-1].reference, False)))
         if navigation:
             rows.append(tuple(navigation))
         return Outcome(language, replies=[Reply("mycases.page", {"lines": lines}, tuple(rows))])

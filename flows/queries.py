@@ -70,3 +70,12 @@ class Page:
     cases: tuple[ListedCase, ...]
     has_older: bool
     has_newer: bool
+
+
+LAST_PAGE = 9999  # the highest page number a button carries (bot/callbacks.py: four digits)
+
+
+def turned(number: int, newer: bool) -> int:
+    """The number of the page one turns to. A page is found by its anchor; its number is only shown,
+    so it stays within what a button can carry, and at 0 when newer cases came in meanwhile."""
+    return max(0, number - 1) if newer else min(number + 1, LAST_PAGE)

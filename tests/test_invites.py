@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from bot.cli import main
 from flows.invites import Admission
+from flows.model import Role
 from flows.outcome import CreateInvite
 from storage import Storage
-from tests.conftest import COORDINATOR, STAFF_COUNSELLOR, make_router, reporter
-from tests.test_casework import staff
+from tests.support import COORDINATOR, STAFF_COUNSELLOR, World, make_router, reporter, staff
 
 
 def admission(storage, clock, mode="invite"):
@@ -27,8 +27,8 @@ async def test_a_coordinator_invites_and_the_link_admits_once_with_role_and_depa
     coby = staff(COORDINATOR)
     menu = await gate.menu(coby, "Toezicht & Handhaving")
     assert menu.replies[0].key == "invite.ask_role"
-    choice = next(c.action for row in menu.replies[0].keyboard for c in row if c.action.role == "employee")
-    assert choice == CreateInvite("employee", "Toezicht & Handhaving")
+    choice = next(c.action for row in menu.replies[0].keyboard for c in row if c.action.role is Role.EMPLOYEE)
+    assert choice == CreateInvite(Role.EMPLOYEE, "Toezicht & Handhaving")
     created = await gate.create_in_bot(coby, choice, "meldbot_test_bot")
     link = created.edit_pressed.params["link"]
     assert re.fullmatch(r"https://t\.me/meldbot_test_bot\?start=[A-Za-z0-9_-]{24}", link)
@@ -47,7 +47,7 @@ async def test_a_coordinator_invites_and_the_link_admits_once_with_role_and_depa
 
 async def test_an_expired_or_made_up_code_admits_nobody_and_stores_nothing(storage, clock):
     gate = admission(storage, clock)
-    created = await gate.create_in_bot(staff(COORDINATOR), CreateInvite("council_member", ""), "bot")
+    created = await gate.create_in_bot(staff(COORDINATOR), CreateInvite(Role.COUNCIL_MEMBER, ""), "bot")
     clock.advance(days=8)
     assert (await gate.redeem(reporter(6003), code_in(created))).replies[0].key == "invite.invalid"
     assert (await gate.redeem(reporter(6003), "A" * 24)).replies[0].key == "invite.invalid"
@@ -59,7 +59,7 @@ async def test_only_coordinators_create_invitations(storage, clock):
     gate = admission(storage, clock)
     for outsider in (staff(STAFF_COUNSELLOR), reporter(6004)):
         assert (await gate.menu(outsider, "")).replies[0].key == "staff.only_coordinators"
-        refused = await gate.create_in_bot(outsider, CreateInvite("mayor", ""), "bot")
+        refused = await gate.create_in_bot(outsider, CreateInvite(Role.MAYOR, ""), "bot")
         assert refused.toast.key == "toast.not_yours"
     assert await storage.invites.open_count(clock.now()) == 0
 
@@ -70,7 +70,7 @@ async def test_a_department_that_does_not_fit_a_button_is_explained(storage, clo
 
 
 async def test_the_code_is_not_in_the_database(storage, clock):
-    created = await admission(storage, clock).create_in_bot(staff(COORDINATOR), CreateInvite("alderman", ""), "bot")
+    created = await admission(storage, clock).create_in_bot(staff(COORDINATOR), CreateInvite(Role.ALDERMAN, ""), "bot")
     await storage.db.checkpoint()
     assert code_in(created).encode() not in storage.db.path.read_bytes()
 
@@ -113,8 +113,6 @@ def test_meldbot_invite_prints_a_working_link(tmp_path, capsys, monkeypatch):
 
 
 async def test_someone_who_reported_while_the_bot_was_open_keeps_access_in_invite_mode(storage, clock):
-    from tests.test_casework import World
-
     world = World(storage, clock)
     anna = reporter(6010)
     await world.report(anna)

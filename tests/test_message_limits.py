@@ -21,15 +21,14 @@ import messages
 from bot import render
 from bot.emulator.formatting import parse_html, utf16_len
 from flows.intake import MAX_DESCRIPTION
+from flows.lifecycle import ActionKind, ActionOutcome, Notice, Party, Thread
 from flows.model import AttachmentKind, IncomingAttachment
-from flows.notices import FileNotice, Notices
+from flows.notices import FileNotice
 from flows.outcome import MyCases, Outcome, RegisterView, Reply
 from flows.relay import MAX_MESSAGE, MAX_NOTE
 from storage import Storage
 from storage.outbox import OutboxItem
-from tests.conftest import AMSTERDAM, COORDINATOR, STAFF_COUNSELLOR, ManualClock, reporter
-from tests.test_casework import World, staff
-from tests.test_intake import button, press
+from tests.support import COORDINATOR, STAFF_COUNSELLOR, ManualClock, World, reference_of, reporter, staff
 
 # Pieces people type, chosen to be expensive: astral emoji count twice, & < > are escaped
 # into entities (longer in HTML, one character when shown), Arabic and Dutch diacritics.
@@ -70,36 +69,35 @@ async def play(folder: Path, pieces: list[str]) -> Checked:
         check = Checked()
         first, last = filled(pieces, 64), filled(list(reversed(pieces)), 64)
         anna = reporter(5001, f"{first} {last}", "a" * 32)
-        intake = world.intake
         # The report, its description at the maximum, through the intake's own questions.
-        out = await intake.start(anna)
+        out = await world.intake.start(anna)
         check.outcome(out)
         for label in ("category.threat", "when.today", "channel.in_person"):
-            out = await press(intake, anna, out, label)
+            out = await world.press(anna, out, label)
             check.outcome(out)
-        out = await intake.text(anna, filled(pieces, 4000))
+        out = await world.intake.text(anna, filled(pieces, 4000))
         check.outcome(out)
-        out = await press(intake, anna, out, "role.employee")
-        out = await press(intake, anna, out, "wish.counsellor_and_register")
+        out = await world.press(anna, out, "role.employee")
+        out = await world.press(anna, out, "wish.counsellor_and_register")
         check.outcome(out)
-        out = await press(intake, anna, out, "button.change")
-        out = await press(intake, anna, out, "change.description")
-        out = await intake.text(anna, filled(pieces, MAX_DESCRIPTION))
+        out = await world.press(anna, out, "button.change")
+        out = await world.press(anna, out, "change.description")
+        out = await world.intake.text(anna, filled(pieces, MAX_DESCRIPTION))
         check.outcome(out)
-        out = await intake.text(anna, filled(pieces, 3000))  # one more: refused kindly, nothing lost
+        out = await world.intake.text(anna, filled(pieces, 3000))  # one more: refused kindly, nothing lost
         check.outcome(out)
         check.outcome(
-            await intake.attachment(anna, IncomingAttachment(AttachmentKind.PHOTO, b"\xff\xd8", None, None, None, None))
+            await world.intake.attachment(
+                anna, IncomingAttachment(AttachmentKind.PHOTO, b"\xff\xd8", None, None, None, None)
+            )
         )
-        out = await press(intake, anna, out, "button.exclude")
+        out = await world.press(anna, out, "button.exclude")
         check.outcome(out)
-        out = await intake.press(anna, button(Outcome(out.language, replies=[out.edit_pressed]), "change.back"))
+        out = await world.press(anna, out, "change.back")
         check.outcome(out)
-        submitted = await intake.press(
-            anna, button(Outcome(out.language, replies=[out.edit_pressed]), "button.confirm")
-        )
+        submitted = await world.press(anna, out, "button.confirm")
         check.outcome(submitted)
-        reference = submitted.replies[-1].params["reference"]
+        reference = reference_of(submitted)
         case = await storage.cases.by_reference(reference)
         assert messages.length(case.description) > MAX_DESCRIPTION - 10
 
@@ -109,14 +107,14 @@ async def play(folder: Path, pieces: list[str]) -> Checked:
             # Messages both ways, additions and notes, each as long as allowed.
             await world.casework.start_message(vera, reference)
             check.outcome(await world.relay.text(vera, filled(pieces[n:] + pieces[:n], MAX_MESSAGE)))
-            await world.mycases.start(anna, reference, "reply", "counsellor")
+            await world.mycases.start(anna, reference, "reply", Thread.COUNSELLOR.value)
             check.outcome(await world.relay.text(anna, filled(pieces, MAX_MESSAGE)))
             await world.mycases.start(anna, reference, "addition", "")
             check.outcome(await world.relay.text(anna, filled(pieces, MAX_MESSAGE)))
             await world.casework.start_note(vera, reference)
             check.outcome(await world.relay.text(vera, filled(pieces, MAX_NOTE)))
         for _ in range(12):
-            await world.casework.record_action(coby, reference, "warning_letter.in_progress")
+            await world.casework.record_action(coby, reference, ActionKind.WARNING_LETTER, ActionOutcome.IN_PROGRESS)
             check.outcome(await world.relay.text(coby, filled(pieces, MAX_NOTE)))
 
         # Every view.
@@ -127,18 +125,21 @@ async def play(folder: Path, pieces: list[str]) -> Checked:
         page = 0
         while any(c.label == "notes.older" for row in notes.replies[0].keyboard for c in row):
             page += 1
-            notes = await world.casework.notes(vera, reference, str(page))
+            notes = await world.casework.notes(vera, reference, page)
             check.outcome(notes)
         assert page >= 1  # four long notes do not fit in one message: they are paged
         check.outcome(await world.casework.inbox(vera))
         check.outcome(await world.casework.register(coby, RegisterView()))
-        check.outcome(await world.casework.hand_over(vera, reference, ""))
-        check.outcome(await world.casework.record_action(coby, reference, ""))
-        check.outcome(await world.mycases.list(anna, MyCases().page))
+        check.outcome(await world.casework.hand_over(vera, reference))
+        check.outcome(await world.casework.status(vera, reference))
+        check.outcome(await world.casework.record_action(coby, reference))
+        check.outcome(await world.casework.record_action(coby, reference, ActionKind.POLICE_REPORT_EMPLOYER))
+        action = (await storage.casefile.actions(case.id))[0].id[:8]
+        check.outcome(await world.casework.update_action(coby, reference, action))
+        check.outcome(await world.mycases.list(anna, MyCases()))
         check.outcome(await world.mycases.open(anna, reference))
 
         # Every notification in the outbox, composed as it would be sent.
-        notices = Notices(storage, world.router, AMSTERDAM, clock, world.aftercare)
         async with storage.db.transaction() as conn:
             async with conn.execute("SELECT * FROM outbox") as cursor:
                 rows = await cursor.fetchall()
@@ -147,14 +148,14 @@ async def play(folder: Path, pieces: list[str]) -> Checked:
                 row["id"],
                 row["case_id"],
                 row["recipient_index"],
-                row["recipient_role"],
-                row["kind"],
+                Party(row["recipient_role"]),
+                Notice(row["kind"]),
                 row["ref"],
                 row["seq"],
                 1,
                 clock.now(),
             )
-            notice = await notices.compose(item, "nl")
+            notice = await world.notices.compose(item, "nl")
             if isinstance(notice, FileNotice):
                 check.reply("nl", notice.caption, caption=True)
             else:
