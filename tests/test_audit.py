@@ -11,8 +11,7 @@ import pytest
 
 from bot.cli import main
 from storage import Storage, StorageRefused
-from tests.conftest import STAFF_COUNSELLOR, reporter
-from tests.test_casework import World, staff
+from tests.support import STAFF_COUNSELLOR, World, reporter, staff
 
 
 async def filled(storage, clock) -> World:
@@ -24,7 +23,7 @@ async def filled(storage, clock) -> World:
     await world.casework.status(staff(STAFF_COUNSELLOR), case.reference, "in_progress")
     await world.casework.start_note(staff(STAFF_COUNSELLOR), case.reference)
     await world.relay.text(staff(STAFF_COUNSELLOR), "notitie AUDITMARKER")
-    await world.mycases.withdraw(anna, case.reference, "y")
+    await world.mycases.withdraw(anna, case.reference, confirm=True)
     return world
 
 
@@ -222,9 +221,24 @@ def test_a_head_that_is_not_one_is_refused_with_an_example(tmp_path, capsys):
 
 
 async def test_a_trail_from_before_genesis_entries_is_adopted_unchanged_and_verifies(tmp_path, clock):
-    # As a version before stored keys and genesis entries left it (schema 5: the code of today needs 5).
+    # As a version before stored keys and genesis entries left it (schema 5): a trail chained from
+    # zeros, and people found by the index key derived from the master key. Today's flows need a
+    # newer schema, so the trail they write for the same story is written there entry by entry.
+    today = await Storage.open(tmp_path / "today.db", tmp_path / "today.key")
+    await filled(today, clock)
+    story = await today.audit.entries()
+    await today.close()
     old = await Storage.open(tmp_path / "m.db", tmp_path / "m.key", upgrade_to=5)
-    await filled(old, clock)
+    await old.people.ensure(telegram_id=5001, display_name="Anna", username=None, language="nl", now=clock.now())
+    for e in story:
+        await old.audit.record(
+            actor_role=e.actor_role,
+            actor=e.actor,
+            action=e.action,
+            now=clock.now(),
+            case_ref=e.case_ref,
+            detail=e.detail,
+        )
     async with old.db.transaction() as conn:
         async with conn.execute("SELECT seq, hash FROM audit ORDER BY seq") as cursor:
             before = [tuple(row) for row in await cursor.fetchall()]

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from storage import Storage
-from tests.inventory import assert_all_there, fill
+from tests.inventory import NOT_SEALED, PLAINTEXTS, SEALED, assert_all_there, fill, sealed_columns
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,6 +69,8 @@ async def test_a_backup_taken_while_the_bot_runs_restores_into_a_fresh_folder_an
         assert stat.S_IMODE((tmp_path / "b" / "x.db").stat().st_mode) == 0o600
         assert cases_in(tmp_path / "b" / "x.db") == 3  # one self-contained file
         assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["x.db"]  # no key, no left-overs
+        backup = (tmp_path / "b" / "x.db").read_bytes()
+        assert [p for p in PLAINTEXTS if p in backup] == []
 
         # Restoring onto the database the bot has open is refused.
         status, _, err = await meldbot("restore", "--config", configure(live), "--input", tmp_path / "b" / "x.db")
@@ -90,6 +92,22 @@ async def test_a_backup_taken_while_the_bot_runs_restores_into_a_fresh_folder_an
         assert (await restored.audit.entries())[-1].action == "restored"
     finally:
         await restored.close()
+
+
+async def test_the_inventory_puts_something_in_every_sealed_column_so_each_is_opened_after_a_restore(
+    storage, clock, tmp_path
+):
+    await fill(storage, clock)
+    # What people wrote and sent is in none of the files, the write-ahead log included.
+    files = {p.name: p.read_bytes() for p in tmp_path.glob("meldbot.db*")}
+    assert {"meldbot.db", "meldbot.db-wal"} <= set(files)
+    leaked = [(name, p) for name, raw in files.items() for p in PLAINTEXTS if p in raw]
+    assert leaked == []
+    binary, holding_a_value = await sealed_columns(storage)
+    # Every binary column of the schema is known to be sealed or known not to be (a key, an index, a hash)...
+    assert binary == SEALED | NOT_SEALED, (binary - SEALED - NOT_SEALED, SEALED | NOT_SEALED - binary)
+    # ...and the inventory fills each sealed one, so assert_all_there reads each back.
+    assert SEALED - holding_a_value == frozenset()
 
 
 async def test_the_key_stays_out_of_a_backup_unless_asked_for_with_a_warning(tmp_path, clock):

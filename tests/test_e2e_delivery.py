@@ -18,13 +18,16 @@ from pathlib import Path
 
 import pytest
 
+from bot.callbacks import decode
 from flows.aftercare import AftercarePlan, CheckInStep
-from flows.clock import Periods, SystemClock
-from flows.intake import Intake
+from flows.clock import SystemClock
+from flows.lifecycle import CheckInAnswer
+from flows.model import Audience, Counsellor, Language
+from flows.outcome import CheckIn
 from storage import Storage
-from tests.conftest import AMSTERDAM, make_router, reporter
 from tests.e2e import STAFF_COUNSELLOR_ID, TOKEN, emulator
-from tests.test_intake import file_report
+from tests.support import World, file_report, reporter
+from tests.test_e2e_report import file_report as file_through_telegram
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,13 +105,13 @@ async def ready(emu, since: int) -> None:
 
 
 def check_in_steps(chat) -> list[int]:
-    """The step number of every check-in the chat received (from its buttons)."""
+    """The step number of every check-in the chat received (from its "fine" button)."""
     steps = []
     for message in chat.bot_messages:
         for _, data in message.buttons:
-            match = re.match(r"c:ci:MB-[0-9A-Z-]+:(\d+)\.fine$", data or "")
-            if match:
-                steps.append(int(match.group(1)))
+            action = decode(data)
+            if isinstance(action, CheckIn) and action.answer is CheckInAnswer.FINE:
+                steps.append(action.step)
     return steps
 
 
@@ -127,8 +130,6 @@ async def test_kill_9_while_follow_ups_are_pending_and_each_arrives_exactly_once
         try:
             await ready(emu, 0)
             reporters = [emu.user(5400 + n, first_name=f"Melder{n}", language_code="nl") for n in range(3)]
-            from tests.test_e2e_report import file_report as file_through_telegram
-
             await asyncio.gather(*(file_through_telegram(r, text=f"Verhaal {n}") for n, r in enumerate(reporters)))
             filed = time.monotonic()
             # The first check-in arrives; then the process dies with the others still pending.
@@ -152,6 +153,9 @@ async def test_kill_9_while_follow_ups_are_pending_and_each_arrives_exactly_once
             log = (tmp_path / "bot.log").read_text()
             assert " ERROR " not in log and "Traceback" not in log
             assert TOKEN not in log
+            # Nothing a reporter said, nor who they are, reaches the log.
+            assert all(f"Verhaal {n}" not in log and f"Melder{n}" not in log for n in range(3))
+            assert not any(re.search(rf"\b{r.id}\b", log) for r in reporters)
         finally:
             bot.stop()
         emu.assert_healthy(allow_failed_requests=True)
@@ -169,21 +173,14 @@ async def test_a_burst_of_follow_ups_meets_429s_and_5xx_and_arrives_once_within_
         reporters = [emu.user(5500 + n, first_name=f"Melder{n}", language_code="nl", started=True) for n in range(30)]
         # Seed the database as if the reports were filed a moment ago (no interactive traffic).
         storage = await Storage.open(tmp_path / "meldbot.db", tmp_path / "meldbot.key")
-        from flows.model import Audience, Counsellor, Language
-
         staff = [
             Counsellor(cid, f"{name} VP", frozenset(Audience), Language.NL, n)
             for n, (cid, name) in enumerate(counsellors)
         ]
-        router = make_router(storage, counsellors=staff, coordinators=())
         plan = AftercarePlan(check_ins=(CheckInStep(timedelta(seconds=3)),))
-        from flows.access import Access
-        from flows.aftercare import AftercareFlow
-
-        aftercare = AftercareFlow(storage, router, Access(storage, router), SystemClock(), AMSTERDAM, plan)
-        intake = Intake(storage, router, SystemClock(), AMSTERDAM, Periods(), aftercare)
+        world = World(storage, SystemClock(), counsellors=staff, coordinators=(), plan=plan)
         for n in range(30):
-            await file_report(intake, reporter(5500 + n, f"Melder{n}", None), text=f"Verhaal {n}")
+            await file_report(world, reporter(5500 + n, f"Melder{n}", None), text=f"Verhaal {n}")
         await storage.close()
         config = write_config(
             tmp_path / "config.toml",
@@ -249,8 +246,6 @@ async def test_killed_after_telegram_took_a_message_but_before_the_bot_recorded_
         try:
             await ready(emu, 0)
             melder = emu.user(5460, first_name="Melder", language_code="nl")
-            from tests.test_e2e_report import file_report as file_through_telegram
-
             await file_through_telegram(melder, text="Verhaal")
             # Telegram takes the first check-in, then holds its answer: the bot dies waiting for it.
             emu.inject_fault(method="sendMessage", chat_id=melder.id, kind="delay", seconds=60, after=True)
@@ -266,6 +261,7 @@ async def test_killed_after_telegram_took_a_message_but_before_the_bot_recorded_
             assert steps.count(1) == 1, melder.chat.dump()  # and nothing else twice, nothing lost
             log = (tmp_path / "bot.log").read_text()
             assert "were being sent when the bot last stopped" in log
+            assert "Verhaal" not in log and "Melder" not in log and not re.search(rf"\b{melder.id}\b", log)
             assert " ERROR " not in log and "Traceback" not in log
         finally:
             bot.stop()

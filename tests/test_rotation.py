@@ -14,7 +14,7 @@ from bot.cli import main
 from storage import Storage, StorageRefused
 from storage.audit import AuditTrail
 from storage.crypto import Vault, pending_key_path
-from storage.rotation import rotate_key
+from storage.rotation import WRAPPED_KEYS, rotate_key
 from tests.inventory import assert_all_there, fill
 
 
@@ -79,6 +79,18 @@ def test_after_rotation_everything_opens_people_are_found_the_trail_verifies_and
 
     asyncio.run(check())
     assert main(["audit", "verify", "--config", configure(tmp_path)]) == 0
+
+
+async def test_rotation_rewraps_every_table_that_holds_a_data_key(storage):
+    # Every sealed column (tests/inventory.py SEALED) is sealed under the data key of its row's
+    # person or case; a table with data keys of its own that rotation left out would stop opening.
+    async with storage.db.transaction() as conn:
+        async with conn.execute(
+            "SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) c"
+            " WHERE m.type = 'table' AND c.name = 'wrapped_key'"
+        ) as cursor:
+            holding_keys = {row[0] for row in await cursor.fetchall()}
+    assert holding_keys == set(WRAPPED_KEYS)
 
 
 async def test_rotation_is_refused_while_the_bot_has_the_database_open(tmp_path):

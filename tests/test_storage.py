@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flows.lifecycle import CaseStatus, Delivery, Notice, Party, RegisterState
+from flows.queries import CaseQuery, CounsellorInbox, ReporterCases
 from storage import Storage
 from storage.database import Database, migrations, to_db
-from storage.outbox import Delivery
 
 
 async def test_the_database_runs_in_wal_mode_with_secure_delete(storage):
@@ -72,10 +73,13 @@ async def test_a_database_from_the_first_version_is_upgraded_with_its_reports_in
     new = await Storage.open(tmp_path / "m.db", tmp_path / "m.key")
     assert await new.db.schema_version() == len(migrations())
     case = await new.cases.get(case_id)
-    assert case.description == "Wat er gebeurde" and case.status == "acknowledged"
-    assert case.register == "named"  # registration with the name shared, as the reporter chose then
-    assert (await new.people.find(42)).display_name == "Anna"
-    await new.outbox.enqueue(case.id, [Delivery(b"i" * 32, "counsellor", "case_report")], clock.now())
+    assert case.description == "Wat er gebeurde" and case.status is CaseStatus.ACKNOWLEDGED
+    assert case.register is RegisterState.NAMED  # registration with the name shared, as the reporter chose then
+    anna = await new.people.find(42)
+    assert anna.display_name == "Anna"
+    mine = await new.cases.listing(CaseQuery(ReporterCases(anna.id), limit=8))
+    assert [c.reference for c in mine.cases] == ["MB-2345-6789"]  # in /mycases, found by its index
+    await new.outbox.enqueue(case.id, [Delivery(b"i" * 32, Party.COUNSELLOR, Notice.CASE_REPORT)], clock.now())
     assert await new.outbox.status_counts() == {"pending": 1}
     await new.close()
 
@@ -95,6 +99,17 @@ async def test_reports_delivered_before_case_handling_keep_their_counsellors(tmp
     new = await Storage.open(tmp_path / "m.db", tmp_path / "m.key")
     # The one who acknowledged handles it; the other counsellor who received it no longer has access.
     assert await new.cases.counsellors_of(case_id) == {first: "assigned", second: "former"}
+    # And the case is in the inbox of the one who handles it, which is read in order of the cases'
+    # submission, kept beside each counsellor (filled in on upgrade, so paging finds old cases too).
+    inbox = await new.cases.listing(CaseQuery(CounsellorInbox(first), limit=8))
+    assert [c.reference for c in inbox.cases] == ["MB-2345-6789"]
+    async with new.db.transaction() as conn:
+        async with conn.execute(
+            "SELECT DISTINCT k.case_submitted_at = c.submitted_at"
+            " FROM case_counsellors k JOIN cases c ON c.id = k.case_id"
+        ) as cursor:
+            assert [tuple(row) for row in await cursor.fetchall()] == [(1,)]
+    assert (await new.cases.listing(CaseQuery(CounsellorInbox(second), limit=8))).cases == ()
     await new.close()
 
 
@@ -119,22 +134,24 @@ async def test_a_database_newer_than_this_program_is_refused(tmp_path):
 async def test_outbox_items_for_one_recipient_go_in_order_and_a_lease_expires(storage, clock):
     index = b"r" * 32
     await storage.outbox.enqueue(
-        None, [Delivery(index, "reporter", "first"), Delivery(index, "reporter", "second")], clock.now()
+        None,
+        [Delivery(index, Party.REPORTER, Notice.CHECK_IN, "1"), Delivery(index, Party.REPORTER, Notice.TIPS)],
+        clock.now(),
     )
     first = await storage.outbox.claim_due(clock.now(), lease=timedelta(minutes=2), limit=10)
-    assert [i.kind for i in first] == ["first"]
+    assert [i.kind for i in first] == [Notice.CHECK_IN]
     # A crash before recording the result: nothing is claimable until the lease runs out.
     assert await storage.outbox.claim_due(clock.now(), lease=timedelta(minutes=2), limit=10) == []
     clock.advance(minutes=3)
     again = await storage.outbox.claim_due(clock.now(), lease=timedelta(minutes=2), limit=10)
-    assert [(i.kind, i.attempts) for i in again] == [("first", 2)]
+    assert [(i.kind, i.attempts) for i in again] == [(Notice.CHECK_IN, 2)]
     await storage.outbox.delivered(again[0].id, 77, clock.now())
     second = await storage.outbox.claim_due(clock.now(), lease=timedelta(minutes=2), limit=10)
-    assert [i.kind for i in second] == ["second"]
+    assert [i.kind for i in second] == [Notice.TIPS]
 
 
 async def test_a_retry_waits_until_its_time(storage, clock):
-    await storage.outbox.enqueue(None, [Delivery(b"r" * 32, "reporter", "x")], clock.now())
+    await storage.outbox.enqueue(None, [Delivery(b"r" * 32, Party.REPORTER, Notice.TIPS)], clock.now())
     (item,) = await storage.outbox.claim_due(clock.now(), lease=timedelta(minutes=2), limit=10)
     await storage.outbox.retry_later(item.id, clock.now() + timedelta(seconds=30), "429")
     assert await storage.outbox.claim_due(clock.now(), lease=timedelta(minutes=2), limit=10) == []

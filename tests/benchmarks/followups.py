@@ -12,17 +12,20 @@ Part 1: start-up with ``--pending`` (100,000) follow-ups waiting
 A database is filled with that many pending check-ins (four per case, spread over the
 next three months, as the default plan makes them), written straight into the schema.
 Then ``meldbot run`` starts against the Bot API emulator, twice: on an empty database
-(baseline) and on the full one. At start-up meldbot gives every pending item a job on
-python-telegram-bot's JobQueue (APScheduler underneath). Printed: the time from process
-start until it polls for updates, and the process's peak memory (VmHWM), for both; and,
-measured inside one process, the time to read the items from the database and the time
-to put them on the JobQueue.
+(baseline) and on the full one. The database is the source of truth: at start-up the
+timekeeper (bot/scheduling.py) puts one alarm on python-telegram-bot's JobQueue for the
+earliest pending item, whatever the backlog. Printed: the time from process start until
+it polls for updates, and the process's peak memory (VmHWM), for both, against the aim
+(within 1.3x of the empty start-up's time and within 30 MB of its peak memory); and,
+measured inside one process, how long the timekeeper's start takes and how many jobs it
+leaves on the JobQueue.
 
 Part 2: sustained send rate with ``--reporters`` (600) check-ins due at once
 ---------------------------------------------------------------------------
-That many reporters (real, encrypted, filed through the intake flow) each have a check-in
-falling due a few seconds after meldbot starts, with the emulator enforcing Telegram's
-limits (per chat a burst of 3 then 1 a second; overall a burst of 30 then 30 a second).
+That many reporters (real, encrypted, filed through the flows as the bot wires them) each
+have a check-in falling due a few seconds after meldbot starts, with the emulator enforcing
+Telegram's limits (per chat a burst of 3 then 1 a second; overall a burst of 30 then 30 a
+second).
 Printed: messages per second from the first check-in to the last, the delay from due
 time to delivery (p50, p99, max), how many the emulator refused for going too fast (should
 be 0: meldbot paces itself), and whether each arrived exactly once.
@@ -103,8 +106,9 @@ async def fill_pending(folder: Path, pending: int) -> float:
                 (case_id, f"MB-{n:08d}"[:12], wrapped, submitted, submitted, submitted, submitted),
             )
             await conn.execute(
-                "INSERT INTO case_counsellors (case_id, staff_index, state, since) VALUES (?, ?, 'assigned', ?)",
-                (case_id, counsellor, submitted),
+                "INSERT INTO case_counsellors (case_id, staff_index, state, since, case_submitted_at)"
+                " VALUES (?, ?, 'assigned', ?, ?)",
+                (case_id, counsellor, submitted, submitted),
             )
             for step, offset in enumerate(offsets):
                 due = to_db(now - timedelta(minutes=n % 1440) + offset)
@@ -117,29 +121,29 @@ async def fill_pending(folder: Path, pending: int) -> float:
     return time.perf_counter() - started
 
 
-async def measure_in_process(folder: Path) -> tuple[int, float, float]:
-    """Inside one process: read every pending item, then give each a job. Returns (n, read s, schedule s)."""
+async def measure_in_process(folder: Path) -> tuple[int, float, int]:
+    """Inside one process: the timekeeper's start on this database. Returns (items pending, start s,
+    jobs on the JobQueue after it)."""
     from telegram.ext import Application
 
     from bot.scheduling import Timekeeper
     from flows.clock import SystemClock
 
     storage = await open_storage(folder)
+    async with storage.db.transaction() as conn:
+        async with conn.execute("SELECT COUNT(*) FROM scheduled WHERE status = 'pending'") as cursor:
+            (pending,) = await cursor.fetchone()
     application = Application.builder().token(TOKEN).build()
-    keeper = Timekeeper(
-        application, storage, SystemClock(), sweep_interval=timedelta(minutes=1), on_effect=lambda: None
-    )
+    keeper = Timekeeper(application, storage, SystemClock(), sweep_interval=timedelta(minutes=1))
     started = time.perf_counter()
-    items = await storage.schedule.pending()
-    read = time.perf_counter() - started
-    started = time.perf_counter()
-    for item in items:
-        keeper._schedule(item)
+    await keeper.start()
     await application.job_queue.start()  # APScheduler takes the jobs into its store here
-    placed = time.perf_counter() - started
+    took = time.perf_counter() - started
+    jobs = len(application.job_queue.jobs())
+    keeper.stop()
     await application.job_queue.stop(wait=False)
     await storage.close()
-    return len(items), read, placed
+    return pending, took, jobs
 
 
 def start_bot(config: Path, log: Path) -> subprocess.Popen:
@@ -193,38 +197,33 @@ async def part_one(pending: int) -> None:
             base = await timed_start(emu, Path(empty))
             filled = await fill_pending(Path(full), pending)
             loaded = await timed_start(emu, Path(full))
-            n, read, placed = await measure_in_process(Path(full))
+            n, took, jobs = await measure_in_process(Path(full))
     print(f"  filling the database: {filled:.1f} s")
     print("  database          start-up s   peak MB   CPU s")
     print(f"  empty             {base[0]:>10.2f}  {base[1]:>8.1f}  {base[2]:>6.2f}")
     print(f"  {pending:>7,} pending   {loaded[0]:>10.2f}  {loaded[1]:>8.1f}  {loaded[2]:>6.2f}")
     print(f"  difference        {loaded[0] - base[0]:>10.2f}  {loaded[1] - base[1]:>8.1f}  {loaded[2] - base[2]:>6.2f}")
     print(
-        f"  in one process: read {n:,} items in {read:.2f} s, put them on the JobQueue in {placed:.2f} s "
-        f"({(loaded[1] - base[1]) * 1024 / max(n, 1):.2f} KB per pending item at peak)"
+        f"  start-up time {loaded[0] / base[0]:.2f}x the empty one (aim: at most 1.3x);"
+        f" peak memory {loaded[1] - base[1]:+.1f} MB (aim: at most +30 MB)"
     )
+    print(f"  in one process: the timekeeper's start with {n:,} items pending took {took:.3f} s; {jobs} job(s) queued")
 
 
 async def seed_reporters(folder: Path, reporters: int, due_in: timedelta) -> None:
     """Real reporters with real (encrypted) reports, each with one check-in ``due_in`` from now."""
-    from flows.access import Access
-    from flows.aftercare import AftercareFlow, AftercarePlan, CheckInStep
-    from flows.clock import Periods, SystemClock
-    from flows.intake import Intake
-    from flows.model import Sender
-    from flows.routing import Router
-    from tests.test_intake import file_report
+    from flows.aftercare import AftercarePlan, CheckInStep
+    from flows.clock import SystemClock
+    from tests.support import World, file_report, reporter
 
     storage = await open_storage(folder)
     # Anonymous registrations with no coordinator configured: nothing goes to staff, only check-ins.
-    router = Router([], [], storage.people.index_of)
-    zone = __import__("zoneinfo").ZoneInfo("Europe/Amsterdam")
     plan = AftercarePlan(check_ins=(CheckInStep(due_in, closing=True),), tips_after=timedelta(days=30))
-    aftercare = AftercareFlow(storage, router, Access(storage, router), SystemClock(), zone, plan)
-    intake = Intake(storage, router, SystemClock(), zone, Periods(), aftercare)
+    world = World(storage, SystemClock(), counsellors=(), coordinators=(), plan=plan)
     for n in range(reporters):
-        sender = Sender(6_000_000 + n, f"Melder {n}", None, "nl")
-        await file_report(intake, sender, wish="anonymous_register", text=f"Verhaal {n}")
+        await file_report(
+            world, reporter(6_000_000 + n, f"Melder {n}", None), wish="anonymous_register", text=f"Verhaal {n}"
+        )
     await storage.close()
 
 
