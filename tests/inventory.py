@@ -74,6 +74,7 @@ NOT_SEALED = frozenset(
         ("cases", "wrapped_key"),
         ("cases", "acknowledged_by"),
         ("case_counsellors", "staff_index"),
+        ("counsellor_load", "staff_index"),
         ("coordinator_views", "staff_index"),
         ("case_messages", "author_index"),
         ("case_notes", "author_index"),
