@@ -34,6 +34,7 @@ from flows.escalation import KINDS as ESCALATIONS
 from flows.model import Language
 from flows.privacy import describe
 from flows.routing import Router
+from flows.tracks import KINDS as TRACK_KINDS
 from storage import Storage
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,13 @@ class Meldbot:
             self.receiving = receiving = await Receiving.prepare(
                 settings, storage, self.clock, max_concurrent_updates=256
             )
-            router = Router(settings.counsellor_list(), settings.coordinator_list(), storage.people.index_of)
+            router = Router(
+                settings.counsellor_list(),
+                settings.coordinator_list(),
+                storage.people.index_of,
+                management=settings.management_list(),
+                damages_helper=settings.damages_helper(),
+            )
             application = (
                 Application.builder()
                 .bot(
@@ -119,6 +126,8 @@ class Meldbot:
                 self.timekeeper.handle(kind, services.escalation.run)
             for kind in AFTERCARE_KINDS:
                 self.timekeeper.handle(kind, services.aftercare.run)
+            for kind in TRACK_KINDS:
+                self.timekeeper.handle(kind, services.tracks.run)
             services.courier, services.timekeeper = self.courier, self.timekeeper
             application.bot_data["services"] = services
             handlers.register(application)
