@@ -205,15 +205,12 @@ class Meldbot:
             (default, "en", BotCommandScopeDefault(), None),
             (default, "nl", BotCommandScopeDefault(), "nl"),
         ]
-        for member in router.counsellors:
-            menus.append(
-                (handlers.COUNSELLOR_COMMANDS, member.language.value, BotCommandScopeChat(member.telegram_id), None)
-            )
-        for coordinator in router.coordinators:
-            commands: tuple[str, ...] = handlers.COORDINATOR_COMMANDS
-            if self.settings.access.mode == "open":
-                commands = tuple(c for c in commands if c != "invite")
-            menus.append((commands, coordinator.language.value, BotCommandScopeChat(coordinator.telegram_id), None))
+        # One menu per person, for their most involved role (a mayor in management may also coordinate).
+        staff = {m.telegram_id: m for m in (*router.management, *router.coordinators, *router.counsellors)}
+        for telegram_id, member in staff.items():
+            commands = handlers.staff_commands(router.staff_member(telegram_id), self.settings.access.mode == "invite")
+            if commands is not None:
+                menus.append((commands, member.language.value, BotCommandScopeChat(telegram_id), None))
         for commands, language, scope, language_code in menus:
             try:
                 await bot.set_my_commands(
