@@ -746,9 +746,7 @@ def submit(
     starts: dict[str, Any] = {}
     added: list[Timer] = []
     if rules is not None and now is not None and register is not RegisterState.NONE:
-        starts, added, tasks = _into_register(
-            ReactionState.NONE, FootageState.NONE, draft.channel, list(coordinators), rules, now
-        )
+        starts, added, tasks = _into_register(False, FootageState.NONE, draft.channel, list(coordinators), rules, now)
         deliveries += tasks
     return Submission(
         draft=draft,
@@ -765,7 +763,7 @@ def submit(
 
 
 def _into_register(
-    reaction: ReactionState,
+    reacted: bool,
     footage: FootageState,
     channel: Channel | None,
     coordinators: Sequence[bytes],
@@ -777,7 +775,10 @@ def _into_register(
     fields: dict[str, Any] = {}
     timers: list[Timer] = []
     deliveries: list[Delivery] = []
-    if reaction is not ReactionState.DONE:
+    if reacted:
+        # A reaction was recorded before (by the counsellor, say): nothing is due, the clock stays stopped.
+        fields["reaction"] = ReactionState.DONE
+    else:
         due = now + rules.reaction_within
         fields |= {"reaction": ReactionState.DUE, "reaction_since": now, "reaction_due_at": due}
         timers += [
@@ -1016,7 +1017,12 @@ def consent(
         deliveries += report_deliveries(case, case.attachment_ids, recipients, Notice.CASE_REPORT_CONSENTED)
         if rules is not None and now is not None:
             starts, timers, tasks = _into_register(
-                case.reaction, case.footage, case.channel, coordinators_of(case, coordinators), rules, now
+                case.reaction_at is not None,
+                case.footage,
+                case.channel,
+                coordinators_of(case, coordinators),
+                rules,
+                now,
             )
             deliveries += tasks
     return _change(

@@ -169,7 +169,7 @@ def test_withdrawal_and_leaving_the_register_stop_the_clock():
     # Back in the register, the clock starts again; a reaction recorded before keeps it stopped.
     back = changed(lifecycle.consent(left.after, ConsentAnswer.NAMED, [KOEN], RULES, T0 + timedelta(days=1)))
     assert back.after.reaction is ReactionState.DUE and back.after.reaction_since == T0 + timedelta(days=1)
-    done = replace(left.after, reaction=ReactionState.DONE)
+    done = replace(left.after, reaction=ReactionState.DONE, reaction_at=T0)
     again = changed(lifecycle.consent(done, ConsentAnswer.NAMED, [KOEN], RULES, T0))
     assert again.after.reaction is ReactionState.DONE and TimerKind.REACTION_DUE not in timer_kinds(again)
 
