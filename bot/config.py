@@ -454,6 +454,11 @@ class Settings(_Section):
                 )
         if not self.coordinators:
             notes.append("no [[coordinators]]: registrations are stored but reach nobody until one is configured")
+        if not self.management:
+            notes.append(
+                "no [[management]]: when a case in the register gets no reaction towards the perpetrator in time,"
+                " only the coordinators are reminded and nobody above them hears of it"
+            )
         if self.organisation is None:
             notes.append(
                 "no [organisation]: /privacy and the bot's description cannot say who is responsible for the data"
