@@ -33,7 +33,7 @@ from flows.clock import Clock, SystemClock
 from flows.escalation import KINDS as ESCALATIONS
 from flows.model import Language
 from flows.privacy import describe
-from flows.routing import Router
+from flows.routing import Router, StaffMember
 from flows.tracks import KINDS as TRACK_KINDS
 from storage import Storage
 
@@ -206,7 +206,8 @@ class Meldbot:
             (default, "nl", BotCommandScopeDefault(), "nl"),
         ]
         # One menu per person, for their most involved role (a mayor in management may also coordinate).
-        staff = {m.telegram_id: m for m in (*router.management, *router.coordinators, *router.counsellors)}
+        everyone: list[StaffMember] = [*router.management, *router.coordinators, *router.counsellors]
+        staff = {m.telegram_id: m for m in everyone}
         for telegram_id, member in staff.items():
             commands = handlers.staff_commands(router.staff_member(telegram_id), self.settings.access.mode == "invite")
             if commands is not None:

@@ -395,7 +395,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     outcome = await work
     if isinstance(action, ChooseLanguage) and outcome.toast is None:
         members = svc.router.staff_member(sender.telegram_id)
-        if not members:
+        if staff_commands(members, svc.admission.mode == INVITE_MODE) is None:
             commands = REPORTER_COMMANDS if await svc.admission.admitted(sender) else STRANGER_COMMANDS
             await _set_menu(context, sender.telegram_id, action.language, commands)
     await show(update, context, outcome)

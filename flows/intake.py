@@ -237,7 +237,8 @@ class Intake:
     # -- entry points ---------------------------------------------------------------
 
     async def welcome(self, sender: Sender) -> Outcome:
-        members = self._router.staff_member(sender.telegram_id)
+        # Management and the damages helper are welcomed like anyone who may report.
+        members = [m for m in self._router.staff_member(sender.telegram_id) if isinstance(m, Counsellor | Coordinator)]
         if members:
             return self._staff_welcome(members[0])
         person, language = await self._known(sender)

@@ -1360,7 +1360,7 @@ def record_police_step(case: Case, by: Actor, new: NewPoliceStep, coordinators: 
         told = [Delivery(i, p, Notice.POLICE_NEWS, new.id) for i, p in staff_on(case, coordinators)]
     else:
         told = _to_reporter(case, Notice.POLICE_FEEDBACK, new.id)
-    reported = {"police_reported_on": new.on} if new.step is PoliceStep.REPORTED else {}
+    reported: dict[str, Any] = {"police_reported_on": new.on} if new.step is PoliceStep.REPORTED else {}
     return _change(case, by, "police_step", detail=new.step.value, records=(new,), deliveries=told, **reported)
 
 

@@ -293,12 +293,12 @@ class Notices:
                     },
                 )
             case Notice.POLICE_FEEDBACK:
-                step = await self._storage.casefile.police_step(case.id, item.ref or "")
-                if step is None:
+                police = await self._storage.casefile.police_step(case.id, item.ref or "")
+                if police is None:
                     raise Gone("police_step_gone")
                 return Reply(
                     "feedback.police",
-                    {**reference, "step": Label(f"police.step_{step.step.value}"), "date": step.on},
+                    {**reference, "step": Label(f"police.step_{police.step.value}"), "date": police.on},
                 )
             case Notice.DAMAGES_FEEDBACK:
                 return Reply("feedback.damages", {**reference, **await self._damages(case)})
