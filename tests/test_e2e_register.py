@@ -10,7 +10,9 @@ from __future__ import annotations
 import time
 
 import pytest
+from telegram import BotCommandScopeChat
 
+from bot.handlers import MANAGEMENT_COMMANDS
 from tests.e2e import COORDINATOR_ID, STAFF_COUNSELLOR_ID, BotUnderTest
 from tests.test_e2e_report import file_report, reference_in
 
@@ -83,6 +85,9 @@ async def test_no_reaction_is_reminded_then_escalated_to_management_and_only_a_r
         await sanne.command(f"/case {ignored}")
         refusal = await sanne.next_message()
         assert STORY not in refusal.text
+        bot_api = bot.meldbot.application.bot
+        menu = await bot_api.get_my_commands(scope=BotCommandScopeChat(MANAGER_ID))
+        assert {c.command for c in menu} == set(MANAGEMENT_COMMANDS) and "case" not in {c.command for c in menu}
         await sanne.command("/help")
         assert "Voor de leiding" in (await sanne.wait_for_message(lambda m: "leiding" in m.text)).text
 

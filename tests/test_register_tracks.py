@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+from bot.handlers import COORDINATOR_COMMANDS, MANAGEMENT_COMMANDS, staff_commands
 from flows import lifecycle
 from flows.lifecycle import (
     REACTION_TIMERS,
@@ -445,3 +446,13 @@ async def test_damages_are_recorded_and_reach_the_reporter_and_the_helper(world:
     # The damages are the register's: a counsellor does not keep them.
     assert (await world.tracks.damages(staff(STAFF_COUNSELLOR), case.reference)).toast.key == "toast.not_yours"
     assert index(storage, DAMAGES_HELPER) not in (await world.case(case.reference)).counsellors
+
+
+def test_each_role_gets_the_menu_of_its_most_involved_role():
+    assert staff_commands([MANAGER], invite_mode=True) == MANAGEMENT_COMMANDS
+    assert not {"case", "register", "inbox", "invite"} & set(MANAGEMENT_COMMANDS)
+    # A mayor who also coordinates gets the coordinator's menu (without /invite when the bot is open).
+    both = staff_commands([MANAGER, COORDINATOR], invite_mode=False)
+    assert both is not None and "register" in both and "invite" not in both
+    assert staff_commands([COORDINATOR], invite_mode=True) == COORDINATOR_COMMANDS
+    assert staff_commands([DAMAGES_HELPER], invite_mode=True) is None  # the reporters' menu
