@@ -223,6 +223,22 @@ class ReactionState(StrEnum):
 
 RUNNING = frozenset({ReactionState.DUE, ReactionState.OVERDUE, ReactionState.ESCALATED})
 
+# Every way the reaction clock changes (flows/reaction.mmd draws them), with what causes it.
+REACTION_TRANSITIONS: frozenset[tuple[ReactionState, ReactionState, str]] = frozenset(
+    {
+        *(
+            (before, after, "enters the register")
+            for before in (ReactionState.NONE, ReactionState.STOPPED)
+            for after in (ReactionState.DUE, ReactionState.DONE)  # done: a reaction came before
+        ),
+        (ReactionState.DUE, ReactionState.OVERDUE, "falls due"),
+        (ReactionState.DUE, ReactionState.ESCALATED, "still no reaction"),
+        (ReactionState.OVERDUE, ReactionState.ESCALATED, "still no reaction"),
+        *((before, ReactionState.DONE, "reaction recorded") for before in RUNNING),
+        *((before, ReactionState.STOPPED, "withdrawn or out of the register") for before in RUNNING),
+    }
+)
+
 
 class FootageState(StrEnum):
     """The task to secure camera footage of an incident in person (cases.footage)."""

@@ -23,6 +23,7 @@ from flows import lifecycle
 from flows.lifecycle import (
     LIVE,
     REACTION_TIMERS,
+    REACTION_TRANSITIONS,
     REGISTER_TRANSITIONS,
     RUNNING,
     TRANSITIONS,
@@ -97,6 +98,13 @@ def test_the_drawing_of_the_register_is_the_rules_of_the_model():
     assert register == _expected(REGISTER_TRANSITIONS, {RegisterState.WITHDRAWN: "withdrawn_consent"})
 
 
+def test_the_drawing_of_the_reaction_clock_is_the_rules_of_the_model():
+    lines = (DIAGRAM.parent / "reaction.mmd").read_text(encoding="utf-8").splitlines()
+    drawn = {pair: causes for pair, causes in _arrows(lines).items() if pair[0] != "[*]"}
+    assert drawn == _expected(REACTION_TRANSITIONS, {})
+    assert {target for source, target in _arrows(lines) if source == "[*]"} == {"none", "due"}
+
+
 def test_every_status_can_be_reached_and_left():
     sources = {before for before, _, _ in TRANSITIONS}
     targets = {after for _, after, _ in TRANSITIONS}
@@ -117,6 +125,7 @@ T0 = datetime(2026, 11, 18, 10, 30, tzinfo=UTC)
 
 STATUS_PAIRS = {(before, after) for before, after, _ in TRANSITIONS}
 REGISTER_PAIRS = {(before, after) for before, after, _ in REGISTER_TRANSITIONS}
+REACTION_PAIRS = {(before, after) for before, after, _ in REACTION_TRANSITIONS}
 # Staff notifications that carry content: the report, its parts, the conversation, health.
 CONTENT = frozenset(
     {
@@ -226,6 +235,8 @@ class CaseLife(RuleBasedStateMachine):
                 ("withdraw", ReactionState.STOPPED),
                 ("consent", ReactionState.STOPPED),
             ), (name, after.reaction)
+        if before.reaction is not after.reaction:
+            assert (before.reaction, after.reaction) in REACTION_PAIRS, (name, before.reaction, after.reaction)
         if REACTION_TIMERS & change.cancel:
             assert name in ("record reaction", "withdraw", "consent"), f"{name} cancelled the reaction clock"
         for index, state in change.counsellors.items():
