@@ -101,7 +101,6 @@ _REFUSALS = {
     "already_noted": "toast.already_noted",
     "already_registered": "toast.already_registered",
     "no_coordinator": "toast.no_coordinator",
-    "reason_required": "toast.reason_required",
 }
 
 
