@@ -612,7 +612,7 @@ class Casework:
         if grant is None:
             return self._denied(sender)
         if not kind:
-            suggested, _ = lifecycle.reaction_menu(grant.case.category)
+            suggested, _ = lifecycle.reaction_menu((grant.case.category,))
             rows = (
                 *((Choice(f"action.{k.value}", RecordAction(reference, k)),) for k in suggested),
                 (Choice("action.more", AllReactions(reference)),),
@@ -659,7 +659,7 @@ class Casework:
         grant = await self._access.check(sender, Permission.RECORD_ACTION, reference)
         if grant is None:
             return self._denied(sender)
-        suggested, rest = lifecycle.reaction_menu(grant.case.category)
+        suggested, rest = lifecycle.reaction_menu((grant.case.category,))
         choices = [Choice(f"action.{k.value}", RecordAction(reference, k)) for k in (*suggested, *rest)]
         rows = (
             *(tuple(choices[i : i + 2]) for i in range(0, len(choices), 2)),

@@ -202,12 +202,18 @@ SUGGESTED_REACTIONS: dict[Category, tuple[ActionKind, ...]] = {
 }
 
 
-def reaction_menu(category: Category) -> tuple[tuple[ActionKind, ...], tuple[ActionKind, ...]]:
-    """The reactions to offer for a case: those that fit its form first, then all the others
-    (without "no reaction", which is offered on its own)."""
-    first = SUGGESTED_REACTIONS[category]
+def reaction_menu(forms: Iterable[Category]) -> tuple[tuple[ActionKind, ...], tuple[ActionKind, ...]]:
+    """The reactions to offer for an incident of these forms (incidents combine forms): what fits
+    them first, the best fit of each form before the second of any, then all the others (without
+    "no reaction", which is offered on its own)."""
+    suggestions = [SUGGESTED_REACTIONS[form] for form in dict.fromkeys(forms)]
+    first: list[ActionKind] = []
+    for rank in range(max((len(s) for s in suggestions), default=0)):
+        for suggested in suggestions:
+            if rank < len(suggested) and suggested[rank] not in first:
+                first.append(suggested[rank])
     rest = tuple(k for k in ActionKind if k not in first and k is not ActionKind.NOTHING)
-    return first, rest
+    return tuple(first), rest
 
 
 class ReactionState(StrEnum):

@@ -276,10 +276,14 @@ def test_amounts_are_read_the_dutch_and_the_english_way():
 
 def test_every_reaction_is_offered_and_what_fits_comes_first():
     for category in Category:
-        first, rest = lifecycle.reaction_menu(category)
+        first, rest = lifecycle.reaction_menu((category,))
         assert set(first) | set(rest) == set(ActionKind) - {ActionKind.NOTHING}
         assert not set(first) & set(rest)
-    assert lifecycle.reaction_menu(Category.BRIBERY)[0][0] is ActionKind.POLICE_REPORT_EMPLOYER
+    assert lifecycle.reaction_menu((Category.BRIBERY,))[0][0] is ActionKind.POLICE_REPORT_EMPLOYER
+    # Forms combined: the best fit of each first, nothing twice.
+    first, _ = lifecycle.reaction_menu((Category.VERBAL_AGGRESSION, Category.VIOLENCE))
+    assert first[:2] == (ActionKind.CONVERSATION, ActionKind.POLICE_REPORT_EMPLOYER)
+    assert len(first) == len(set(first)) == 5
 
 
 # -- the same stories through the flows and storage ---------------------------------------------------
