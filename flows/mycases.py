@@ -50,7 +50,7 @@ from flows.outcome import (
 )
 from flows.queries import CaseQuery, ReporterCases, turned
 from flows.routing import Router
-from flows.views import latest_actions
+from flows.views import latest_actions, police_and_damages_lines
 from storage import Storage
 from storage.casefile import News
 
@@ -190,7 +190,8 @@ class MyCaseFlow:
                 "register": Label(f"mine.register_{case.register.value}"),
                 "aftercare": Label(f"mine.aftercare_{case.aftercare.value}"),
                 "history": lines,
-                "actions": latest_actions(await self._storage.casefile.actions(case.id)),
+                "actions": latest_actions(await self._storage.casefile.actions(case.id))
+                + police_and_damages_lines(case),
             },
             self._buttons(case),
         )

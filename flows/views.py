@@ -60,6 +60,16 @@ def names(all_names: Iterable[str]) -> str | Label:
     )
 
 
+def police_and_damages_lines(case: Case) -> tuple[Label, ...]:
+    """What the reporter sees of the police and damages tracks in /mycases."""
+    lines: list[Label] = []
+    if case.police_reported_on is not None:
+        lines.append(Label("track.police", {"date": case.police_reported_on}))
+    if case.damages_claim is not ClaimStatus.NOT_CLAIMED or case.damages_insurance_checked:
+        lines.append(Label("track.damages", {"claim": Label(f"damages.status_{case.damages_claim.value}")}))
+    return tuple(lines)
+
+
 def track_lines(case: Case, zone: ZoneInfo) -> tuple[Label, ...]:
     """Where the register's tracks stand: the reaction clock, the footage task, the police, damages."""
 
@@ -71,8 +81,4 @@ def track_lines(case: Case, zone: ZoneInfo) -> tuple[Label, ...]:
         lines.append(Label(f"track.reaction_{case.reaction.value}", {"due": at(case.reaction_due_at)}))
     if case.footage is not FootageState.NONE:
         lines.append(Label(f"track.footage_{case.footage.value}", {"due": at(case.footage_due_at)}))
-    if case.police_reported_on is not None:
-        lines.append(Label("track.police", {"date": case.police_reported_on}))
-    if case.damages_claim is not ClaimStatus.NOT_CLAIMED or case.damages_insurance_checked:
-        lines.append(Label("track.damages", {"claim": Label(f"damages.status_{case.damages_claim.value}")}))
-    return tuple(lines)
+    return (*lines, *police_and_damages_lines(case))

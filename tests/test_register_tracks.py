@@ -45,6 +45,7 @@ from flows.lifecycle import (
 )
 from flows.model import Audience, Category, Channel, Role, Wish
 from flows.tracks import euro, parse_amount
+from messages import Label
 from tests.support import (
     COORDINATOR,
     DAMAGES_HELPER,
@@ -413,6 +414,8 @@ async def test_the_reporter_keeps_track_of_the_police_report_from_mycases(world:
     assert to(storage, COORDINATOR, rows) == [Notice.POLICE_NEWS]
     (step,) = await storage.casefile.police_steps(case.id)
     assert step.recorded_by is Party.REPORTER and step.on == date(2026, 11, 17)
+    shown = last(await world.mycases.open(anna, case.reference)).params["actions"]
+    assert Label("track.police", {"date": date(2026, 11, 17)}) in shown
 
 
 async def test_damages_are_recorded_and_reach_the_reporter_and_the_helper(world: World, storage, clock):
