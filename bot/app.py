@@ -33,7 +33,8 @@ from flows.clock import Clock, SystemClock
 from flows.escalation import KINDS as ESCALATIONS
 from flows.model import Language
 from flows.privacy import describe
-from flows.routing import Router
+from flows.routing import Router, StaffMember
+from flows.tracks import KINDS as TRACK_KINDS
 from storage import Storage
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,13 @@ class Meldbot:
             self.receiving = receiving = await Receiving.prepare(
                 settings, storage, self.clock, max_concurrent_updates=256
             )
-            router = Router(settings.counsellor_list(), settings.coordinator_list(), storage.people.index_of)
+            router = Router(
+                settings.counsellor_list(),
+                settings.coordinator_list(),
+                storage.people.index_of,
+                management=settings.management_list(),
+                damages_helper=settings.damages_helper(),
+            )
             application = (
                 Application.builder()
                 .bot(
@@ -119,6 +126,8 @@ class Meldbot:
                 self.timekeeper.handle(kind, services.escalation.run)
             for kind in AFTERCARE_KINDS:
                 self.timekeeper.handle(kind, services.aftercare.run)
+            for kind in TRACK_KINDS:
+                self.timekeeper.handle(kind, services.tracks.run)
             services.courier, services.timekeeper = self.courier, self.timekeeper
             application.bot_data["services"] = services
             handlers.register(application)
@@ -196,15 +205,13 @@ class Meldbot:
             (default, "en", BotCommandScopeDefault(), None),
             (default, "nl", BotCommandScopeDefault(), "nl"),
         ]
-        for member in router.counsellors:
-            menus.append(
-                (handlers.COUNSELLOR_COMMANDS, member.language.value, BotCommandScopeChat(member.telegram_id), None)
-            )
-        for coordinator in router.coordinators:
-            commands: tuple[str, ...] = handlers.COORDINATOR_COMMANDS
-            if self.settings.access.mode == "open":
-                commands = tuple(c for c in commands if c != "invite")
-            menus.append((commands, coordinator.language.value, BotCommandScopeChat(coordinator.telegram_id), None))
+        # One menu per person, for their most involved role (a mayor in management may also coordinate).
+        everyone: list[StaffMember] = [*router.management, *router.coordinators, *router.counsellors]
+        staff = {m.telegram_id: m for m in everyone}
+        for telegram_id, member in staff.items():
+            commands = handlers.staff_commands(router.staff_member(telegram_id), self.settings.access.mode == "invite")
+            if commands is not None:
+                menus.append((commands, member.language.value, BotCommandScopeChat(telegram_id), None))
         for commands, language, scope, language_code in menus:
             try:
                 await bot.set_my_commands(

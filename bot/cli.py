@@ -126,7 +126,13 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
     storage = await Storage.open(settings.storage.database, settings.storage.key_file)
     try:
         username = await storage.bot_username() or await _ask_bot_username(settings)
-        router = Router(settings.counsellor_list(), settings.coordinator_list(), storage.people.index_of)
+        router = Router(
+            settings.counsellor_list(),
+            settings.coordinator_list(),
+            storage.people.index_of,
+            management=settings.management_list(),
+            damages_helper=settings.damages_helper(),
+        )
         admission = Admission(storage, router, SystemClock(), settings.access.mode, valid_for)
         code, expires = await admission.create(
             role=args.role, department=department, created_by=None, now=SystemClock().now()

@@ -31,7 +31,8 @@ from pydantic import (
 
 from flows.aftercare import AftercarePlan, CheckInStep, SupportContact
 from flows.clock import Periods
-from flows.model import Audience, Coordinator, Counsellor, Language
+from flows.lifecycle import RegisterRules
+from flows.model import Audience, Coordinator, Counsellor, DamagesHelper, Language, Manager
 from flows.privacy import Organisation
 from flows.timing import QuietHours
 
@@ -178,6 +179,32 @@ class CoordinatorSettings(_Section):
     language: Literal["nl", "en"] = "nl"
 
 
+class ManagementSettings(_Section):
+    """Someone who steers (town secretary, griffier, mayor): sees no case, hears of overdue reactions."""
+
+    telegram_id: PositiveInt
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    language: Literal["nl", "en"] = "nl"
+
+
+class DamagesHelperSettings(_Section):
+    telegram_id: PositiveInt
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    language: Literal["nl", "en"] = "nl"
+
+
+class RegisterSettings(_Section):
+    """What the register asks of the organisation once a case is in it."""
+
+    # A reaction towards the perpetrator is due this long after the case enters the register...
+    reaction_within: Period = timedelta(hours=48)
+    # ...and management hears of it when still none is recorded this long after it fell due.
+    reaction_escalate_after: Period = timedelta(hours=24)
+    # For an incident in person: secure the camera footage before it is wiped.
+    secure_footage_within: Period = timedelta(days=3)
+    damages_helper: DamagesHelperSettings | None = None
+
+
 class AttachmentSettings(_Section):
     # The Bot API lets a bot download files up to 20 MB; a lower cap keeps the database small.
     max_megabytes: Annotated[int, Field(ge=1, le=20)] = 20
@@ -300,6 +327,9 @@ class Settings(_Section):
     timezone: str = "Europe/Amsterdam"
     counsellors: list[CounsellorSettings] = []
     coordinators: list[CoordinatorSettings] = []
+    management: list[ManagementSettings] = []
+    # "[register]" in the file; named otherwise here, as pydantic models already have a "register".
+    register_settings: RegisterSettings = Field(default=RegisterSettings(), alias="register")
     access: AccessSettings = AccessSettings()
     attachments: AttachmentSettings = AttachmentSettings()
     cases: CaseSettings = CaseSettings()
@@ -340,6 +370,9 @@ class Settings(_Section):
                 f"telegram_id {telegram_id} appears more than once ({' and '.join(where)}); "
                 "each person is listed once (one counsellor can serve both groups)"
             )
+        managers = [m.telegram_id for m in self.management]
+        if len(set(managers)) != len(managers):
+            raise ValueError("a telegram_id appears more than once in [[management]]; list each person once")
         return self
 
     # -- views for the rest of the program ------------------------------------------
@@ -385,7 +418,19 @@ class Settings(_Section):
             invite_valid_for=self.access.invite_valid_for,
             max_attachment_mb=self.attachments.max_megabytes,
             organisation=self.organisation_details(),
+            register=self.register_rules(),
         )
+
+    def register_rules(self) -> RegisterRules:
+        r = self.register_settings
+        return RegisterRules(r.reaction_within, r.reaction_escalate_after, r.secure_footage_within)
+
+    def management_list(self) -> list[Manager]:
+        return [Manager(m.telegram_id, m.name, Language(m.language), i) for i, m in enumerate(self.management)]
+
+    def damages_helper(self) -> DamagesHelper | None:
+        helper = self.register_settings.damages_helper
+        return None if helper is None else DamagesHelper(helper.telegram_id, helper.name, Language(helper.language))
 
     def quiet(self) -> QuietHours:
         start, end = (time.fromisoformat(t) for t in (self.quiet_hours.start, self.quiet_hours.end))
@@ -409,6 +454,11 @@ class Settings(_Section):
                 )
         if not self.coordinators:
             notes.append("no [[coordinators]]: registrations are stored but reach nobody until one is configured")
+        if not self.management:
+            notes.append(
+                "no [[management]]: when a case in the register gets no reaction towards the perpetrator in time,"
+                " only the coordinators are reminded and nobody above them hears of it"
+            )
         if self.organisation is None:
             notes.append(
                 "no [organisation]: /privacy and the bot's description cannot say who is responsible for the data"

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import traceback
 import warnings
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from datetime import timedelta
 from typing import cast
 
@@ -52,7 +52,7 @@ from bot.delivery import send_reply
 from bot.services import Services
 from flows import privacy
 from flows.invites import INVITE_MODE
-from flows.model import AttachmentKind, Counsellor, IncomingAttachment, Language, Sender
+from flows.model import AttachmentKind, Coordinator, Counsellor, IncomingAttachment, Language, Manager, Sender
 from flows.outcome import (
     Choice,
     ChooseLanguage,
@@ -60,6 +60,7 @@ from flows.outcome import (
     RegisterView,
     Reply,
 )
+from flows.routing import StaffMember
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,20 @@ REPORTER_COMMANDS = ("start", "report", "mycases", "cancel", "language", "forget
 STRANGER_COMMANDS = ("start", "language", "privacy", "help")
 COUNSELLOR_COMMANDS = ("inbox", "case", "report", "mycases", "cancel", "language", "privacy", "help")
 COORDINATOR_COMMANDS = ("register", "case", "invite", "report", "mycases", "cancel", "language", "privacy", "help")
+# Management sees no case: no list, no /case; they may report like anyone.
+MANAGEMENT_COMMANDS = ("report", "mycases", "cancel", "language", "privacy", "help")
+
+
+def staff_commands(members: Sequence[StaffMember], invite_mode: bool) -> tuple[str, ...] | None:
+    """The command menu of someone's most involved role (None: the reporters' menu is theirs)."""
+    kinds = {type(m) for m in members}
+    if Counsellor in kinds:
+        return COUNSELLOR_COMMANDS
+    if Coordinator in kinds:
+        return COORDINATOR_COMMANDS if invite_mode else tuple(c for c in COORDINATOR_COMMANDS if c != "invite")
+    if Manager in kinds:
+        return MANAGEMENT_COMMANDS
+    return None
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -242,12 +257,11 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await gate(update, context):
         return
     await show(update, context, await svc.intake.welcome(sender))
-    for member in svc.router.staff_member(sender.telegram_id):
+    members = svc.router.staff_member(sender.telegram_id)
+    commands = staff_commands(members, svc.admission.mode == INVITE_MODE)
+    if commands is not None:
         # Staff who open the bot after it started get their menu now (Telegram refuses it before).
-        commands: tuple[str, ...] = COUNSELLOR_COMMANDS if isinstance(member, Counsellor) else COORDINATOR_COMMANDS
-        if svc.admission.mode != INVITE_MODE:
-            commands = tuple(c for c in commands if c != "invite")
-        await _set_menu(context, sender.telegram_id, member.language, commands)
+        await _set_menu(context, sender.telegram_id, members[0].language, commands)
 
 
 async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -320,6 +334,8 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         key = "help.counsellor"
     elif "Coordinator" in roles:
         key = "help.coordinator"
+    elif "Manager" in roles:
+        key = "help.management"
     elif not await svc.admission.admitted(sender):
         key = "invite.stranger"
     await show(update, context, Outcome(language, replies=[Reply(key)]))
@@ -379,7 +395,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     outcome = await work
     if isinstance(action, ChooseLanguage) and outcome.toast is None:
         members = svc.router.staff_member(sender.telegram_id)
-        if not members:
+        if staff_commands(members, svc.admission.mode == INVITE_MODE) is None:
             commands = REPORTER_COMMANDS if await svc.admission.admitted(sender) else STRANGER_COMMANDS
             await _set_menu(context, sender.telegram_id, action.language, commands)
     await show(update, context, outcome)

@@ -20,11 +20,13 @@ from flows.clock import Clock, Periods
 from flows.escalation import Escalation
 from flows.intake import MAX_ATTACHMENT_MB, Intake
 from flows.invites import OPEN_MODE, Admission
+from flows.lifecycle import RegisterRules
 from flows.mycases import MyCaseFlow
 from flows.notices import Notices
 from flows.privacy import Organisation
 from flows.relay import Relay
 from flows.routing import Router
+from flows.tracks import Tracks
 from storage import Storage
 
 
@@ -40,6 +42,8 @@ class Policy:
     max_attachment_mb: int = MAX_ATTACHMENT_MB
     # Who is responsible for the data ([organisation]), for /privacy; None until configured.
     organisation: Organisation | None = None
+    # The reaction clock and the footage task ([register]).
+    register: RegisterRules = field(default_factory=RegisterRules)
 
 
 class RecentIds:
@@ -74,6 +78,7 @@ class Services:
     admission: Admission
     escalation: Escalation
     notices: Notices
+    tracks: Tracks
     courier: Courier | None = None
     timekeeper: Timekeeper | None = None
     # Presses already answered (Telegram takes one answer per press): the error handler skips them.
@@ -84,7 +89,10 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
     """Every flow, wired once."""
     access = Access(storage, router)
     aftercare = AftercareFlow(storage, router, access, clock, policy.zone, policy.plan)
-    mycases = MyCaseFlow(storage, router, access, clock, policy.zone)
+    mycases = MyCaseFlow(storage, router, access, clock, policy.zone, policy.register)
+    relay = Relay(storage, router, access, mycases, clock)
+    tracks = Tracks(storage, router, access, clock, policy.zone)
+    tracks.register_purposes(relay)
     return Services(
         storage=storage,
         router=router,
@@ -100,11 +108,21 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
             policy.periods,
             aftercare,
             max_attachment_mb=policy.max_attachment_mb,
+            register=policy.register,
         ),
-        casework=Casework(storage, router, access, clock, policy.zone, policy.plan),
+        casework=Casework(
+            storage,
+            router,
+            access,
+            clock,
+            policy.zone,
+            policy.plan,
+            employer_address=policy.organisation.address if policy.organisation else None,
+        ),
         mycases=mycases,
-        relay=Relay(storage, router, access, mycases, clock),
+        relay=relay,
         admission=Admission(storage, router, clock, policy.access_mode, policy.invite_valid_for),
         escalation=Escalation(storage, router, clock),
         notices=Notices(storage, router, policy.zone, clock, policy.plan),
+        tracks=tracks,
     )

@@ -37,6 +37,7 @@ from flows.lifecycle import (
     Change,
     CounsellorState,
     Decision,
+    FootageState,
     NewAction,
     Party,
     Refused,
@@ -46,14 +47,18 @@ from flows.lifecycle import (
 from flows.model import Audience, Category, Coordinator, Counsellor, Language, Sender
 from flows.outcome import (
     Acknowledge,
+    AllReactions,
     AskConsent,
     Choice,
+    Damages,
+    Footage,
     HandOver,
     Inbox,
     Keyboard,
     Label,
     OpenCase,
     Outcome,
+    Police,
     RecordAction,
     Recuse,
     RegisterView,
@@ -68,7 +73,7 @@ from flows.outcome import (
 )
 from flows.queries import CaseQuery, CoordinatorRegister, CounsellorInbox, ListedCase, Page, turned
 from flows.routing import Router
-from flows.views import NOTES_BUDGET, latest_actions, pages
+from flows.views import NOTES_BUDGET, latest_actions, pages, track_lines
 from storage import Storage
 
 PAGE = 6
@@ -108,7 +113,10 @@ class Casework:
         clock: Clock,
         zone: ZoneInfo,
         plan: AftercarePlan | None = None,
+        employer_address: str | None = None,
     ) -> None:
+        # Where the employer files a police report ([organisation] address), not the employee's home.
+        self._employer_address = employer_address
         self._storage = storage
         self._router = router
         self._access = access
@@ -285,7 +293,7 @@ class Casework:
             )
             for message in history
         ) or (Label("view.no_messages"),)
-        action_lines = latest_actions(await self._storage.casefile.actions(case.id))
+        action_lines = latest_actions(await self._storage.casefile.actions(case.id)) + track_lines(case, self._zone)
         wellbeing: tuple[Label, ...] = ()
         if party is Party.COUNSELLOR:  # health information: the counsellor's alone, never the coordinators'
             answers = await self._storage.casefile.check_ins(case.id)
@@ -339,6 +347,7 @@ class Casework:
             rows.append((Choice("case.message", StartMessage(ref)), Choice("case.note", StartNote(ref))))
             rows.append((Choice("case.notes", ShowNotes(ref)), Choice("case.status", SetStatus(ref))))
             rows.append((Choice("case.record_action", RecordAction(ref)), Choice("case.files", SendFiles(ref))))
+            rows.append((Choice("case.police", Police(ref)),))
             if not case.in_register:
                 rows.append((Choice("case.ask_consent", AskConsent(ref)),))
             if case.is_open:
@@ -351,6 +360,9 @@ class Casework:
             if not case.has_counsellor_side:
                 row.append(Choice("case.status", SetStatus(ref)))
             rows.append(tuple(row))
+            rows.append((Choice("case.police", Police(ref)), Choice("case.damages", Damages(ref))))
+            if case.footage is FootageState.DUE:
+                rows.append((Choice("case.footage", Footage(ref)),))
         return tuple(rows)
 
     async def files(self, sender: Sender, reference: str) -> Outcome:
@@ -594,25 +606,37 @@ class Casework:
     async def record_action(
         self, sender: Sender, reference: str, kind: str | None = None, outcome: str | None = None
     ) -> Outcome:
-        """Choose a kind, then an outcome; then an optional note (a reason, for 'nothing')."""
+        """Choose a reaction (those that fit the incident first), then how it stands; then an optional
+        note. "No reaction" asks for the reason first: it is recorded only with one."""
         grant = await self._access.check(sender, Permission.RECORD_ACTION, reference)
         if grant is None:
             return self._denied(sender)
         if not kind:
-            choices = [Choice(f"action.{k.value}", RecordAction(reference, k)) for k in ActionKind]
-            rows = tuple(tuple(choices[i : i + 2]) for i in range(0, len(choices), 2))
+            suggested, _ = lifecycle.reaction_menu((grant.case.category,))
+            rows = (
+                *((Choice(f"action.{k.value}", RecordAction(reference, k)),) for k in suggested),
+                (Choice("action.more", AllReactions(reference)),),
+                (Choice("action.nothing", RecordAction(reference, ActionKind.NOTHING)),),
+            )
             return Outcome(grant.language, replies=[Reply("action.ask_kind", {"reference": reference}, rows)])
+        if kind == ActionKind.NOTHING.value:
+            await self._storage.composing.start(grant.index, grant.case.id, "no_reaction", None, self._clock.now())
+            return Outcome(
+                grant.language,
+                edit_pressed=Reply(
+                    "action.ask_reason", {"reference": reference}, ((Choice("compose.stop", StopComposing()),),)
+                ),
+            )
         if kind not in {k.value for k in ActionKind}:
             return self._denied(sender)
         chosen = ActionKind(kind)
         if not outcome:
             rows = tuple((Choice(f"outcome.{o.value}", RecordAction(reference, chosen, o)),) for o in ActionOutcome)
-            return Outcome(
-                grant.language,
-                edit_pressed=Reply(
-                    "action.ask_outcome", {"reference": reference, "kind": Label(f"action.{kind}")}, rows
-                ),
-            )
+            params: dict[str, object] = {"reference": reference, "kind": Label(f"action.{kind}")}
+            key = "action.ask_outcome"
+            if chosen is ActionKind.POLICE_REPORT_EMPLOYER and self._employer_address:
+                key, params["address"] = "action.ask_outcome_employer", self._employer_address
+            return Outcome(grant.language, edit_pressed=Reply(key, params, rows))
         if outcome not in {o.value for o in ActionOutcome}:
             return self._denied(sender)
         new = NewAction(uuid.uuid4().hex, chosen, ActionOutcome(outcome), grant.index)
@@ -621,15 +645,27 @@ class Casework:
         if isinstance(decision, Refused):
             return self._refused(grant, decision)
         await self._storage.composing.start(grant.index, grant.case.id, "action_note", new.id, now)
-        prompt = "action.ask_reason" if chosen is ActionKind.NOTHING else "action.ask_note"
         return Outcome(
             grant.language,
             edit_pressed=Reply(
                 "action.recorded",
                 {"reference": reference, "kind": Label(f"action.{kind}"), "outcome": Label(f"outcome.{outcome}")},
             ),
-            replies=[Reply(prompt, {}, ((Choice("compose.skip", StopComposing()),),))],
+            replies=[Reply("action.ask_note", {}, ((Choice("compose.skip", StopComposing()),),))],
         )
+
+    async def all_reactions(self, sender: Sender, reference: str) -> Outcome:
+        """The whole reaction menu, the suggested ones first, two to a row."""
+        grant = await self._access.check(sender, Permission.RECORD_ACTION, reference)
+        if grant is None:
+            return self._denied(sender)
+        suggested, rest = lifecycle.reaction_menu((grant.case.category,))
+        choices = [Choice(f"action.{k.value}", RecordAction(reference, k)) for k in (*suggested, *rest)]
+        rows = (
+            *(tuple(choices[i : i + 2]) for i in range(0, len(choices), 2)),
+            (Choice("action.nothing", RecordAction(reference, ActionKind.NOTHING)),),
+        )
+        return Outcome(grant.language, edit_pressed=Reply("action.ask_kind", {"reference": reference}, rows))
 
     @property
     def _feedback_delay(self) -> timedelta | None:

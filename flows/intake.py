@@ -25,7 +25,7 @@ from flows import lifecycle
 from flows.aftercare import AftercareFlow
 from flows.clock import Clock, Periods, local_today
 from flows.dates import parse_incident_date
-from flows.lifecycle import CaseStatus, Draft, NewAttachment, Timer, TimerKind
+from flows.lifecycle import CaseStatus, Draft, NewAttachment, RegisterRules, Timer, TimerKind
 from flows.model import (
     QUESTIONS,
     Audience,
@@ -196,8 +196,10 @@ class Intake:
         aftercare: AftercareFlow | None = None,
         *,
         max_attachment_mb: int = MAX_ATTACHMENT_MB,
+        register: RegisterRules | None = None,
     ) -> None:
         self._aftercare = aftercare
+        self._register = register or RegisterRules()
         self.max_attachment_mb = max_attachment_mb
         self._storage = storage
         self._router = router
@@ -235,7 +237,8 @@ class Intake:
     # -- entry points ---------------------------------------------------------------
 
     async def welcome(self, sender: Sender) -> Outcome:
-        members = self._router.staff_member(sender.telegram_id)
+        # Management and the damages helper are welcomed like anyone who may report.
+        members = [m for m in self._router.staff_member(sender.telegram_id) if isinstance(m, Counsellor | Coordinator)]
         if members:
             return self._staff_welcome(members[0])
         person, language = await self._known(sender)
@@ -729,6 +732,8 @@ class Intake:
             excluded=sorted(excluded),
             attachment_ids=await self._storage.cases.attachment_ids(draft.id),
             timers=timers,
+            rules=self._register,
+            now=now,
         )
         await self._storage.cases.submit(submission, now)
         if route.wish.reaches_counsellor:

@@ -108,6 +108,8 @@ class Party(StrEnum):
     REPORTER = "reporter"
     COUNSELLOR = "counsellor"
     COORDINATOR = "coordinator"
+    MANAGEMENT = "management"  # sees no case: only that a reaction is overdue (reference, group, form, age)
+    DAMAGES_HELPER = "damages_helper"  # hears the reference and the amounts when damages are recorded
 
 
 class Notice(StrEnum):
@@ -142,6 +144,14 @@ class Notice(StrEnum):
     ACTION_FEEDBACK = "action_feedback"  # ref: the action id; to the reporter
     SILENCE_REMINDER = "silence_reminder"  # ref: days without news; to the case owner or coordinators
     SURVEY = "survey"  # the closing question; to the reporter
+    REACTION_REMINDER = "reaction_reminder"  # a reaction towards the perpetrator is due; to the coordinators
+    REACTION_ESCALATED = "reaction_escalated"  # still no reaction; to management (metadata only)
+    FOOTAGE_TASK = "footage_task"  # secure the camera footage before it is wiped; to the coordinators
+    FOOTAGE_REMINDER = "footage_reminder"  # the footage is still not secured; to the coordinators
+    POLICE_FEEDBACK = "police_feedback"  # ref: the police step id; to the reporter
+    POLICE_NEWS = "police_news"  # ref: the police step id, recorded by the reporter; to the staff on the case
+    DAMAGES_FEEDBACK = "damages_feedback"  # ref: what changed (cost item id, or claim); to the reporter
+    DAMAGES_ALERT = "damages_alert"  # reference and amounts only; to the damages helper
 
 
 class TimerKind(StrEnum):
@@ -154,22 +164,131 @@ class TimerKind(StrEnum):
     REOFFER = "reoffer"
     SILENCE_OWNER = "silence_owner"
     SILENCE_COORDINATORS = "silence_coordinators"
+    REACTION_DUE = "reaction_due"  # the coordinators are reminded that a reaction is due
+    REACTION_ESCALATE = "reaction_escalate"  # management hears that none was recorded
+    FOOTAGE_DUE = "footage_due"  # the coordinators are reminded to secure camera footage
 
 
+REACTION_TIMERS = frozenset({TimerKind.REACTION_DUE, TimerKind.REACTION_ESCALATE})
 ESCALATIONS = frozenset({TimerKind.ESCALATE_COUNSELLORS, TimerKind.ESCALATE_COORDINATORS})
 
 
 class ActionKind(StrEnum):
-    """What the organisation did towards the perpetrator."""
+    """What the organisation did towards the perpetrator (measure 5 of Veilige Publieke Taak), in
+    the order offered. ``NOTHING`` is "no reaction, because ...": it needs the reason."""
 
     CONVERSATION = "conversation"
-    WARNING_LETTER = "warning_letter"
-    ACCESS_BAN = "access_ban"
-    SERVICE_SUSPENDED = "service_suspended"
+    WARNING_LETTER = "warning_letter"  # warning or norm letter
+    ACCESS_BAN = "access_ban"  # access or location ban
+    CONTACT_BAN = "contact_ban"
+    SERVICE_SUSPENDED = "service_suspended"  # a service or benefit stopped, where house rules allow
+    MEDIATION = "mediation"
     POLICE_REPORT_VICTIM = "police_report_victim"
-    POLICE_REPORT_EMPLOYER = "police_report_employer"
+    POLICE_REPORT_EMPLOYER = "police_report_employer"  # filed with the employer's address
     DAMAGES_CLAIMED = "damages_claimed"
+    CIVIL_ACTION = "civil_action"
     NOTHING = "nothing"
+
+
+# What fits each form of incident best, offered first (all others follow, a tap away).
+SUGGESTED_REACTIONS: dict[Category, tuple[ActionKind, ...]] = {
+    Category.VERBAL_AGGRESSION: (ActionKind.CONVERSATION, ActionKind.WARNING_LETTER, ActionKind.ACCESS_BAN),
+    Category.THREAT: (ActionKind.POLICE_REPORT_EMPLOYER, ActionKind.WARNING_LETTER, ActionKind.CONTACT_BAN),
+    Category.INTIMIDATION: (ActionKind.CONTACT_BAN, ActionKind.WARNING_LETTER, ActionKind.POLICE_REPORT_EMPLOYER),
+    Category.DISCRIMINATION: (ActionKind.CONVERSATION, ActionKind.WARNING_LETTER, ActionKind.MEDIATION),
+    Category.VIOLENCE: (ActionKind.POLICE_REPORT_EMPLOYER, ActionKind.DAMAGES_CLAIMED, ActionKind.ACCESS_BAN),
+    Category.BRIBERY: (ActionKind.POLICE_REPORT_EMPLOYER, ActionKind.SERVICE_SUSPENDED, ActionKind.WARNING_LETTER),
+    Category.OTHER: (ActionKind.CONVERSATION, ActionKind.WARNING_LETTER),
+}
+
+
+def reaction_menu(forms: Iterable[Category]) -> tuple[tuple[ActionKind, ...], tuple[ActionKind, ...]]:
+    """The reactions to offer for an incident of these forms (incidents combine forms): what fits
+    them first, the best fit of each form before the second of any, then all the others (without
+    "no reaction", which is offered on its own)."""
+    suggestions = [SUGGESTED_REACTIONS[form] for form in dict.fromkeys(forms)]
+    first: list[ActionKind] = []
+    for rank in range(max((len(s) for s in suggestions), default=0)):
+        for suggested in suggestions:
+            if rank < len(suggested) and suggested[rank] not in first:
+                first.append(suggested[rank])
+    rest = tuple(k for k in ActionKind if k not in first and k is not ActionKind.NOTHING)
+    return tuple(first), rest
+
+
+class ReactionState(StrEnum):
+    """Where the clock for a reaction towards the perpetrator stands (cases.reaction)."""
+
+    NONE = "none"  # never in the register: no reaction is due
+    DUE = "due"  # in the register, running
+    OVERDUE = "overdue"  # fell due: the coordinators were reminded
+    ESCALATED = "escalated"  # still nothing: management was told
+    DONE = "done"  # a reaction (or "no reaction, because ...") was recorded: the clock stopped
+    STOPPED = "stopped"  # withdrawn, or consent for the register withdrawn, before any reaction
+
+
+RUNNING = frozenset({ReactionState.DUE, ReactionState.OVERDUE, ReactionState.ESCALATED})
+
+# Every way the reaction clock changes (flows/reaction.mmd draws them), with what causes it.
+REACTION_TRANSITIONS: frozenset[tuple[ReactionState, ReactionState, str]] = frozenset(
+    {
+        *(
+            (before, after, "enters the register")
+            for before in (ReactionState.NONE, ReactionState.STOPPED)
+            for after in (ReactionState.DUE, ReactionState.DONE)  # done: a reaction came before
+        ),
+        (ReactionState.DUE, ReactionState.OVERDUE, "falls due"),
+        (ReactionState.DUE, ReactionState.ESCALATED, "still no reaction"),
+        (ReactionState.OVERDUE, ReactionState.ESCALATED, "still no reaction"),
+        *((before, ReactionState.DONE, "reaction recorded") for before in RUNNING),
+        *((before, ReactionState.STOPPED, "withdrawn or out of the register") for before in RUNNING),
+    }
+)
+
+
+class FootageState(StrEnum):
+    """The task to secure camera footage of an incident in person (cases.footage)."""
+
+    NONE = "none"  # no task (not in person, or not in the register)
+    DUE = "due"
+    SECURED = "secured"
+    NO_CAMERA = "no_camera"
+
+
+class PoliceStep(StrEnum):
+    """The police and public prosecutor's steps after a police report, in order."""
+
+    REPORTED = "reported"  # the police report (aangifte) itself: number and date
+    SUMMONS = "summons"  # dagvaarding
+    SETTLEMENT = "settlement"  # schikking / strafbeschikking
+    CONVICTION = "conviction"
+    DISMISSAL = "dismissal"  # sepot
+
+
+class CostKind(StrEnum):
+    PROPERTY = "property"
+    MEDICAL = "medical"  # medical costs not covered
+    LOST_TIME = "lost_time"
+    OTHER = "other"
+
+
+class ClaimStatus(StrEnum):
+    """Where the claim for damages against the perpetrator stands."""
+
+    NOT_CLAIMED = "not_claimed"
+    CLAIMED = "claimed"
+    PARTLY_PAID = "partly_paid"
+    PAID = "paid"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterRules:
+    """What the register asks of the organisation once a case is in it (``[register]``)."""
+
+    reaction_within: timedelta = timedelta(hours=48)
+    reaction_escalate_after: timedelta = timedelta(hours=24)  # after the reaction fell due
+    secure_footage_within: timedelta = timedelta(days=3)
 
 
 class ActionOutcome(StrEnum):
@@ -280,6 +399,17 @@ class Case:
     reporter: bytes | None = None  # the reporter's keyed index (None once erased)
     attachment_ids: tuple[str, ...] = ()  # the report's own files, in order
     survey_asked: bool = False  # the closing question went out (it is asked once)
+    reaction: ReactionState = ReactionState.NONE
+    reaction_since: datetime | None = None  # when the case entered the register (the clock started)
+    reaction_due_at: datetime | None = None
+    reaction_at: datetime | None = None  # when the first reaction was recorded
+    footage: FootageState = FootageState.NONE
+    footage_due_at: datetime | None = None
+    footage_at: datetime | None = None  # when it was secured (or found there was no camera)
+    police_reported_on: date | None = None  # the date of the police report, once recorded
+    damages_claim: ClaimStatus = ClaimStatus.NOT_CLAIMED
+    damages_insurance_checked: bool = False
+    damages_recovered_cents: int = 0
 
     @property
     def in_register(self) -> bool:
@@ -418,6 +548,27 @@ class NewAction:
     kind: ActionKind
     outcome: ActionOutcome
     recorded_by: bytes
+    note: str | None = None  # sealed: for "no reaction", the reason (required)
+
+
+@dataclass(frozen=True, slots=True)
+class NewPoliceStep:
+    """A step of the police track: the report itself (with its number), or what came of it."""
+
+    id: str
+    step: PoliceStep
+    on: date
+    number: str | None  # the police report number (sealed); only for the report itself
+    recorded_by: Party
+
+
+@dataclass(frozen=True, slots=True)
+class NewCostItem:
+    """One item of the damages, an amount in euro cents."""
+
+    id: str
+    kind: CostKind
+    amount_cents: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -439,7 +590,17 @@ class SurveyAsked:
     pass
 
 
-Record = NewAttachment | NewMessage | NewNote | NewAction | ActionUpdate | NewCheckInAnswer | SurveyAsked
+Record = (
+    NewAttachment
+    | NewMessage
+    | NewNote
+    | NewAction
+    | ActionUpdate
+    | NewCheckInAnswer
+    | SurveyAsked
+    | NewPoliceStep
+    | NewCostItem
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,6 +641,8 @@ class Submission:
     deliveries: tuple[Delivery, ...]
     timers: tuple[Timer, ...]
     audit: AuditNote
+    # Case values set beyond the draft's answers: the reaction clock and the footage task.
+    starts: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _change(
@@ -590,25 +753,76 @@ def submit(
     excluded: Sequence[bytes],
     attachment_ids: Sequence[str],
     timers: Sequence[Timer],
+    rules: RegisterRules | None = None,
+    now: datetime | None = None,
 ) -> Submission:
     """The reporter sends the report: it goes to ``counsellors`` (one, chosen from the group) and, for
     a registration, to the ``coordinators``; when the only counsellors of the group may not take it,
-    ``waiting_for`` (the coordinators) hear that a case waits, without its content."""
+    ``waiting_for`` (the coordinators) hear that a case waits, without its content. A case that
+    enters the register starts the clock for a reaction towards the perpetrator (``rules``)."""
     assert draft.wish is not None
     recipients = [(i, Party.COUNSELLOR) for i in counsellors] + [(i, Party.COORDINATOR) for i in coordinators]
     deliveries = report_deliveries(draft, attachment_ids, recipients, Notice.CASE_REPORT)
     deliveries += [Delivery(i, Party.COORDINATOR, Notice.CASE_WAITING) for i in waiting_for]
+    register = register_for(draft.wish, draft.share_name_coordinator)
+    starts: dict[str, Any] = {}
+    added: list[Timer] = []
+    if rules is not None and now is not None and register is not RegisterState.NONE:
+        starts, added, tasks = _into_register(False, FootageState.NONE, draft.channel, list(coordinators), rules, now)
+        deliveries += tasks
     return Submission(
         draft=draft,
         audience=audience,
-        register=register_for(draft.wish, draft.share_name_coordinator),
+        register=register,
         department=department,
         counsellors=tuple(counsellors),
         excluded=tuple(excluded),
         deliveries=tuple(deliveries),
-        timers=tuple(timers),
+        timers=(*timers, *added),
         audit=REPORTER_ACTOR.note("submitted", f"{draft.category}/{draft.wish.value}"),
+        starts=starts,
     )
+
+
+def _into_register(
+    reacted: bool,
+    footage: FootageState,
+    channel: Channel | None,
+    coordinators: Sequence[bytes],
+    rules: RegisterRules,
+    now: datetime,
+) -> tuple[dict[str, Any], list[Timer], list[Delivery]]:
+    """What entering the register starts: the clock for a reaction towards the perpetrator (unless
+    one was recorded before), and for an incident in person the task to secure camera footage."""
+    fields: dict[str, Any] = {}
+    timers: list[Timer] = []
+    deliveries: list[Delivery] = []
+    if reacted:
+        # A reaction was recorded before (by the counsellor, say): nothing is due, the clock stays stopped.
+        fields["reaction"] = ReactionState.DONE
+    else:
+        due = now + rules.reaction_within
+        fields |= {"reaction": ReactionState.DUE, "reaction_since": now, "reaction_due_at": due}
+        timers += [
+            Timer(TimerKind.REACTION_DUE, due),
+            Timer(TimerKind.REACTION_ESCALATE, due + rules.reaction_escalate_after),
+        ]
+    if channel is Channel.IN_PERSON and footage in (FootageState.NONE, FootageState.DUE):
+        due = now + rules.secure_footage_within
+        fields |= {"footage": FootageState.DUE, "footage_due_at": due}
+        timers.append(Timer(TimerKind.FOOTAGE_DUE, due))
+        deliveries += [Delivery(i, Party.COORDINATOR, Notice.FOOTAGE_TASK) for i in coordinators]
+    return fields, timers, deliveries
+
+
+def _out_of_register(case: Case) -> dict[str, Any]:
+    """Leaving the register (or withdrawn) stops the reaction clock and drops the footage task."""
+    fields: dict[str, Any] = {}
+    if case.reaction in RUNNING:
+        fields["reaction"] = ReactionState.STOPPED
+    if case.footage is FootageState.DUE:
+        fields["footage"] = FootageState.NONE
+    return fields
 
 
 def acknowledge(case: Case, by: Actor, now: datetime) -> Decision:
@@ -781,10 +995,17 @@ def ask_consent(case: Case, by: Actor, coordinators: Sequence[bytes], now: datet
     )
 
 
-def consent(case: Case, answer: ConsentAnswer, coordinators: Sequence[bytes]) -> Decision:
+def consent(
+    case: Case,
+    answer: ConsentAnswer,
+    coordinators: Sequence[bytes],
+    rules: RegisterRules | None = None,
+    now: datetime | None = None,
+) -> Decision:
     """The reporter's word on the register: with their name, without, no, or withdrawn. Only this
     changes what coordinators may see of a case after it was submitted. A withdrawn case stays out
-    of everyone's sight: its reporter must send it anew."""
+    of everyone's sight: its reporter must send it anew. Entering the register starts the clock for
+    a reaction (``rules``); leaving it stops the clock."""
     if case.status not in LIVE:
         return Refused("not_yours")
     counsellors = [(i, Party.COUNSELLOR) for i in sorted(case.handlers)]
@@ -800,8 +1021,10 @@ def consent(case: Case, answer: ConsentAnswer, coordinators: Sequence[bytes]) ->
             REPORTER_ACTOR,
             "consent_withdrawn",
             deliveries=[*withdrawn, *told],
+            cancel={*REACTION_TIMERS, TimerKind.FOOTAGE_DUE},
             register=RegisterState.WITHDRAWN,
             consent_asked_at=None,
+            **_out_of_register(case),
         )
     if answer is ConsentAnswer.NO:
         return _change(case, REPORTER_ACTOR, "consent_refused", deliveries=told, consent_asked_at=None)
@@ -809,17 +1032,31 @@ def consent(case: Case, answer: ConsentAnswer, coordinators: Sequence[bytes]) ->
     if case.in_register and case.register is given:
         return Refused("already_noted")
     deliveries = list(told)
+    starts: dict[str, Any] = {}
+    timers: list[Timer] = []
     if not case.in_register:
         recipients = [(i, Party.COORDINATOR) for i in coordinators_of(case, coordinators)]
         deliveries += report_deliveries(case, case.attachment_ids, recipients, Notice.CASE_REPORT_CONSENTED)
+        if rules is not None and now is not None:
+            starts, timers, tasks = _into_register(
+                case.reaction_at is not None,
+                case.footage,
+                case.channel,
+                coordinators_of(case, coordinators),
+                rules,
+                now,
+            )
+            deliveries += tasks
     return _change(
         case,
         REPORTER_ACTOR,
         "consent_given",
         detail=answer.value,
         deliveries=deliveries,
+        timers=timers,
         register=given,
         consent_asked_at=None,
+        **starts,
     )
 
 
@@ -844,6 +1081,7 @@ def withdraw(case: Case, coordinators: Sequence[bytes], now: datetime) -> Decisi
         cancel=frozenset(TimerKind),
         status=CaseStatus.WITHDRAWN,
         withdrawn_at=now,
+        **_out_of_register(case),
     )
 
 
@@ -940,7 +1178,19 @@ def note(case: Case, by: Actor, new: NewNote) -> Decision:
 
 def record_action(case: Case, by: Actor, new: NewAction, now: datetime, feedback_delay: timedelta | None) -> Decision:
     """What the organisation did towards the perpetrator. The reporter hears it, after a short wait
-    for the personal note typed next (the text is composed when it goes out, so the note is in it)."""
+    for the personal note typed next (the text is composed when it goes out, so the note is in it).
+
+    Recording a reaction, or "no reaction" with its reason, is the only thing that stops the clock
+    for a reaction (a message to the reporter does not)."""
+    if case.status not in LIVE:
+        return Refused("not_yours")
+    if new.kind is ActionKind.NOTHING and not (new.note or "").strip():
+        return Refused("reason_required")
+    clock: dict[str, Any] = {}
+    if case.reaction_at is None:
+        clock["reaction_at"] = now
+    if case.reaction in RUNNING:
+        clock["reaction"] = ReactionState.DONE
     return _change(
         case,
         by,
@@ -948,7 +1198,9 @@ def record_action(case: Case, by: Actor, new: NewAction, now: datetime, feedback
         detail=f"{new.kind.value}/{new.outcome.value}",
         records=(new,),
         deliveries=_feedback(case, new.id, now, feedback_delay),
+        cancel=REACTION_TIMERS if "reaction" in clock else (),
         last_news_at=now if feedback_delay is not None else case.last_news_at,
+        **clock,
     )
 
 
@@ -1060,6 +1312,142 @@ def remind_of_silence(
     )
 
 
+# -- the register's tracks: the reaction clock, camera footage, the police, damages ------------------
+
+
+def remind_of_reaction(case: Case, coordinators: Sequence[bytes], item_id: str) -> Decision:
+    """The reaction fell due and none was recorded: the coordinators are reminded (the case is in
+    the register, so they may open it)."""
+    if case.reaction is not ReactionState.DUE or not case.in_register or case.status is CaseStatus.WITHDRAWN:
+        return Refused("not_due")
+    reminders = [Delivery(i, Party.COORDINATOR, Notice.REACTION_REMINDER) for i in coordinators_of(case, coordinators)]
+    return _change(
+        case,
+        SYSTEM,
+        "reaction_overdue",
+        detail=str(len(reminders)),
+        deliveries=_once(reminders, item_id),
+        reaction=ReactionState.OVERDUE,
+    )
+
+
+def escalate_reaction(case: Case, management: Sequence[bytes], item_id: str) -> Decision:
+    """Still no reaction: management hears of it (reference, group, form and age; never content)."""
+    if case.reaction not in (ReactionState.DUE, ReactionState.OVERDUE) or not case.in_register:
+        return Refused("not_due")
+    if case.status is CaseStatus.WITHDRAWN:
+        return Refused("not_due")
+    alerts = [Delivery(i, Party.MANAGEMENT, Notice.REACTION_ESCALATED) for i in management if i not in case.barred]
+    return _change(
+        case,
+        SYSTEM,
+        "reaction_escalated",
+        detail=str(len(alerts)),
+        deliveries=_once(alerts, item_id),
+        reaction=ReactionState.ESCALATED,
+    )
+
+
+def remind_of_footage(case: Case, coordinators: Sequence[bytes], item_id: str) -> Decision:
+    """The footage was not recorded as secured by its due date: the coordinators are reminded."""
+    if case.footage is not FootageState.DUE or not case.in_register or case.status is CaseStatus.WITHDRAWN:
+        return Refused("not_due")
+    reminders = [Delivery(i, Party.COORDINATOR, Notice.FOOTAGE_REMINDER) for i in coordinators_of(case, coordinators)]
+    return _change(case, SYSTEM, "footage_overdue", deliveries=_once(reminders, item_id))
+
+
+def record_footage(case: Case, by: Actor, state: FootageState, now: datetime) -> Decision:
+    """A coordinator records that the footage was secured, or that there was no camera."""
+    if state not in (FootageState.SECURED, FootageState.NO_CAMERA):
+        return Refused("not_yours")
+    if case.footage is not FootageState.DUE:
+        return Refused("already_noted")
+    return _change(
+        case, by, "footage", detail=state.value, cancel={TimerKind.FOOTAGE_DUE}, footage=state, footage_at=now
+    )
+
+
+def record_police_step(case: Case, by: Actor, new: NewPoliceStep, coordinators: Sequence[bytes]) -> Decision:
+    """A step of the police track. The report comes first (with its date, and its number when
+    known); each later step needs it. Recorded by staff, the reporter hears it (in their language);
+    recorded by the reporter (from /mycases), the staff on the case do."""
+    if case.status not in LIVE:
+        return Refused("not_yours")
+    if new.step is PoliceStep.REPORTED:
+        if case.police_reported_on is not None:
+            return Refused("already_noted")
+    elif case.police_reported_on is None:
+        return Refused("police_report_first")
+    if new.recorded_by is Party.REPORTER:
+        told = [Delivery(i, p, Notice.POLICE_NEWS, new.id) for i, p in staff_on(case, coordinators)]
+    else:
+        told = _to_reporter(case, Notice.POLICE_FEEDBACK, new.id)
+    reported: dict[str, Any] = {"police_reported_on": new.on} if new.step is PoliceStep.REPORTED else {}
+    return _change(case, by, "police_step", detail=new.step.value, records=(new,), deliveries=told, **reported)
+
+
+def add_cost_item(case: Case, by: Actor, new: NewCostItem, helper: bytes | None) -> Decision:
+    """An item of the damages. The reporter hears it; the damages helper (if configured) is alerted
+    with the reference and the amounts only."""
+    if case.status not in LIVE or not case.in_register:
+        return Refused("not_yours")
+    if not 0 < new.amount_cents <= 100_000_000_00:
+        return Refused("bad_amount")
+    return _change(
+        case,
+        by,
+        "damages_item",
+        detail=f"{new.kind.value}/{new.amount_cents}",
+        records=(new,),
+        deliveries=[*_to_reporter(case, Notice.DAMAGES_FEEDBACK, new.id), *_to_helper(case, helper, new.id)],
+    )
+
+
+def update_damages(
+    case: Case,
+    by: Actor,
+    change_id: str,
+    helper: bytes | None,
+    *,
+    insurance_checked: bool | None = None,
+    claim: ClaimStatus | None = None,
+    recovered_cents: int | None = None,
+) -> Decision:
+    """Whether insurance was checked, where the claim stands, what was recovered. Each change
+    reaches the reporter and the damages helper."""
+    if case.status not in LIVE or not case.in_register:
+        return Refused("not_yours")
+    fields: dict[str, Any] = {}
+    if insurance_checked is not None and insurance_checked != case.damages_insurance_checked:
+        fields["damages_insurance_checked"] = insurance_checked
+    if claim is not None and claim is not case.damages_claim:
+        fields["damages_claim"] = claim
+    if recovered_cents is not None:
+        if not 0 <= recovered_cents <= 100_000_000_00:
+            return Refused("bad_amount")
+        if recovered_cents != case.damages_recovered_cents:
+            fields["damages_recovered_cents"] = recovered_cents
+    if not fields:
+        return Refused("already_noted")
+    detail = ",".join(
+        f"{name.removeprefix('damages_')}={getattr(value, 'value', value)}" for name, value in fields.items()
+    )
+    return _change(
+        case,
+        by,
+        "damages",
+        detail=detail,
+        deliveries=[*_to_reporter(case, Notice.DAMAGES_FEEDBACK, change_id), *_to_helper(case, helper, change_id)],
+        **fields,
+    )
+
+
+def _to_helper(case: Case, helper: bytes | None, ref: str) -> list[Delivery]:
+    if helper is None or helper in case.barred:
+        return []
+    return [Delivery(helper, Party.DAMAGES_HELPER, Notice.DAMAGES_ALERT, ref)]
+
+
 # -- what may be sent, decided when it is sent ------------------------------------------------
 
 
@@ -1097,6 +1485,7 @@ _CONTENT = frozenset(
         Notice.RELAY_FILE,
         Notice.CASE_ADDITION,
         Notice.CHECKIN_ALERT,
+        Notice.POLICE_NEWS,
     }
 )
 # What a counsellor who was alerted (asked to pick the case up) may receive: the report itself.
@@ -1136,6 +1525,19 @@ def delivery_verdict(case: Case, kind: Notice, recipient: bytes, party: Party, *
         return Send() if told_before and not case.in_register else Drop("never_told")
     if case.status is CaseStatus.WITHDRAWN:
         return Drop("withdrawn")
+    if party is Party.MANAGEMENT:
+        # Management sees no case: only that a reaction is overdue, while it still is.
+        if kind is not Notice.REACTION_ESCALATED:
+            return Drop("management_sees_no_cases")
+        return Send() if case.in_register and case.reaction in RUNNING else Drop("reacted")
+    if party is Party.DAMAGES_HELPER:
+        return Send() if kind is Notice.DAMAGES_ALERT and case.in_register else Drop("not_in_register")
+    if kind in (Notice.REACTION_REMINDER, Notice.FOOTAGE_TASK, Notice.FOOTAGE_REMINDER):
+        if party is not Party.COORDINATOR or not case.in_register:
+            return Drop("not_in_register")
+        if kind is Notice.REACTION_REMINDER:
+            return Send() if case.reaction in RUNNING else Drop("reacted")
+        return Send() if case.footage is FootageState.DUE else Drop("footage_recorded")
     if party is Party.COORDINATOR:
         if kind in _ALERTS or kind is Notice.SILENCE_REMINDER:
             return Send() if case.is_open else Drop("closed")

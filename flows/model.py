@@ -149,6 +149,27 @@ class Coordinator:
 
 
 @dataclass(frozen=True, slots=True)
+class Manager:
+    """Someone who steers (the town secretary, the griffier, the mayor): never sees a case; hears
+    when a reaction towards a perpetrator is overdue (reference, group, form, age)."""
+
+    telegram_id: int
+    name: str
+    language: Language
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class DamagesHelper:
+    """The one person who helps victims recover damages: hears the reference and the amounts."""
+
+    telegram_id: int
+    name: str
+    language: Language
+    position: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class IncomingAttachment:
     """A file the reporter sent, already fetched from Telegram by the bot layer."""
 

@@ -25,6 +25,7 @@ from flows.lifecycle import (
     Delivery,
     Notice,
     Refused,
+    RegisterRules,
     Thread,
 )
 from flows.model import Language, Sender
@@ -38,6 +39,7 @@ from flows.outcome import (
     OpenMine,
     Outcome,
     PauseCheckIns,
+    Police,
     Reply,
     ReplyTo,
     ResumeCheckIns,
@@ -48,7 +50,7 @@ from flows.outcome import (
 )
 from flows.queries import CaseQuery, ReporterCases, turned
 from flows.routing import Router
-from flows.views import latest_actions
+from flows.views import latest_actions, police_and_damages_lines
 from storage import Storage
 from storage.casefile import News
 
@@ -56,7 +58,16 @@ PAGE = 8
 
 
 class MyCaseFlow:
-    def __init__(self, storage: Storage, router: Router, access: Access, clock: Clock, zone: ZoneInfo) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        router: Router,
+        access: Access,
+        clock: Clock,
+        zone: ZoneInfo,
+        register: RegisterRules | None = None,
+    ) -> None:
+        self._register = register or RegisterRules()
         self._storage = storage
         self._router = router
         self._access = access
@@ -179,7 +190,8 @@ class MyCaseFlow:
                 "register": Label(f"mine.register_{case.register.value}"),
                 "aftercare": Label(f"mine.aftercare_{case.aftercare.value}"),
                 "history": lines,
-                "actions": latest_actions(await self._storage.casefile.actions(case.id)),
+                "actions": latest_actions(await self._storage.casefile.actions(case.id))
+                + police_and_damages_lines(case),
             },
             self._buttons(case),
         )
@@ -196,6 +208,7 @@ class MyCaseFlow:
             replies.append(Choice("mine.reply_coordinator", ReplyTo(ref, Thread.COORDINATOR)))
         if replies:
             rows.append(tuple(replies))
+        rows.append((Choice("mine.police", Police(ref)),))
         if case.in_register:
             rows.append((Choice("mine.consent_withdraw", GiveConsent(ref, ConsentAnswer.WITHDRAW)),))
         elif self._router.coordinators:
@@ -240,9 +253,9 @@ class MyCaseFlow:
         grant = await self._access.check(sender, Permission.CONSENT, reference)
         if grant is None or grant.person is None or answer not in {a.value for a in ConsentAnswer}:
             return await self._denied(sender)
-        given, coordinators = ConsentAnswer(answer), self._router.coordinator_indexes()
+        given, coordinators, now = ConsentAnswer(answer), self._router.coordinator_indexes(), self._clock.now()
         _, decision = await self._storage.cases.change(
-            grant.case.id, lambda case: lifecycle.consent(case, given, coordinators), self._clock.now()
+            grant.case.id, lambda case: lifecycle.consent(case, given, coordinators, self._register, now), now
         )
         if isinstance(decision, Refused):
             return Outcome(grant.language, toast=Label("toast.already_noted"), clear_pressed_buttons=True)

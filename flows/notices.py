@@ -37,8 +37,19 @@ from flows.lifecycle import (
     description_parts,
     shows_name,
 )
-from flows.outcome import Acknowledge, Choice, GiveConsent, Label, OpenCase, Reply, ReplyTo, StartMessage
+from flows.outcome import (
+    Acknowledge,
+    Choice,
+    GiveConsent,
+    Label,
+    OpenCase,
+    RecordAction,
+    Reply,
+    ReplyTo,
+    StartMessage,
+)
 from flows.routing import Router
+from flows.tracks import euro, footage_task
 from storage import Storage
 from storage.cases import AttachmentRecord
 from storage.outbox import OutboxItem
@@ -281,6 +292,16 @@ class Notices:
                         "note": note,
                     },
                 )
+            case Notice.POLICE_FEEDBACK:
+                police = await self._storage.casefile.police_step(case.id, item.ref or "")
+                if police is None:
+                    raise Gone("police_step_gone")
+                return Reply(
+                    "feedback.police",
+                    {**reference, "step": Label(f"police.step_{police.step.value}"), "date": police.on},
+                )
+            case Notice.DAMAGES_FEEDBACK:
+                return Reply("feedback.damages", {**reference, **await self._damages(case)})
             case Notice.CONSENT_REQUEST:
                 ref = case.reference
                 return Reply(
@@ -293,6 +314,15 @@ class Notices:
                     ),
                 )
         raise Gone(f"unknown_kind:{item.kind}")
+
+    async def _damages(self, case: Case) -> dict[str, object]:
+        """The damages as figures: total, what was recovered, where the claim stands."""
+        items = await self._storage.casefile.cost_items(case.id)
+        return {
+            "total": euro(sum(i.amount_cents for i in items)),
+            "recovered": euro(case.damages_recovered_cents),
+            "claim": Label(f"damages.status_{case.damages_claim.value}"),
+        }
 
     def _submitted_on(self, case: Case) -> date:
         """The local day the report was sent (a check-in only exists for a sent report)."""
@@ -338,6 +368,45 @@ class Notices:
                     },
                     ((Choice("case.open", OpenCase(case.reference)),),) if in_view else (),
                 )
+            case Notice.REACTION_REMINDER:
+                return Reply(
+                    "staff.reaction_reminder",
+                    {
+                        **reference,
+                        "category": Label(f"category.{case.category.value}"),
+                        "due": _local(case.reaction_due_at or case.submitted_at, self._zone),
+                    },
+                    (
+                        (Choice("case.record_action", RecordAction(case.reference)),),
+                        (Choice("case.open", OpenCase(case.reference)),),
+                    ),
+                )
+            case Notice.REACTION_ESCALATED:
+                since = case.reaction_since or case.submitted_at
+                return Reply(
+                    "management.reaction_escalated",
+                    {
+                        **reference,
+                        "audience": Label(f"audience.{case.audience.value}"),
+                        "category": Label(f"category.{case.category.value}"),
+                        "hours": int((self._clock.now() - since).total_seconds() // 3600),
+                    },
+                )
+            case Notice.FOOTAGE_TASK:
+                return footage_task(case, "footage.task", self._zone)
+            case Notice.FOOTAGE_REMINDER:
+                return footage_task(case, "footage.reminder", self._zone)
+            case Notice.POLICE_NEWS:
+                step = await self._storage.casefile.police_step(case.id, item.ref or "")
+                if step is None:
+                    raise Gone("police_step_gone")
+                return Reply(
+                    "staff.police_news",
+                    {**reference, "step": Label(f"police.step_{step.step.value}"), "date": step.on},
+                    ((Choice("case.open", OpenCase(case.reference)),),),
+                )
+            case Notice.DAMAGES_ALERT:
+                return Reply("damages.alert", {**reference, **await self._damages(case)})
             case Notice.COORDINATOR_ALERT | Notice.CASE_WAITING:
                 return Reply(
                     "staff.coordinator_alert" if item.kind is Notice.COORDINATOR_ALERT else "staff.case_waiting",

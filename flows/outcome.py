@@ -11,7 +11,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from flows.lifecycle import ActionKind, ActionOutcome, CaseStatus, CheckInAnswer, ConsentAnswer, SurveyAnswer, Thread
+from flows.lifecycle import (
+    ActionKind,
+    ActionOutcome,
+    CaseStatus,
+    CheckInAnswer,
+    ClaimStatus,
+    ConsentAnswer,
+    CostKind,
+    FootageState,
+    PoliceStep,
+    SurveyAnswer,
+    Thread,
+)
 from flows.model import Language, Role, Step
 from messages import Label
 
@@ -179,12 +191,68 @@ class RecordAction:
 
 
 @dataclass(frozen=True, slots=True)
+class AllReactions:
+    """Every reaction towards the perpetrator, not only those suggested for the kind of incident."""
+
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
 class UpdateAction:
     """A later outcome of an action recorded earlier (``action``: the first 8 characters of its id)."""
 
     reference: str
     action: str
     outcome: ActionOutcome | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Footage:
+    """The task to secure camera footage (``state`` None: show it)."""
+
+    reference: str
+    state: FootageState | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Police:
+    """The police track (``step`` None: show it; otherwise record that step next)."""
+
+    reference: str
+    step: PoliceStep | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Damages:
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class DamagesItem:
+    """Add a cost item of this kind (its amount is typed next)."""
+
+    reference: str
+    kind: CostKind
+
+
+@dataclass(frozen=True, slots=True)
+class DamagesClaim:
+    reference: str
+    claim: ClaimStatus
+
+
+@dataclass(frozen=True, slots=True)
+class DamagesInsurance:
+    """Whether the insurance was checked: pressing turns it over."""
+
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class DamagesRecovered:
+    """The amount recovered (typed next)."""
+
+    reference: str
 
 
 # Buttons on a case, for its reporter.
@@ -284,7 +352,15 @@ Action = (
     | StartMessage
     | AskConsent
     | RecordAction
+    | AllReactions
     | UpdateAction
+    | Footage
+    | Police
+    | Damages
+    | DamagesItem
+    | DamagesClaim
+    | DamagesInsurance
+    | DamagesRecovered
     | OpenMine
     | AddInfo
     | ReplyTo

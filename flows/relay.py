@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import messages
 from flows import lifecycle
@@ -24,7 +25,11 @@ from flows.access import Access, Grant, Permission
 from flows.clock import Clock
 from flows.lifecycle import (
     REPORTER_ACTOR,
+    ActionKind,
+    ActionOutcome,
     Actor,
+    Change,
+    NewAction,
     NewAttachment,
     NewMessage,
     NewNote,
@@ -66,11 +71,19 @@ class Relay:
         self._purposes: dict[str, tuple[Permission, bool, int, Callable[[Typed], Awaitable[Outcome]]]] = {
             "note": (Permission.NOTES, False, MAX_NOTE, self._note),
             "action_note": (Permission.RECORD_ACTION, False, MAX_NOTE, self._action_note),
+            "no_reaction": (Permission.RECORD_ACTION, False, MAX_NOTE, self._no_reaction),
             "survey_comment": (Permission.AFTERCARE, False, MAX_NOTE, self._survey_comment),
             "message": (Permission.MESSAGE, True, MAX_MESSAGE, self._staff_message),
             "addition": (Permission.ADD_INFO, True, MAX_MESSAGE, self._addition),
             "reply": (Permission.REPLY, True, MAX_MESSAGE, self._reply),
         }
+
+    def add_purpose(
+        self, purpose: str, permission: Permission, limit: int, handle: Callable[[Typed], Awaitable[Outcome]]
+    ) -> None:
+        """Another flow's purpose for typed text (no file): the next text is checked like any other
+        (the permission must still hold when it arrives) and handed to ``handle``."""
+        self._purposes[purpose] = (permission, False, limit, handle)
 
     async def current(self, sender: Sender) -> Composing | None:
         return await self._storage.composing.current(self._storage.people.index_of(sender.telegram_id))
@@ -168,6 +181,19 @@ class Relay:
         # The feedback waited for this note: it goes now, with the note in it.
         await self._storage.outbox.hurry(grant.case.id, Notice.ACTION_FEEDBACK, now)
         return Outcome(grant.language, replies=[Reply("action.note_saved", {"reference": grant.case.reference})])
+
+    async def _no_reaction(self, typed: Typed) -> Outcome:
+        """ "No reaction, because ...": recorded only now, with the reason typed (it stops the clock
+        for a reaction like any other reaction). The reporter hears it at once, the reason in it."""
+        grant, now = typed.grant, self._clock.now()
+        new = NewAction(uuid.uuid4().hex, ActionKind.NOTHING, ActionOutcome.COMPLETED, grant.index, typed.text)
+        _, decision = await self._storage.cases.change(
+            grant.case.id,
+            lambda case: lifecycle.record_action(case, self._actor(grant), new, now, timedelta(0)),
+            now,
+        )
+        key = "action.no_reaction_recorded" if isinstance(decision, Change) else "compose.no_longer"
+        return Outcome(grant.language, replies=[Reply(key, {"reference": grant.case.reference})])
 
     async def _survey_comment(self, typed: Typed) -> Outcome:
         await self._storage.casefile.comment_survey(typed.grant.case.id, typed.text, self._clock.now())

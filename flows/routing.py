@@ -16,9 +16,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from flows.lifecycle import Party
-from flows.model import Audience, Coordinator, Counsellor, Role, Wish
+from flows.model import Audience, Coordinator, Counsellor, DamagesHelper, Manager, Role, Wish
 
-StaffMember = Counsellor | Coordinator
+StaffMember = Counsellor | Coordinator | Manager | DamagesHelper
+_KIND_OF: dict[Party, type[StaffMember]] = {
+    Party.COUNSELLOR: Counsellor,
+    Party.COORDINATOR: Coordinator,
+    Party.MANAGEMENT: Manager,
+    Party.DAMAGES_HELPER: DamagesHelper,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +49,17 @@ class Router:
         counsellors: Sequence[Counsellor],
         coordinators: Sequence[Coordinator],
         index_of: Callable[[int], bytes],
+        management: Sequence[Manager] = (),
+        damages_helper: DamagesHelper | None = None,
     ) -> None:
         self.counsellors = tuple(counsellors)
         self.coordinators = tuple(coordinators)
+        self.management = tuple(management)
+        self.damages_helper = damages_helper
         self._index_of = index_of
         self._staff_by_index: dict[bytes, list[StaffMember]] = {}
-        members: tuple[StaffMember, ...] = (*self.counsellors, *self.coordinators)
+        helpers = (damages_helper,) if damages_helper is not None else ()
+        members: tuple[StaffMember, ...] = (*self.counsellors, *self.coordinators, *self.management, *helpers)
         for member in members:
             self._staff_by_index.setdefault(index_of(member.telegram_id), []).append(member)
 
@@ -83,12 +94,20 @@ class Router:
     def coordinator_indexes(self) -> list[bytes]:
         return [self.index(c) for c in self.coordinators]
 
+    def management_indexes(self) -> list[bytes]:
+        return [self.index(m) for m in self.management]
+
+    def damages_helper_index(self) -> bytes | None:
+        return None if self.damages_helper is None else self.index(self.damages_helper)
+
     def staff_member(self, telegram_id: int) -> list[StaffMember]:
         """The configured roles this Telegram account holds."""
         return list(self._staff_by_index.get(self._index_of(telegram_id), ()))
 
     def staff_by_index(self, index: bytes, role: Party) -> StaffMember | None:
-        wanted: type[StaffMember] = Counsellor if role is Party.COUNSELLOR else Coordinator
+        wanted = _KIND_OF.get(role)
+        if wanted is None:
+            return None
         for member in self._staff_by_index.get(index, ()):
             if isinstance(member, wanted):
                 return member

@@ -8,8 +8,11 @@ shortened to the latest entries here; bot.render refuses anything that still wou
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import messages
+from flows.lifecycle import Case, ClaimStatus, FootageState, ReactionState
 from messages import Label
 from storage.casefile import ActionRecord
 
@@ -55,3 +58,27 @@ def names(all_names: Iterable[str]) -> str | Label:
     return Label(
         "names.and_others", {"names": ", ".join(listed[: NAMES_SHOWN - 1]), "n": len(listed) - NAMES_SHOWN + 1}
     )
+
+
+def police_and_damages_lines(case: Case) -> tuple[Label, ...]:
+    """What the reporter sees of the police and damages tracks in /mycases."""
+    lines: list[Label] = []
+    if case.police_reported_on is not None:
+        lines.append(Label("track.police", {"date": case.police_reported_on}))
+    if case.damages_claim is not ClaimStatus.NOT_CLAIMED or case.damages_insurance_checked:
+        lines.append(Label("track.damages", {"claim": Label(f"damages.status_{case.damages_claim.value}")}))
+    return tuple(lines)
+
+
+def track_lines(case: Case, zone: ZoneInfo) -> tuple[Label, ...]:
+    """Where the register's tracks stand: the reaction clock, the footage task, the police, damages."""
+
+    def at(moment: datetime | None) -> str:
+        return "—" if moment is None else moment.astimezone(zone).strftime("%d-%m-%Y %H:%M")
+
+    lines: list[Label] = []
+    if case.reaction is not ReactionState.NONE:
+        lines.append(Label(f"track.reaction_{case.reaction.value}", {"due": at(case.reaction_due_at)}))
+    if case.footage is not FootageState.NONE:
+        lines.append(Label(f"track.footage_{case.footage.value}", {"due": at(case.footage_due_at)}))
+    return (*lines, *police_and_damages_lines(case))

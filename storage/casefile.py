@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import aiosqlite
 
-from flows.lifecycle import ActionKind, ActionOutcome, CheckInAnswer, Party, SurveyAnswer, Thread
+from flows.lifecycle import ActionKind, ActionOutcome, CheckInAnswer, CostKind, Party, PoliceStep, SurveyAnswer, Thread
 from storage.crypto import DataKey, Vault
 from storage.database import Database, from_db, to_db
 
@@ -48,6 +48,24 @@ class ActionRecord:
     recorded_by: bytes
     recorded_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PoliceStepRecord:
+    id: str
+    step: PoliceStep
+    on: date
+    number: str  # "" when not known (or not a police report)
+    recorded_by: Party
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CostItemRecord:
+    id: str
+    kind: CostKind
+    amount_cents: int
+    recorded_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +201,43 @@ class CaseFile:
 
     async def action(self, case_id: str, action_id: str) -> ActionRecord | None:
         return next((a for a in await self.actions(case_id) if a.id == action_id), None)
+
+    # -- the police and damages tracks ------------------------------------------------
+
+    async def police_steps(self, case_id: str) -> list[PoliceStepRecord]:
+        key, rows = await self._rows(
+            case_id, "SELECT * FROM case_police_steps WHERE case_id = ? ORDER BY recorded_at, rowid", (case_id,)
+        )
+        if key is None:
+            return []
+        return [
+            PoliceStepRecord(
+                id=row["id"],
+                step=PoliceStep(row["step"]),
+                on=date.fromisoformat(row["step_date"]),
+                number=""
+                if row["number"] is None
+                else key.open_text(row["number"], table="case_police_steps", column="number", row_id=row["id"]),
+                recorded_by=Party(row["recorded_by"]),
+                recorded_at=_moment(row["recorded_at"]),
+            )
+            for row in rows
+        ]
+
+    async def police_step(self, case_id: str, step_id: str) -> PoliceStepRecord | None:
+        return next((s for s in await self.police_steps(case_id) if s.id == step_id), None)
+
+    async def cost_items(self, case_id: str) -> list[CostItemRecord]:
+        """The damages' items, amounts in euro cents (figures, not sealed: see migration 0011)."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT * FROM case_cost_items WHERE case_id = ? ORDER BY recorded_at, rowid", (case_id,)
+            ) as cursor:
+                rows = list(await cursor.fetchall())
+        return [
+            CostItemRecord(row["id"], CostKind(row["kind"]), row["amount_cents"], _moment(row["recorded_at"]))
+            for row in rows
+        ]
 
     # -- how the reporter is, and what they thought of it all --------------------------
 

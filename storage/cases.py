@@ -29,16 +29,21 @@ from flows.lifecycle import (
     Case,
     CaseStatus,
     Change,
+    ClaimStatus,
     CounsellorState,
     Decision,
     Draft,
     DraftState,
+    FootageState,
     NewAction,
     NewAttachment,
     NewCheckInAnswer,
+    NewCostItem,
     NewMessage,
     NewNote,
+    NewPoliceStep,
     Party,
+    ReactionState,
     Record,
     Refused,
     RegisterState,
@@ -72,6 +77,17 @@ _CHANGEABLE = (
     "last_news_at",
     "aftercare",
     "share_name_counsellor",
+    "reaction",
+    "reaction_since",
+    "reaction_due_at",
+    "reaction_at",
+    "footage",
+    "footage_due_at",
+    "footage_at",
+    "police_reported_on",
+    "damages_claim",
+    "damages_insurance_checked",
+    "damages_recovered_cents",
 )
 
 _CASE_SELECT = """
@@ -108,6 +124,8 @@ def _value(value: object) -> object:
     """A Python value as SQLite keeps it."""
     if isinstance(value, datetime):
         return to_db(value)
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, bool):
         return int(value)
     return value
@@ -425,6 +443,19 @@ class Cases:
             reporter=None if row["reporter_index"] is None else bytes(row["reporter_index"]),
             attachment_ids=tuple(attachment_id for _, attachment_id in attachments),
             survey_asked=bool(row["survey_asked"]),
+            reaction=ReactionState(row["reaction"]),
+            reaction_since=from_db(row["reaction_since"]),
+            reaction_due_at=from_db(row["reaction_due_at"]),
+            reaction_at=from_db(row["reaction_at"]),
+            footage=FootageState(row["footage"]),
+            footage_due_at=from_db(row["footage_due_at"]),
+            footage_at=from_db(row["footage_at"]),
+            police_reported_on=None
+            if row["police_reported_on"] is None
+            else date.fromisoformat(row["police_reported_on"]),
+            damages_claim=ClaimStatus(row["damages_claim"]),
+            damages_insurance_checked=bool(row["damages_insurance_checked"]),
+            damages_recovered_cents=row["damages_recovered_cents"],
         )
 
     async def _load(self, conn: aiosqlite.Connection, where: str, args: tuple[object, ...]) -> Case | None:
@@ -479,6 +510,12 @@ class Cases:
                 "INSERT OR IGNORE INTO case_exclusions (case_id, staff_index) VALUES (?, ?)",
                 [(draft.id, index) for index in submission.excluded],
             )
+            starts = {name: _value(value) for name, value in submission.starts.items() if name in _CHANGEABLE}
+            if starts:
+                await conn.execute(
+                    f"UPDATE cases SET {', '.join(f'{name} = ?' for name in starts)} WHERE id = ?",
+                    (*starts.values(), draft.id),
+                )
             await Outbox.insert(conn, draft.id, submission.deliveries, now)
             await Schedule.insert(conn, draft.id, submission.timers, now)
             await self._audit.append_note(conn, submission.audit, now, draft.reference)
@@ -563,14 +600,20 @@ class Cases:
                     ),
                 )
             case NewAction():
+                reason = (
+                    None
+                    if record.note is None
+                    else key.seal_text(record.note, table="case_actions", column="note", row_id=record.id)
+                )
                 await conn.execute(
                     "INSERT INTO case_actions (id, case_id, kind, outcome, note, recorded_by, recorded_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, NULL, ?, ?, ?)",
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         record.id,
                         case_id,
                         record.kind.value,
                         record.outcome.value,
+                        reason,
                         record.recorded_by,
                         to_db(now),
                         to_db(now),
@@ -597,6 +640,30 @@ class Cases:
                 await conn.execute(
                     "INSERT INTO surveys (case_id, asked_at) VALUES (?, ?) ON CONFLICT (case_id) DO NOTHING",
                     (case_id, to_db(now)),
+                )
+            case NewPoliceStep():
+                number = (
+                    None
+                    if not record.number
+                    else key.seal_text(record.number, table="case_police_steps", column="number", row_id=record.id)
+                )
+                await conn.execute(
+                    "INSERT INTO case_police_steps (id, case_id, step, step_date, number, recorded_by, recorded_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        record.id,
+                        case_id,
+                        record.step.value,
+                        record.on.isoformat(),
+                        number,
+                        record.recorded_by.value,
+                        to_db(now),
+                    ),
+                )
+            case NewCostItem():
+                await conn.execute(
+                    "INSERT INTO case_cost_items (id, case_id, kind, amount_cents, recorded_at) VALUES (?, ?, ?, ?, ?)",
+                    (record.id, case_id, record.kind.value, record.amount_cents, to_db(now)),
                 )
 
     @staticmethod

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flows.lifecycle import ActionKind, ActionOutcome, CheckInAnswer, RegisterState, SurveyAnswer, Thread
+from flows.lifecycle import ActionKind, ActionOutcome, CheckInAnswer, PoliceStep, RegisterState, SurveyAnswer, Thread
 from flows.model import AttachmentKind, IncomingAttachment
 from storage import Storage
 from storage.backup import open_everything
@@ -27,6 +27,7 @@ NOTE = "Melder klonk geschrokken; morgen bellen."
 REPLY = "Dit stuurde hij gisteren nog"
 ACTION_NOTE = "Brief verstuurd door de afdeling Vergunningen."
 COMMENT = "Fijn dat er iets mee gedaan is, maar het duurde lang."
+POLICE_NUMBER = "PL0900-2026INVENTORY"
 
 # What people typed or sent, as bytes: none of it may be readable in a database file or a backup.
 PLAINTEXTS = tuple(
@@ -41,6 +42,7 @@ PLAINTEXTS = tuple(
         REPLY,
         ACTION_NOTE,
         COMMENT,
+        POLICE_NUMBER,
         PHOTO,
         SCREENSHOT,
         DRAFT_FILE,
@@ -62,6 +64,7 @@ SEALED = frozenset(
         ("case_actions", "note"),
         ("checkin_answers", "answer"),
         ("surveys", "comment"),
+        ("case_police_steps", "number"),
     }
 )
 # The other binary columns: data keys wrapped by the master key, keyed HMACs of Telegram ids
@@ -130,6 +133,8 @@ async def fill(storage: Storage, clock: ManualClock) -> Inventory:
         second, bert_case.reference, ActionKind.WARNING_LETTER.value, ActionOutcome.COMPLETED.value
     )
     await world.relay.text(second, ACTION_NOTE)
+    await world.tracks.police(second, bert_case.reference, PoliceStep.REPORTED)
+    await world.relay.text(second, f"{POLICE_NUMBER} vandaag")
     await world.aftercare.answer(bert, bert_case.reference, 0, CheckInAnswer.BOTHERS.value)
     await world.casework.status(second, bert_case.reference, "closed")
     await world.aftercare.survey(bert, bert_case.reference, SurveyAnswer.PARTLY.value)
@@ -194,6 +199,7 @@ async def assert_all_there(storage: Storage, inventory: Inventory) -> None:
         ACTION_NOTE,
     )
     assert [(c.step, c.answer) for c in await storage.casefile.check_ins(registered.id)] == [(0, CheckInAnswer.BOTHERS)]
+    assert [s.number for s in await storage.casefile.police_steps(registered.id)] == [POLICE_NUMBER]
     assert await storage.casefile.survey(registered.id) == (SurveyAnswer.PARTLY.value, COMMENT)
 
     dirk = await storage.people.find(5004)

@@ -13,9 +13,10 @@ from bot.services import Policy, Services, build
 from flows.aftercare import AftercarePlan
 from flows.clock import Periods
 from flows.lifecycle import ESCALATIONS, Case, Notice, Party, TimerKind
-from flows.model import Audience, Coordinator, Counsellor, Language, Sender
+from flows.model import Audience, Coordinator, Counsellor, DamagesHelper, Language, Manager, Sender
 from flows.outcome import Action, Outcome, Reply
 from flows.routing import Router
+from flows.tracks import KINDS as TRACK_KINDS
 from storage import Storage
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -26,8 +27,10 @@ HOLDERS_COUNSELLOR = Counsellor(
 )
 SECOND_STAFF = Counsellor(1003, "Tweede vertrouwenspersoon", frozenset({Audience.STAFF}), Language.NL, 2)
 COORDINATOR = Coordinator(2001, "Coördinator incidentregistratie", Language.NL, 0)
+MANAGER = Manager(3001, "Gemeentesecretaris", Language.NL, 0)
+DAMAGES_HELPER = DamagesHelper(3101, "Schadeloket", Language.EN)
 
-StaffMember = Counsellor | Coordinator
+StaffMember = Counsellor | Coordinator | Manager | DamagesHelper
 
 
 class ManualClock:
@@ -58,8 +61,16 @@ def make_router(
     storage: Storage,
     counsellors: Iterable[Counsellor] = (STAFF_COUNSELLOR, HOLDERS_COUNSELLOR),
     coordinators: Iterable[Coordinator] = (COORDINATOR,),
+    management: Iterable[Manager] = (MANAGER,),
+    damages_helper: DamagesHelper | None = DAMAGES_HELPER,
 ) -> Router:
-    return Router(list(counsellors), list(coordinators), storage.people.index_of)
+    return Router(
+        list(counsellors),
+        list(coordinators),
+        storage.people.index_of,
+        management=list(management),
+        damages_helper=damages_helper,
+    )
 
 
 # -- reading outcomes -----------------------------------------------------------------------
@@ -132,8 +143,8 @@ def index(storage: Storage, who: StaffMember | Sender | int) -> bytes:
 
 
 class World:
-    """Two staff counsellors, one for office holders, one coordinator, and every flow over them,
-    wired by bot.services.build as in the running bot."""
+    """Two staff counsellors, one for office holders, one coordinator, management and a damages
+    helper, and every flow over them, wired by bot.services.build as in the running bot."""
 
     def __init__(
         self,
@@ -157,6 +168,7 @@ class World:
         self.access, self.aftercare, self.intake = svc.access, svc.aftercare, svc.intake
         self.casework, self.mycases, self.relay = svc.casework, svc.mycases, svc.relay
         self.escalation, self.notices, self.admission = svc.escalation, svc.notices, svc.admission
+        self.tracks = svc.tracks
 
     async def press(self, sender: Sender, outcome: Outcome, label: str) -> Outcome:
         """Press the button labelled ``label`` as ``sender``, as the bot would dispatch it."""
@@ -188,8 +200,13 @@ class World:
                 continue
             claimed = await self.storage.schedule.claim(item.id, self.clock.now(), timedelta(minutes=5))
             if claimed:
-                handler = self.escalation if claimed.kind in ESCALATIONS else self.aftercare
-                if await handler.run(claimed):
+                if claimed.kind in TRACK_KINDS:
+                    acted = await self.tracks.run(claimed)
+                elif claimed.kind in ESCALATIONS:
+                    acted = await self.escalation.run(claimed)
+                else:
+                    acted = await self.aftercare.run(claimed)
+                if acted:
                     ran += 1
                 await self.storage.schedule.finish(claimed.id, self.clock.now())
         return ran
@@ -221,6 +238,8 @@ async def file_report(
 __all__ = [
     "AMSTERDAM",
     "COORDINATOR",
+    "DAMAGES_HELPER",
+    "MANAGER",
     "HOLDERS_COUNSELLOR",
     "SECOND_STAFF",
     "STAFF_COUNSELLOR",

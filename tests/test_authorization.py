@@ -25,8 +25,12 @@ from flows.lifecycle import (
     ActionOutcome,
     CaseStatus,
     CheckInAnswer,
+    ClaimStatus,
     ConsentAnswer,
+    CostKind,
     CounsellorState,
+    FootageState,
+    PoliceStep,
     RegisterState,
     SurveyAnswer,
     Thread,
@@ -36,15 +40,23 @@ from flows.outcome import (
     Acknowledge,
     Action,
     AddInfo,
+    AllReactions,
     AskConsent,
     CheckIn,
     CleanUp,
+    Damages,
+    DamagesClaim,
+    DamagesInsurance,
+    DamagesItem,
+    DamagesRecovered,
+    Footage,
     GiveConsent,
     HandOver,
     OpenCase,
     OpenMine,
     Outcome,
     PauseCheckIns,
+    Police,
     RecordAction,
     Recuse,
     Reoffer,
@@ -65,6 +77,7 @@ from storage import Storage
 from tests.support import (
     COORDINATOR,
     HOLDERS_COUNSELLOR,
+    MANAGER,
     SECOND_STAFF,
     STAFF_COUNSELLOR,
     ManualClock,
@@ -221,6 +234,23 @@ STAFF_ACTIONS: dict[str, Press] = {
     "record_action": lambda t: RecordAction(t.reference, ActionKind.WARNING_LETTER, ActionOutcome.COMPLETED),
     "update_action_menu": lambda t: UpdateAction(t.reference, t.action),
     "update_action": lambda t: UpdateAction(t.reference, t.action, ActionOutcome.COMPLETED),
+    "all_reactions": lambda t: AllReactions(t.reference),
+    "no_reaction": lambda t: RecordAction(t.reference, ActionKind.NOTHING),
+}
+# The register's own tracks: a coordinator's, on a case in the register.
+REGISTER_ACTIONS: dict[str, Press] = {
+    "footage_task": lambda t: Footage(t.reference),
+    "footage_secured": lambda t: Footage(t.reference, FootageState.SECURED),
+    "damages": lambda t: Damages(t.reference),
+    "damages_item": lambda t: DamagesItem(t.reference, CostKind.PROPERTY),
+    "damages_claim": lambda t: DamagesClaim(t.reference, ClaimStatus.CLAIMED),
+    "damages_insurance": lambda t: DamagesInsurance(t.reference),
+    "damages_recovered": lambda t: DamagesRecovered(t.reference),
+}
+# The police track: for the staff on the case and for its reporter.
+POLICE_ACTIONS: dict[str, Press] = {
+    "police_track": lambda t: Police(t.reference),
+    "police_report": lambda t: Police(t.reference, PoliceStep.REPORTED),
 }
 REPORTER_ACTIONS: dict[str, Press] = {
     "mine_open": lambda t: OpenMine(t.reference),
@@ -256,22 +286,28 @@ NEVER_WRITTEN: dict[str, Press] = {
     "checkin_beyond_the_plan": lambda t: CheckIn(t.reference, 99, CheckInAnswer.TALK),
     "update_unknown_action": lambda t: UpdateAction(t.reference, "00000000", ActionOutcome.COMPLETED),
 }
-ALL_ACTIONS = {**STAFF_ACTIONS, **REPORTER_ACTIONS, **NEVER_WRITTEN}
-COUNSELLOR_ALLOWED = set(STAFF_ACTIONS)
-COORDINATOR_ALLOWED = {
-    "open",
-    "files",
-    "acknowledge",
-    "status_menu",
-    "status_set",
-    "message",
-    "record_action_menu",
-    "record_action_kind",
-    "record_action",
-    "update_action_menu",
-    "update_action",
-}
-OWNER_ALLOWED = set(REPORTER_ACTIONS) - {"survey"}
+ALL_ACTIONS = {**STAFF_ACTIONS, **REPORTER_ACTIONS, **NEVER_WRITTEN, **REGISTER_ACTIONS, **POLICE_ACTIONS}
+COUNSELLOR_ALLOWED = set(STAFF_ACTIONS) | set(POLICE_ACTIONS)
+COORDINATOR_ALLOWED = (
+    set(REGISTER_ACTIONS)
+    | set(POLICE_ACTIONS)
+    | {
+        "open",
+        "files",
+        "acknowledge",
+        "status_menu",
+        "status_set",
+        "message",
+        "record_action_menu",
+        "record_action_kind",
+        "record_action",
+        "update_action_menu",
+        "update_action",
+        "all_reactions",
+        "no_reaction",
+    }
+)
+OWNER_ALLOWED = (set(REPORTER_ACTIONS) | set(POLICE_ACTIONS)) - {"survey"}
 NOT_IN_REGISTER = OWNER_ALLOWED - {"reply_coordinator"}
 NOTHING: set[str] = set()
 
@@ -296,6 +332,8 @@ ACTORS: dict[str, tuple[Sender, dict[str, set[str]]]] = {
     "second_counsellor": (staff(SECOND_STAFF), {"B": COUNSELLOR_ALLOWED, "A": NOTHING}),
     # Nobody else serves office holders, so a hand-over target from another group is refused.
     "holders_counsellor": (staff(HOLDERS_COUNSELLOR), {"H": COUNSELLOR_ALLOWED - {"hand_over_to"}, "A": NOTHING}),
+    # Management steers; it never opens a case, nor acts on one.
+    "management": (staff(MANAGER), {"C": NOTHING, "B": NOTHING, "A": NOTHING}),
     "coordinator": (
         staff(COORDINATOR),
         {

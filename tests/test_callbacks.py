@@ -16,7 +16,11 @@ from flows.lifecycle import (
     ActionKind,
     ActionOutcome,
     CheckInAnswer,
+    ClaimStatus,
     ConsentAnswer,
+    CostKind,
+    FootageState,
+    PoliceStep,
     SurveyAnswer,
     Thread,
 )
@@ -25,12 +29,19 @@ from flows.outcome import (
     Acknowledge,
     Action,
     AddInfo,
+    AllReactions,
     Answer,
     AskConsent,
     CheckIn,
     ChooseLanguage,
     CleanUp,
     CreateInvite,
+    Damages,
+    DamagesClaim,
+    DamagesInsurance,
+    DamagesItem,
+    DamagesRecovered,
+    Footage,
     Forget,
     GiveConsent,
     HandOver,
@@ -39,6 +50,7 @@ from flows.outcome import (
     OpenCase,
     OpenMine,
     PauseCheckIns,
+    Police,
     RecordAction,
     Recuse,
     RegisterView,
@@ -131,6 +143,18 @@ def every_action() -> Iterator[Action]:
     yield PauseCheckIns(REFERENCE)
     yield StopCheckIns(REFERENCE)
     yield ResumeCheckIns(REFERENCE)
+    yield AllReactions(REFERENCE)
+    for state in (None, *FootageState):
+        yield Footage(REFERENCE, state)
+    for step in (None, *PoliceStep):
+        yield Police(REFERENCE, step)
+    yield Damages(REFERENCE)
+    for kind in CostKind:
+        yield DamagesItem(REFERENCE, kind)
+    for claim in ClaimStatus:
+        yield DamagesClaim(REFERENCE, claim)
+    yield DamagesInsurance(REFERENCE)
+    yield DamagesRecovered(REFERENCE)
 
 
 def test_every_button_the_bot_can_show_fits_telegrams_limit_and_round_trips():

@@ -274,7 +274,18 @@ async def test_the_coordinator_records_actions_towards_the_perpetrator_and_their
     case = await world.report(reporter(5001), wish="counsellor_and_register")
     coby = staff(COORDINATOR)
     kinds = await world.casework.record_action(coby, case.reference)
-    assert len([c for row in kinds.replies[0].keyboard for c in row]) == 8
+    # A threat: a police report by the employer, a warning letter and a contact ban fit it best.
+    assert labels(kinds) == [
+        "action.police_report_employer",
+        "action.warning_letter",
+        "action.contact_ban",
+        "action.more",
+        "action.nothing",
+    ]
+    every = await world.press(coby, kinds, "action.more")
+    offered = [label.removeprefix("action.") for label in labels(every)]
+    assert offered[:3] == ["police_report_employer", "warning_letter", "contact_ban"]
+    assert sorted(offered) == sorted(k.value for k in ActionKind)
     outcomes = await world.casework.record_action(coby, case.reference, "warning_letter")
     assert outcomes.edit_pressed.key == "action.ask_outcome"
     recorded = await world.casework.record_action(coby, case.reference, "warning_letter", "in_progress")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from pydantic import ValidationError
 
@@ -177,3 +179,34 @@ def test_a_privacy_contact_is_an_e_mail_address_or_a_phone_number(tmp_path, cont
 )
 def test_each_problem_with_the_organisation_is_named(tmp_path, change, expected):
     assert expected in problems(tmp_path, ORGANISATION.replace(*change))
+
+
+def test_management_and_the_register_settings_are_read_and_named(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(
+        TOKEN
+        + '[[management]]\ntelegram_id = 3001\nname = "Gemeentesecretaris"\n'
+        + '[register]\nreaction_within = "PT24H"\nsecure_footage_within = "P2D"\n'
+        + 'damages_helper = { telegram_id = 3101, name = "Schadeloket", language = "en" }\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(path, environ={})
+    rules = settings.policy().register
+    assert (rules.reaction_within, rules.reaction_escalate_after, rules.secure_footage_within) == (
+        timedelta(hours=24),
+        timedelta(hours=24),
+        timedelta(days=2),
+    )
+    (manager,) = settings.management_list()
+    assert (manager.telegram_id, manager.name, manager.language.value) == (3001, "Gemeentesecretaris", "nl")
+    helper = settings.damages_helper()
+    assert helper is not None and (helper.name, helper.language.value) == ("Schadeloket", "en")
+    assert not any("[[management]]" in note for note in settings.warnings())
+
+
+def test_without_management_check_config_says_who_will_not_hear_of_overdue_reactions(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(TOKEN + VERA, encoding="utf-8")
+    assert any("no [[management]]" in note for note in load_settings(path, environ={}).warnings())
+    twice = '[[management]]\ntelegram_id = 3001\nname = "A"\n[[management]]\ntelegram_id = 3001\nname = "B"\n'
+    assert "appears more than once in [[management]]" in problems(tmp_path, twice)

@@ -77,15 +77,15 @@ async def test_the_coordinator_keeps_the_register_and_never_sees_an_anonymous_re
     await coby.press("Registratie bevestigen")
     await piet.wait_for_message(lambda m: "geregistreerd" in m.text)
     await coby.press("Actie vastleggen")
-    await coby.wait_for_message(lambda m: "Wat is er tegen de dader gedaan" in m.text)
-    await coby.press("Waarschuwingsbrief")
+    await coby.wait_for_message(lambda m: "Welke reactie naar de dader" in m.text)
+    await coby.press("Waarschuwings- of normbrief")
     await coby.wait_for_edit(lambda m: "hoe staat het ervoor" in m.text)
     await coby.press("afgerond")
     await coby.wait_for_message(lambda m: "Wil je er een toelichting bij zetten" in m.text)
     await coby.send("Brief verstuurd op 20 november.")
     await coby.wait_for_message(lambda m: "Toelichting bewaard" in m.text)
     await piet.command("/mycases")
-    await piet.wait_for_message(lambda m: reference in m.text and "Waarschuwingsbrief" in m.text)
+    await piet.wait_for_message(lambda m: reference in m.text and "Waarschuwings- of normbrief" in m.text)
     for request in emu.calls(chat_id=COORDINATOR_ID):
         sent = repr(request.params)
         for marker in ("Pietje", "Geheim", "pietgeheim", "5202"):

@@ -33,7 +33,11 @@ from flows.lifecycle import (
     ActionOutcome,
     CaseStatus,
     CheckInAnswer,
+    ClaimStatus,
     ConsentAnswer,
+    CostKind,
+    FootageState,
+    PoliceStep,
     SurveyAnswer,
     Thread,
 )
@@ -93,6 +97,10 @@ def vocabulary(template: Template) -> list[str]:
         Language,
         Step,
         Category,
+        FootageState,
+        PoliceStep,
+        CostKind,
+        ClaimStatus,
     ):
         words += [member.value for member in enum]
     words += [value for values in _OPTIONS.values() for value in values]

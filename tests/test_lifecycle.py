@@ -22,18 +22,34 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from flows import lifecycle
 from flows.lifecycle import (
     LIVE,
+    REACTION_TIMERS,
+    REACTION_TRANSITIONS,
     REGISTER_TRANSITIONS,
+    RUNNING,
     TRANSITIONS,
+    ActionKind,
+    ActionOutcome,
     Actor,
     AftercareState,
     Case,
     CaseStatus,
     Change,
+    ClaimStatus,
     ConsentAnswer,
+    CostKind,
     CounsellorState,
+    FootageState,
+    NewAction,
+    NewCostItem,
+    NewMessage,
+    NewPoliceStep,
     Notice,
     Party,
+    PoliceStep,
+    ReactionState,
+    RegisterRules,
     RegisterState,
+    Thread,
     register_for,
 )
 from flows.model import Audience, Category, Channel, Role, Wish
@@ -82,6 +98,13 @@ def test_the_drawing_of_the_register_is_the_rules_of_the_model():
     assert register == _expected(REGISTER_TRANSITIONS, {RegisterState.WITHDRAWN: "withdrawn_consent"})
 
 
+def test_the_drawing_of_the_reaction_clock_is_the_rules_of_the_model():
+    lines = (DIAGRAM.parent / "reaction.mmd").read_text(encoding="utf-8").splitlines()
+    drawn = {pair: causes for pair, causes in _arrows(lines).items() if pair[0] != "[*]"}
+    assert drawn == _expected(REACTION_TRANSITIONS, {})
+    assert {target for source, target in _arrows(lines) if source == "[*]"} == {"none", "due"}
+
+
 def test_every_status_can_be_reached_and_left():
     sources = {before for before, _, _ in TRANSITIONS}
     targets = {after for _, after, _ in TRANSITIONS}
@@ -93,12 +116,16 @@ def test_every_status_can_be_reached_and_left():
 
 COUNSELLORS = (b"c" * 32, b"d" * 32, b"e" * 32)
 COORDINATORS = (b"k" * 32, b"l" * 32)
+MANAGEMENT = (b"m" * 32,)
+HELPER = b"h" * 32
 REPORTER = b"r" * 32
+RULES = RegisterRules()
 STAFF = COUNSELLORS + COORDINATORS
 T0 = datetime(2026, 11, 18, 10, 30, tzinfo=UTC)
 
 STATUS_PAIRS = {(before, after) for before, after, _ in TRANSITIONS}
 REGISTER_PAIRS = {(before, after) for before, after, _ in REGISTER_TRANSITIONS}
+REACTION_PAIRS = {(before, after) for before, after, _ in REACTION_TRANSITIONS}
 # Staff notifications that carry content: the report, its parts, the conversation, health.
 CONTENT = frozenset(
     {
@@ -117,6 +144,16 @@ CONTENT = frozenset(
 
 
 def _case(wish: Wish, share_name_coordinator: bool, excluded: frozenset[bytes], first: bytes | None) -> Case:
+    register = register_for(wish, share_name_coordinator)
+    clock: dict[str, object] = {}
+    if register is not RegisterState.NONE:  # as lifecycle.submit starts it for a case entering the register
+        clock = {
+            "reaction": ReactionState.DUE,
+            "reaction_since": T0,
+            "reaction_due_at": T0 + RULES.reaction_within,
+            "footage": FootageState.DUE,
+            "footage_due_at": T0 + RULES.secure_footage_within,
+        }
     return Case(
         id="case",
         reference="MB-2345-6789",
@@ -140,6 +177,7 @@ def _case(wish: Wish, share_name_coordinator: bool, excluded: frozenset[bytes], 
         counsellors={} if first is None else {first: CounsellorState.ASSIGNED},
         excluded=excluded,
         reporter=REPORTER,
+        **clock,  # type: ignore[arg-type]
     )
 
 
@@ -160,6 +198,7 @@ class CaseLife(RuleBasedStateMachine):
         self.now = T0
         self.item = 0
         self.steps: list[str] = []
+        self.reacted = False  # a reaction (or "no reaction" with its reason) was recorded
 
     @rule(
         wish=st.sampled_from(Wish),
@@ -189,6 +228,17 @@ class CaseLife(RuleBasedStateMachine):
             assert (before.register, after.register) in REGISTER_PAIRS, (name, before.register, after.register)
         assert before.status is not CaseStatus.WITHDRAWN, f"{name} changed a withdrawn case"
         assert change.audit is not None, f"{name} left no audit entry"
+        # Only a recorded reaction stops the reaction clock; only withdrawal or leaving the register ends it otherwise.
+        if before.reaction in RUNNING and after.reaction not in RUNNING:
+            assert (name, after.reaction) in (
+                ("record reaction", ReactionState.DONE),
+                ("withdraw", ReactionState.STOPPED),
+                ("consent", ReactionState.STOPPED),
+            ), (name, after.reaction)
+        if before.reaction is not after.reaction:
+            assert (before.reaction, after.reaction) in REACTION_PAIRS, (name, before.reaction, after.reaction)
+        if REACTION_TIMERS & change.cancel:
+            assert name in ("record reaction", "withdraw", "consent"), f"{name} cancelled the reaction clock"
         for index, state in change.counsellors.items():
             if state in (CounsellorState.ASSIGNED, CounsellorState.ALERTED):
                 assert index not in after.barred, f"{name} gave the case to someone barred from it"
@@ -197,6 +247,10 @@ class CaseLife(RuleBasedStateMachine):
                 assert delivery.recipient_index == REPORTER
                 continue
             assert delivery.recipient_index not in after.barred, f"{name} told someone barred: {delivery.kind}"
+            if delivery.recipient_role is Party.MANAGEMENT:
+                assert delivery.kind is Notice.REACTION_ESCALATED, f"{name} told management {delivery.kind}"
+            if delivery.recipient_role is Party.DAMAGES_HELPER:
+                assert delivery.kind is Notice.DAMAGES_ALERT, f"{name} told the damages helper {delivery.kind}"
             if delivery.recipient_role is Party.COORDINATOR and delivery.kind in CONTENT:
                 assert after.in_register, f"{name} sent content to a coordinator without consent"
             if delivery.recipient_role is Party.COUNSELLOR and delivery.kind in CONTENT:
@@ -204,6 +258,13 @@ class CaseLife(RuleBasedStateMachine):
                     CounsellorState.ASSIGNED,
                     CounsellorState.ALERTED,
                 ), f"{name} sent content to a counsellor not on the case"
+
+    @invariant()
+    def a_case_in_the_register_waits_for_a_reaction_until_one_is_recorded(self) -> None:
+        case = self.case
+        if case is not None and case.in_register and case.status is not CaseStatus.WITHDRAWN:
+            assert (case.reaction is ReactionState.DONE) == self.reacted, (case.reaction, self.reacted)
+            assert case.reaction in RUNNING or case.reaction is ReactionState.DONE, case.reaction
 
     @invariant()
     def nobody_barred_handles_it(self) -> None:
@@ -262,7 +323,7 @@ class CaseLife(RuleBasedStateMachine):
     @precondition(lambda self: self.case is not None)
     def consent(self, answer: ConsentAnswer) -> None:
         assert self.case is not None
-        self._apply("consent", lifecycle.consent(self.case, answer, COORDINATORS))
+        self._apply("consent", lifecycle.consent(self.case, answer, COORDINATORS, RULES, self.now))
 
     @rule(share=st.booleans())
     @precondition(lambda self: self.case is not None)
@@ -301,6 +362,75 @@ class CaseLife(RuleBasedStateMachine):
         assert self.case is not None
         if not self.case.handlers and self.case.has_counsellor_side and self.case.is_open:
             self._apply("assign (configured later)", lifecycle.assign(self.case, to, send_report=True))
+
+    @rule(who=st.sampled_from(STAFF), kind=st.sampled_from(ActionKind), reason=st.sampled_from(["", "  ", "omdat"]))
+    @precondition(lambda self: self.case is not None)
+    def record_reaction(self, who: bytes, kind: ActionKind, reason: str) -> None:
+        assert self.case is not None
+        actor = counsellor(who) if who in COUNSELLORS else coordinator(who)
+        new = NewAction(f"a{len(self.steps)}", kind, ActionOutcome.COMPLETED, who, reason or None)
+        decision = lifecycle.record_action(self.case, actor, new, self.now, timedelta(minutes=10))
+        if isinstance(decision, Change):
+            assert kind is not ActionKind.NOTHING or reason.strip(), "no reaction recorded without its reason"
+            self.reacted = True
+        self._apply("record reaction", decision)
+
+    @rule(who=st.sampled_from(STAFF))
+    @precondition(lambda self: self.case is not None)
+    def a_message_is_no_reaction(self, who: bytes) -> None:
+        assert self.case is not None
+        party = Party.COUNSELLOR if who in COUNSELLORS else Party.COORDINATOR
+        new = NewMessage(f"m{len(self.steps)}", Thread.COORDINATOR, party, who, "We bellen je.")
+        actor = counsellor(who) if who in COUNSELLORS else coordinator(who)
+        decision = lifecycle.message(self.case, actor, new, None, [(REPORTER, Party.REPORTER)], "message", self.now)
+        if isinstance(decision, Change):
+            assert decision.after.reaction is self.case.reaction
+        self._apply("message", decision)
+
+    @rule()
+    @precondition(lambda self: self.case is not None)
+    def the_reaction_falls_due(self) -> None:
+        assert self.case is not None
+        self.item += 1
+        self._apply("reaction due", lifecycle.remind_of_reaction(self.case, COORDINATORS, f"item{self.item}"))
+
+    @rule()
+    @precondition(lambda self: self.case is not None)
+    def still_no_reaction(self) -> None:
+        assert self.case is not None
+        self.item += 1
+        self._apply("reaction escalated", lifecycle.escalate_reaction(self.case, MANAGEMENT, f"item{self.item}"))
+
+    @rule(state=st.sampled_from(FootageState))
+    @precondition(lambda self: self.case is not None)
+    def footage(self, state: FootageState) -> None:
+        assert self.case is not None
+        self.item += 1
+        self._apply("footage due", lifecycle.remind_of_footage(self.case, COORDINATORS, f"item{self.item}"))
+        self._apply("footage", lifecycle.record_footage(self.case, coordinator(COORDINATORS[0]), state, self.now))
+
+    @rule(step=st.sampled_from(PoliceStep), by_reporter=st.booleans())
+    @precondition(lambda self: self.case is not None)
+    def police(self, step: PoliceStep, by_reporter: bool) -> None:
+        assert self.case is not None
+        party = Party.REPORTER if by_reporter else Party.COORDINATOR
+        actor = lifecycle.REPORTER_ACTOR if by_reporter else coordinator(COORDINATORS[0])
+        new = NewPoliceStep(
+            f"p{len(self.steps)}", step, T0.date(), "PL-1" if step is PoliceStep.REPORTED else None, party
+        )
+        self._apply("police", lifecycle.record_police_step(self.case, actor, new, COORDINATORS))
+
+    @rule(cents=st.integers(min_value=-1, max_value=10_000), claim=st.sampled_from(ClaimStatus))
+    @precondition(lambda self: self.case is not None)
+    def damages(self, cents: int, claim: ClaimStatus) -> None:
+        assert self.case is not None
+        actor = coordinator(COORDINATORS[0])
+        item = NewCostItem(f"d{len(self.steps)}", CostKind.OTHER, cents)
+        self._apply("damages item", lifecycle.add_cost_item(self.case, actor, item, HELPER))
+        assert self.case is not None
+        self._apply(
+            "damages", lifecycle.update_damages(self.case, actor, "x", HELPER, claim=claim, recovered_cents=cents)
+        )
 
     @rule()
     @precondition(lambda self: self.case is not None and self.case.status is CaseStatus.WITHDRAWN)

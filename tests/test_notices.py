@@ -9,7 +9,7 @@ import pytest
 import messages
 from bot import render
 from flows.aftercare import AftercarePlan, SupportContact
-from flows.lifecycle import Notice, Party, Thread
+from flows.lifecycle import Notice, Party, PoliceStep, Thread
 from flows.notices import FileNotice
 from storage.outbox import OutboxItem
 from tests.support import COORDINATOR, STAFF_COUNSELLOR, World, reporter, staff
@@ -27,6 +27,9 @@ async def test_every_kind_of_notification_renders_with_its_buttons(storage, cloc
     await world.relay.text(staff(COORDINATOR), "Toelichting <i>met</i> tekens & zo")
     await world.casework.start_message(staff(STAFF_COUNSELLOR), case.reference)
     await world.relay.text(staff(STAFF_COUNSELLOR), "Een bericht")
+    await world.services.tracks.police(staff(COORDINATOR), case.reference, PoliceStep.REPORTED)
+    await world.relay.text(staff(COORDINATOR), "PL0900-2026123456 vandaag")
+    (police,) = await storage.casefile.police_steps(case.id)
     case = await storage.cases.get(case.id)
     action = (await storage.casefile.actions(case.id))[0]
     message = (await storage.casefile.messages(case.id, (Thread.COUNSELLOR,)))[0]
@@ -42,6 +45,8 @@ async def test_every_kind_of_notification_renders_with_its_buttons(storage, cloc
         Notice.CHECKIN_ALERT: "talk",
         Notice.ACTION_FEEDBACK: action.id,
         Notice.SILENCE_REMINDER: "8",
+        Notice.POLICE_FEEDBACK: police.id,
+        Notice.POLICE_NEWS: police.id,
     }
     notices = world.notices
     reporter_kinds = {k for k in KINDS if k.startswith("reporter_")} | {
@@ -52,6 +57,8 @@ async def test_every_kind_of_notification_renders_with_its_buttons(storage, cloc
         Notice.ACTION_FEEDBACK,
         Notice.SURVEY,
         Notice.RELAY,
+        Notice.POLICE_FEEDBACK,
+        Notice.DAMAGES_FEEDBACK,
     }
     rendered = 0
     for kind in KINDS:

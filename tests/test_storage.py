@@ -158,3 +158,42 @@ async def test_a_retry_waits_until_its_time(storage, clock):
     assert await storage.outbox.next_due() == clock.now() + timedelta(seconds=30)
     clock.advance(seconds=31)
     assert len(await storage.outbox.claim_due(clock.now(), lease=timedelta(minutes=2), limit=10)) == 1
+
+
+async def test_the_register_tracks_upgrade_keeps_actions_and_notifications_and_dates_the_first_reaction(
+    tmp_path, clock
+):
+    """Migration 0011 rebuilds case_actions and the outbox: their rows stay, 0009's triggers stay,
+    and a case in the register that already had a reaction counts as reacted, from that moment."""
+    old = await Storage.open(tmp_path / "m.db", tmp_path / "m.key", upgrade_to=9)
+    case_id = await _write_version_one_case(old.db, old.vault, now=clock.now())
+    reacted_at = clock.now() + timedelta(hours=5)
+    async with old.db.transaction() as conn:
+        await conn.execute("UPDATE cases SET register = 'named' WHERE id = ?", (case_id,))
+        await conn.execute(
+            "INSERT INTO case_actions (id, case_id, kind, outcome, note, recorded_by, recorded_at, updated_at)"
+            " VALUES ('a1', ?, 'warning_letter', 'completed', NULL, ?, ?, ?)",
+            (case_id, b"k" * 32, to_db(reacted_at), to_db(reacted_at)),
+        )
+        await conn.execute(
+            "INSERT INTO outbox (id, case_id, recipient_index, recipient_role, kind, seq, status,"
+            " next_attempt_at, created_at) VALUES ('o1', ?, ?, 'coordinator', 'case_report', 0, 'sent', ?, ?)",
+            (case_id, b"k" * 32, to_db(clock.now()), to_db(clock.now())),
+        )
+    await old.close()
+
+    new = await Storage.open(tmp_path / "m.db", tmp_path / "m.key")
+    case = await new.cases.get(case_id)
+    assert case.reaction.value == "done" and case.reaction_at == reacted_at
+    assert [a.kind.value for a in await new.casefile.actions(case_id)] == ["warning_letter"]
+    assert await new.outbox.status_counts() == {"sent": 1}
+    async with new.db.transaction() as conn:
+        async with conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'") as cursor:
+            triggers = {row[0] for row in await cursor.fetchall()}
+        async with conn.execute("SELECT unrouted FROM cases WHERE id = ?", (case_id,)) as cursor:
+            assert (await cursor.fetchone())[0] == 0  # it did reach a coordinator
+    assert {"outbox_routed", "cases_sent_unrouted", "cases_entered_register"} <= triggers
+    # Management is a recipient the outbox now takes.
+    await new.outbox.enqueue(case.id, [Delivery(b"m" * 32, Party.MANAGEMENT, Notice.REACTION_ESCALATED)], clock.now())
+    assert await new.outbox.status_counts() == {"sent": 1, "pending": 1}
+    await new.close()
