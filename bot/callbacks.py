@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from flows.lifecycle import ActionKind, ActionOutcome, CaseStatus, CheckInAnswer, ConsentAnswer, SurveyAnswer, Thread
-from flows.model import Language, Role, Step
+from flows.model import Language, Role, StaffRole, Step
 from flows.outcome import (
     Acknowledge,
     Action,
@@ -31,6 +31,7 @@ from flows.outcome import (
     ChooseLanguage,
     CleanUp,
     CreateInvite,
+    CreateStaffInvite,
     Forget,
     GiveConsent,
     HandOver,
@@ -47,6 +48,7 @@ from flows.outcome import (
     ResumeCheckIns,
     ResumeDraft,
     SendFiles,
+    Serves,
     SetStatus,
     ShowNotes,
     StartMessage,
@@ -142,6 +144,7 @@ DECLARATIONS: tuple[Declaration, ...] = (
     _declare(CleanUp, "x", reference=REFERENCE),
     _declare(Forget, "f", confirm=FLAG),
     _declare(CreateInvite, "v", role=_choice(Role), department=DEPARTMENT),
+    _declare(CreateStaffInvite, "e", role=_choice(StaffRole), serves=_choice(Serves), name=DEPARTMENT),
     _declare(Inbox, "n", page=PAGE, anchor=_optional(REFERENCE), newer=FLAG),
     _declare(MyCases, "k", page=PAGE, anchor=_optional(REFERENCE), newer=FLAG),
     _declare(

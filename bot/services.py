@@ -17,6 +17,7 @@ from flows.access import Access
 from flows.aftercare import AftercareFlow, AftercarePlan
 from flows.casework import Casework
 from flows.clock import Clock, Periods
+from flows.enrolment import Enrolment
 from flows.escalation import Escalation
 from flows.intake import MAX_ATTACHMENT_MB, Intake
 from flows.invites import OPEN_MODE, Admission
@@ -40,6 +41,8 @@ class Policy:
     max_attachment_mb: int = MAX_ATTACHMENT_MB
     # Who is responsible for the data ([organisation]), for /privacy; None until configured.
     organisation: Organisation | None = None
+    # How long closed and withdrawn cases are kept ([retention] closed_cases); None: until erased by the reporter.
+    retention: timedelta | None = None
 
 
 class RecentIds:
@@ -74,6 +77,7 @@ class Services:
     admission: Admission
     escalation: Escalation
     notices: Notices
+    enrolment: Enrolment
     courier: Courier | None = None
     timekeeper: Timekeeper | None = None
     # Presses already answered (Telegram takes one answer per press): the error handler skips them.
@@ -85,6 +89,15 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
     access = Access(storage, router)
     aftercare = AftercareFlow(storage, router, access, clock, policy.zone, policy.plan)
     mycases = MyCaseFlow(storage, router, access, clock, policy.zone)
+    intake = Intake(
+        storage,
+        router,
+        clock,
+        policy.zone,
+        policy.periods,
+        aftercare,
+        max_attachment_mb=policy.max_attachment_mb,
+    )
     return Services(
         storage=storage,
         router=router,
@@ -92,19 +105,12 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
         policy=policy,
         access=access,
         aftercare=aftercare,
-        intake=Intake(
-            storage,
-            router,
-            clock,
-            policy.zone,
-            policy.periods,
-            aftercare,
-            max_attachment_mb=policy.max_attachment_mb,
-        ),
+        intake=intake,
         casework=Casework(storage, router, access, clock, policy.zone, policy.plan),
         mycases=mycases,
         relay=Relay(storage, router, access, mycases, clock),
         admission=Admission(storage, router, clock, policy.access_mode, policy.invite_valid_for),
         escalation=Escalation(storage, router, clock),
         notices=Notices(storage, router, policy.zone, clock, policy.plan),
+        enrolment=Enrolment(storage, router, clock, policy.invite_valid_for, intake.route_waiting),
     )

@@ -154,6 +154,7 @@ class TimerKind(StrEnum):
     REOFFER = "reoffer"
     SILENCE_OWNER = "silence_owner"
     SILENCE_COORDINATORS = "silence_coordinators"
+    RETENTION = "retention"  # no case: the daily erasure of cases kept past [retention] closed_cases
 
 
 ESCALATIONS = frozenset({TimerKind.ESCALATE_COUNSELLORS, TimerKind.ESCALATE_COORDINATORS})
@@ -439,7 +440,12 @@ class SurveyAsked:
     pass
 
 
-Record = NewAttachment | NewMessage | NewNote | NewAction | ActionUpdate | NewCheckInAnswer | SurveyAsked
+@dataclass(frozen=True, slots=True)
+class AwaitsCounsellor:
+    """The case needs a counsellor again (its own left): routing picks it up like a new one."""
+
+
+Record = AwaitsCounsellor | NewAttachment | NewMessage | NewNote | NewAction | ActionUpdate | NewCheckInAnswer | SurveyAsked
 
 
 @dataclass(frozen=True, slots=True)
@@ -906,6 +912,32 @@ def assign(case: Case, to: bytes, *, send_report: bool) -> Decision:
         detail="report sent" if send_report else "reference only",
         counsellors={to: CounsellorState.ASSIGNED},
         deliveries=deliveries,
+    )
+
+
+def counsellor_left(case: Case, gone: Actor, to: bytes | None, coordinators: Sequence[bytes], now: datetime) -> Decision:
+    """A counsellor was removed from the staff (``meldbot staff remove``): their open case goes to
+    ``to``, a colleague of the group, who receives the whole report, as at a hand-over; with nobody
+    left it waits for routing, and the coordinators hear that (never its content)."""
+    assert gone.index is not None
+    state = case.counsellors.get(gone.index)
+    if not case.is_open or state not in (CounsellorState.ASSIGNED, CounsellorState.ALERTED):
+        return Refused("not_yours")
+    if state is CounsellorState.ALERTED:
+        # Only asked to help: they stop being asked; whoever handles the case keeps it.
+        return _change(case, gone, "staff_removed", detail="alerted", counsellors={gone.index: CounsellorState.FORMER})
+    if to is not None:
+        return _move(case, gone, to, CounsellorState.FORMER, "staff_removed", now, detail="reassigned")
+    waiting = [Delivery(i, Party.COORDINATOR, Notice.CASE_WAITING) for i in coordinators_of(case, coordinators)]
+    return _change(
+        case,
+        gone,
+        "staff_removed",
+        detail="waiting",
+        counsellors={gone.index: CounsellorState.FORMER},
+        deliveries=waiting,
+        records=[AwaitsCounsellor()],
+        **_unacknowledged(case),
     )
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 
 from flows.lifecycle import ActionKind, ActionOutcome, CaseStatus, CheckInAnswer, ConsentAnswer, SurveyAnswer, Thread
-from flows.model import Language, Role, Step
+from flows.model import Audience, Language, Role, StaffRole, Step
 from messages import Label
 
 # -- what a button asks for -------------------------------------------------------------
@@ -69,6 +70,30 @@ class Forget:
 class CreateInvite:
     role: Role
     department: str = ""
+
+
+class Serves(StrEnum):
+    """The groups a counsellor invited from the chat will serve (``none`` for other roles)."""
+
+    NONE = "none"
+    STAFF = "staff"
+    OFFICE_HOLDERS = "office_holders"
+    BOTH = "both"
+
+    @property
+    def audiences(self) -> frozenset[Audience]:
+        if self is Serves.BOTH:
+            return frozenset(Audience)
+        return frozenset() if self is Serves.NONE else frozenset({Audience(self.value)})
+
+
+@dataclass(frozen=True, slots=True)
+class CreateStaffInvite:
+    """A coordinator's single-use link that enrols its holder as staff, going by ``name`` (or their own)."""
+
+    role: StaffRole
+    serves: Serves
+    name: str = ""
 
 
 # Lists, a page at a time: ``anchor`` is the reference of the case the page starts after
@@ -270,6 +295,7 @@ Action = (
     | CleanUp
     | Forget
     | CreateInvite
+    | CreateStaffInvite
     | Inbox
     | MyCases
     | RegisterView

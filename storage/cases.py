@@ -25,6 +25,7 @@ import aiosqlite
 from flows.lifecycle import (
     OPEN,
     ActionUpdate,
+    AwaitsCounsellor,
     AftercareState,
     Case,
     CaseStatus,
@@ -527,6 +528,9 @@ class Cases:
         self, conn: aiosqlite.Connection, key: DataKey, case_id: str, record: Record, now: datetime
     ) -> None:
         match record:
+            case AwaitsCounsellor():
+                # Intake.route_waiting reads this mark (migration 0009's unrouted bit 1).
+                await conn.execute("UPDATE cases SET unrouted = unrouted | 1 WHERE id = ?", (case_id,))
             case NewAttachment():
                 await self._insert_attachment(conn, key, case_id, record, now)
             case NewMessage():
