@@ -183,13 +183,11 @@ class Enrolment:
         if member is None:
             return Outcome(language, replies=[Reply("invite.invalid")])
         await self._storage.audit.record(
-            actor_role=member.role.value, actor=member.name, action="staff_enrolled", now=now, detail=member.role.value
+            actor_role=member.role.value, actor=_audit_name(member), action="staff_enrolled", now=now
         )
         if self._admit(member):
             await self._route_waiting()
-        return Outcome(
-            language, replies=[Reply(f"staff.enrolled_{member.role.value}", {"name": member.name})]
-        )
+        return Outcome(language, replies=[Reply(f"staff.enrolled_{member.role.value}", {"name": member.name})])
 
     # -- the operator's list --------------------------------------------------------------
 
@@ -206,16 +204,18 @@ class Enrolment:
         if routed is not None:
             self._router.remove(routed)
         await self._storage.audit.record(
-            actor_role="operator", actor="operator", action="staff_removed", now=now, detail=member.role.value
+            actor_role="operator", actor="operator", action="staff_removed", now=now, detail=_audit_name(member)
         )
         handed_on = waiting = 0
         if member.role is StaffRole.COUNSELLOR and self._router.counsellor(member.staff_index) is None:
-            gone = Actor("counsellor", member.name, member.staff_index)
+            gone = Actor("counsellor", _audit_name(member), member.staff_index)
             for case_id in await self._storage.staff.cases_held(member.staff_index):
                 to = await self._successor(case_id, member.staff_index)
                 coordinators = self._router.coordinator_indexes()
                 _, decision = await self._storage.cases.change(
-                    case_id, partial(lifecycle.counsellor_left, gone=gone, to=to, coordinators=coordinators, now=now), now
+                    case_id,
+                    partial(lifecycle.counsellor_left, gone=gone, to=to, coordinators=coordinators, now=now),
+                    now,
                 )
                 if isinstance(decision, Change) and decision.audit.detail != "alerted":
                     handed_on, waiting = (handed_on + 1, waiting) if to is not None else (handed_on, waiting + 1)
@@ -237,6 +237,12 @@ class Enrolment:
             return None
         load = await self._storage.cases.open_load([self._router.index(c) for c in candidates])
         return self._router.index(self._router.least_loaded(candidates, load))
+
+
+def _audit_name(member: EnrolledMember) -> str:
+    """How the audit trail names someone enrolled: by the id ``meldbot staff list`` shows, as their
+    name is kept sealed (staff in the configuration are named by their configured name)."""
+    return f"enrolled {member.id[:8]}"
 
 
 def _role_of(member: StaffMember) -> StaffRole:

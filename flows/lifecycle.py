@@ -445,7 +445,9 @@ class AwaitsCounsellor:
     """The case needs a counsellor again (its own left): routing picks it up like a new one."""
 
 
-Record = AwaitsCounsellor | NewAttachment | NewMessage | NewNote | NewAction | ActionUpdate | NewCheckInAnswer | SurveyAsked
+Record = (
+    AwaitsCounsellor | NewAttachment | NewMessage | NewNote | NewAction | ActionUpdate | NewCheckInAnswer | SurveyAsked
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -915,7 +917,9 @@ def assign(case: Case, to: bytes, *, send_report: bool) -> Decision:
     )
 
 
-def counsellor_left(case: Case, gone: Actor, to: bytes | None, coordinators: Sequence[bytes], now: datetime) -> Decision:
+def counsellor_left(
+    case: Case, gone: Actor, to: bytes | None, coordinators: Sequence[bytes], now: datetime
+) -> Decision:
     """A counsellor was removed from the staff (``meldbot staff remove``): their open case goes to
     ``to``, a colleague of the group, who receives the whole report, as at a hand-over; with nobody
     left it waits for routing, and the coordinators hear that (never its content)."""

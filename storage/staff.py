@@ -123,9 +123,7 @@ class StaffStore:
         )
         expires = from_db(row["expires_at"])
         assert expires is not None  # the column is NOT NULL
-        return StaffInvitation(
-            StaffRole(row["role"]), name, _serves(row["serves"]), Language(row["language"]), expires
-        )
+        return StaffInvitation(StaffRole(row["role"]), name, _serves(row["serves"]), Language(row["language"]), expires)
 
     async def enrol(
         self, code: str, person_id: str, staff_index: bytes, display_name: str, now: datetime

@@ -38,7 +38,17 @@ from flows.lifecycle import (
     Thread,
 )
 from flows.model import Category, Language, Role, Sender, StaffRole, Step
-from flows.outcome import Action, ChooseLanguage, CreateInvite, CreateStaffInvite, Forget, Outcome, Reply, Serves, StartReport
+from flows.outcome import (
+    Action,
+    ChooseLanguage,
+    CreateInvite,
+    CreateStaffInvite,
+    Forget,
+    Outcome,
+    Reply,
+    Serves,
+    StartReport,
+)
 from storage import Storage
 from tests.support import COORDINATOR, ManualClock, World, reporter, staff
 from tests.test_authorization import ANNA, NO_CASE, VERA, WENDY, Template, build_template
