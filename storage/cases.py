@@ -25,8 +25,8 @@ import aiosqlite
 from flows.lifecycle import (
     OPEN,
     ActionUpdate,
-    AwaitsCounsellor,
     AftercareState,
+    AwaitsCounsellor,
     Case,
     CaseStatus,
     Change,
