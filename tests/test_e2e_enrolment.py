@@ -5,6 +5,7 @@ closed reports are kept."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 from bot.cli import main
@@ -113,10 +114,17 @@ async def test_a_coordinator_enrols_a_counsellor_in_the_chat_and_removal_sends_h
     emu.assert_healthy(allow_failed_requests=True)
 
 
-async def test_privacy_says_how_long_closed_reports_are_kept(emu, tmp_path):
+async def test_privacy_says_how_long_closed_reports_are_kept_and_the_daily_erasure_is_armed(emu, tmp_path):
     bot = BotUnderTest(emu, tmp_path, retention={"closed_cases": "P5Y"})
     await bot.start()
     try:
+        # The first run falls due at start (no quiet hours here) and arms the next, a day later.
+        for _ in range(50):
+            due = await bot.storage.retention.pending_run()
+            if due is not None and due > bot.meldbot.clock.now() + timedelta(hours=23):
+                break
+            await asyncio.sleep(0.1)
+        assert due is not None and due > bot.meldbot.clock.now() + timedelta(hours=23)
         anna = emu.user(5001, first_name="Anna", language_code="nl")
         await anna.command("/privacy")
         said = [(await anna.next_message()).text for _ in range(3)]
