@@ -54,6 +54,7 @@ class Enrolment:
         self.valid_for = valid_for
         self._route_waiting = route_waiting
         self._routed: dict[str, StaffMember] = {}  # enrolment id -> the member the Router holds
+        self._last_position: dict[StaffRole, int] = {}
 
     # -- the Router's view ----------------------------------------------------------------
 
@@ -77,18 +78,25 @@ class Enrolment:
         if member.role is StaffRole.COUNSELLOR:
             if self._router.counsellor(member.staff_index) is not None:
                 return False  # also in the configuration, which comes first
-            position = max((c.position for c in self._router.counsellors), default=-1) + 1
+            position = self._position(StaffRole.COUNSELLOR, [c.position for c in self._router.counsellors])
             routed = Counsellor(member.telegram_id, member.name, member.serves, member.language, position)
         elif member.role is StaffRole.COORDINATOR:
             if self._router.coordinator(member.staff_index) is not None:
                 return False
-            position = max((c.position for c in self._router.coordinators), default=-1) + 1
+            position = self._position(StaffRole.COORDINATOR, [c.position for c in self._router.coordinators])
             routed = Coordinator(member.telegram_id, member.name, member.language, position)
         else:
             return False
         self._router.add(routed)
         self._routed[member.id] = routed
         return True
+
+    def _position(self, role: StaffRole, taken: list[int]) -> int:
+        """After everyone configured, and never one given before while the bot runs: a draft names
+        the staff it keeps out by position (flows/intake.py), so a removed member's is not reused."""
+        position = max([*taken, self._last_position.get(role, -1)]) + 1
+        self._last_position[role] = position
+        return position
 
     # -- making a link --------------------------------------------------------------------
 
