@@ -264,7 +264,12 @@ class Meldbot:
         bot = self.application.bot
         members = [("counsellors", m) for m in router.counsellors] + [("coordinators", m) for m in router.coordinators]
         for group, member in members:
-            who = f"{group} #{member.position + 1} in the configuration"
+            configured = len(self.settings.counsellors if group == "counsellors" else self.settings.coordinators)
+            who = (
+                f"{group} #{member.position + 1} in the configuration"
+                if member.position < configured
+                else f"an enrolled {group[:-1]} (meldbot staff list)"
+            )
             try:
                 await bot.get_chat(member.telegram_id)
             except (BadRequest, Forbidden) as error:
