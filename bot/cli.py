@@ -235,12 +235,13 @@ async def _staff(settings: Settings, args: argparse.Namespace) -> int:
     storage = await Storage.open(settings.storage.database, settings.storage.key_file)
     try:
         services = _services(storage, settings)
-        await services.enrolment.sync()
         members = await services.enrolment.members()
         if args.action == "list":
             for line in _staff_lines(members):
                 print(line)
             return 0
+        # The colleagues a removed counsellor's cases may go to include the other enrolled ones.
+        await services.enrolment.sync()
         matching = [m for m in members if args.member and m.id.startswith(args.member.lower())]
         if len(matching) != 1:
             print(
