@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.cli import main
 from flows.lifecycle import CounsellorState, Notice
 from flows.model import Audience, Language, StaffRole
 from flows.outcome import Outcome
@@ -167,3 +168,21 @@ async def test_the_running_bot_follows_a_removal_made_by_another_process(storage
     await bot.services.enrolment.sync()
     assert bot.router.counsellor(index(storage, EVA)) is None
     assert bot.router.counsellors == (HOLDERS_COUNSELLOR,)
+
+
+def test_the_invite_command_says_what_a_staff_link_needs(tmp_path, capsys):
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[telegram]\ntoken = "123456:TEST-TOKEN-abcdef"\n[storage]\ndatabase = "{tmp_path / "m.db"}"\n'
+        f'key_file = "{tmp_path / "m.key"}"\n'
+    )
+    base = ["invite", "--config", str(config), "--role"]
+    assert main([*base, "counsellor"]) == 2
+    assert "--name" in capsys.readouterr().err
+    assert main([*base, "counsellor", "--name", "Eva", "--serves", "staff,everyone"]) == 2
+    assert "--serves" in capsys.readouterr().err
+    assert main([*base, "coordinator", "--name", "Coby", "--valid", "tomorrow"]) == 2
+    assert "--valid" in capsys.readouterr().err
+    assert not (tmp_path / "m.db").exists()  # nothing was made
+    assert main(["staff", "remove", "--config", str(config)]) == 2
+    assert "staff list" in capsys.readouterr().err
