@@ -53,18 +53,23 @@ class Enrolment:
         self._clock = clock
         self.valid_for = valid_for
         self._route_waiting = route_waiting
-        self._routed: dict[str, StaffMember] = {}  # enrolment id -> the member the Router holds
+        # enrolment id -> (the enrolment, the member the Router holds for it)
+        self._routed: dict[str, tuple[EnrolledMember, StaffMember]] = {}
         self._last_position: dict[StaffRole, int] = {}
 
     # -- the Router's view ----------------------------------------------------------------
 
     async def sync(self) -> int:
         """Make the Router hold exactly the enrolled staff (at start, and after a change by another
-        process such as ``meldbot staff remove``); waiting reports go to anyone new. Returns how many
-        members were added."""
+        process such as ``meldbot staff remove``); waiting reports go to anyone new. Someone whose
+        enrolment vanished otherwise (they erased themselves with /forgetme) has their open cases
+        handed on here; after a removal that already did so, nothing is left to hand on. Returns how
+        many members were added."""
         members = {m.id: m for m in await self._storage.staff.members()}
         for member_id in [i for i in self._routed if i not in members]:
-            self._router.remove(self._routed.pop(member_id))
+            gone, routed = self._routed.pop(member_id)
+            self._router.remove(routed)
+            await self._hand_on(gone)
         added = 0
         for member in members.values():
             if member.id not in self._routed and self._admit(member):
@@ -88,7 +93,7 @@ class Enrolment:
         else:
             return False
         self._router.add(routed)
-        self._routed[member.id] = routed
+        self._routed[member.id] = (member, routed)
         return True
 
     def _position(self, role: StaffRole, taken: list[int]) -> int:
@@ -208,12 +213,18 @@ class Enrolment:
         and one per case (in the case's own transaction)."""
         now = self._clock.now()
         await self._storage.staff.remove(member.id)
-        routed = self._routed.pop(member.id, None)
-        if routed is not None:
-            self._router.remove(routed)
+        held = self._routed.pop(member.id, None)
+        if held is not None:
+            self._router.remove(held[1])
         await self._storage.audit.record(
             actor_role="operator", actor="operator", action="staff_removed", now=now, detail=_audit_name(member)
         )
+        handed_on, waiting = await self._hand_on(member)
+        return Removed(member, handed_on, waiting)
+
+    async def _hand_on(self, member: EnrolledMember) -> tuple[int, int]:
+        """Each open case the member handled goes to a colleague, or waits: (handed on, waiting)."""
+        now = self._clock.now()
         handed_on = waiting = 0
         if member.role is StaffRole.COUNSELLOR and self._router.counsellor(member.staff_index) is None:
             gone = Actor("counsellor", _audit_name(member), member.staff_index)
@@ -228,7 +239,7 @@ class Enrolment:
                 if isinstance(decision, Change) and decision.audit.detail != "alerted":
                     handed_on, waiting = (handed_on + 1, waiting) if to is not None else (handed_on, waiting + 1)
             await self._route_waiting()
-        return Removed(member, handed_on, waiting)
+        return handed_on, waiting
 
     async def _successor(self, case_id: str, gone: bytes) -> bytes | None:
         """The least-loaded colleague of the case's group who may take it; None if nobody may."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.cli import main
 from flows.lifecycle import CounsellorState, Notice
 from flows.model import Audience, Language, StaffRole
-from flows.outcome import Outcome
+from flows.outcome import Forget, Outcome
 from tests.support import (
     COORDINATOR,
     HOLDERS_COUNSELLOR,
@@ -186,3 +186,18 @@ def test_the_invite_command_says_what_a_staff_link_needs(tmp_path, capsys):
     assert not (tmp_path / "m.db").exists()  # nothing was made
     assert main(["staff", "remove", "--config", str(config)]) == 2
     assert "staff list" in capsys.readouterr().err
+
+
+async def test_an_enrolled_counsellor_who_erases_themself_leaves_no_case_stranded(storage, clock):
+    world = World(storage, clock, counsellors=(HOLDERS_COUNSELLOR,))
+    await opened(world, EVA, await staff_link(world, "Eva", "staff.invite_counsellor_staff"))
+    case = await world.report(reporter(5001))
+    fred = reporter(7004, "Fred")
+    await opened(world, fred, await staff_link(world, "Fred", "staff.invite_counsellor_staff"))
+
+    await world.mycases.forget(EVA, Forget(True))  # /forgetme: her person row, and so her enrolment, go
+    assert [m.name for m in await storage.staff.members()] == ["Fred"]
+    await world.services.enrolment.sync()
+
+    assert world.router.counsellor(index(storage, EVA)) is None
+    assert (await world.case(case.reference)).handlers == {index(storage, fred)}
