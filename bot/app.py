@@ -33,6 +33,8 @@ from flows.clock import Clock, SystemClock
 from flows.escalation import KINDS as ESCALATIONS
 from flows.model import Language
 from flows.privacy import describe
+from flows.retention import KINDS as RETENTION_KINDS
+from flows.retention import Retention
 from flows.routing import Router, StaffMember
 from flows.tracks import KINDS as TRACK_KINDS
 from storage import Storage
@@ -128,6 +130,9 @@ class Meldbot:
                 self.timekeeper.handle(kind, services.aftercare.run)
             for kind in TRACK_KINDS:
                 self.timekeeper.handle(kind, services.tracks.run)
+            retention = Retention(storage, self.clock, settings.retention.closed_cases, settings.quiet())
+            for kind in RETENTION_KINDS:
+                self.timekeeper.handle(kind, retention.run)
             services.courier, services.timekeeper = self.courier, self.timekeeper
             application.bot_data["services"] = services
             handlers.register(application)
@@ -139,6 +144,18 @@ class Meldbot:
 
             await log_audit_head()
             job_queue_of(application).run_repeating(log_audit_head, interval=timedelta(days=1), name="audit head")
+            enrolled = await services.enrolment.sync()
+            if enrolled:
+                log.info("%d enrolled staff member(s) beside the configured ones", enrolled)
+
+            async def sync_staff(_: object = None) -> None:
+                """Enrolments ended from the command line (meldbot staff remove) reach the running bot."""
+                await services.enrolment.sync()
+
+            job_queue_of(application).run_repeating(
+                sync_staff, interval=settings.delivery.sweep_interval, name="staff roster"
+            )
+            await retention.arm()
             for warning in settings.warnings():
                 log.warning("configuration: %s", warning)
             await application.initialize()
@@ -254,7 +271,12 @@ class Meldbot:
         bot = self.application.bot
         members = [("counsellors", m) for m in router.counsellors] + [("coordinators", m) for m in router.coordinators]
         for group, member in members:
-            who = f"{group} #{member.position + 1} in the configuration"
+            configured = len(self.settings.counsellors if group == "counsellors" else self.settings.coordinators)
+            who = (
+                f"{group} #{member.position + 1} in the configuration"
+                if member.position < configured
+                else f"an enrolled {group[:-1]} (meldbot staff list)"
+            )
             try:
                 await bot.get_chat(member.telegram_id)
             except (BadRequest, Forbidden) as error:

@@ -32,7 +32,7 @@ from flows.lifecycle import (
     SurveyAnswer,
     Thread,
 )
-from flows.model import Language, Role, Step
+from flows.model import Language, Role, StaffRole, Step
 from flows.outcome import (
     Acknowledge,
     Action,
@@ -44,6 +44,7 @@ from flows.outcome import (
     ChooseLanguage,
     CleanUp,
     CreateInvite,
+    CreateStaffInvite,
     Damages,
     DamagesClaim,
     DamagesInsurance,
@@ -67,6 +68,7 @@ from flows.outcome import (
     ResumeCheckIns,
     ResumeDraft,
     SendFiles,
+    Serves,
     SetStatus,
     ShowNotes,
     StartMessage,
@@ -162,6 +164,7 @@ DECLARATIONS: tuple[Declaration, ...] = (
     _declare(CleanUp, "x", reference=REFERENCE),
     _declare(Forget, "f", confirm=FLAG),
     _declare(CreateInvite, "v", role=_choice(Role), department=DEPARTMENT),
+    _declare(CreateStaffInvite, "e", role=_choice(StaffRole), serves=_choice(Serves), name=DEPARTMENT),
     _declare(Inbox, "n", page=PAGE, anchor=_optional(REFERENCE), newer=FLAG),
     _declare(MyCases, "k", page=PAGE, anchor=_optional(REFERENCE), newer=FLAG),
     _declare(

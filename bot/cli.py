@@ -1,6 +1,6 @@
 """The ``meldbot`` command: run the bot, try it in a browser, and what an operator does beside it.
 
-``run``, ``demo``, ``check-config``, ``invite``, ``audit verify``, ``backup``, ``restore``,
+``run``, ``demo``, ``check-config``, ``invite``, ``staff``, ``audit verify``, ``backup``, ``restore``,
 ``rotate-key``, ``systemd-unit``.
 
 A bad configuration is one clear message naming each setting and its problem, and
@@ -17,17 +17,23 @@ import sqlite3
 import sys
 from importlib import metadata, resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import logs
 from bot.config import ConfigError, Settings, load_settings, parse_duration
-from flows.model import Role
+from flows.model import Audience, Language, Role, StaffRole
 from storage import Storage, StorageRefused
 from storage.database import describe_failure
+from storage.staff import EnrolledMember
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 EXIT_BAD_CONFIG = 2
 EXIT_UNREACHABLE = 1
 EXIT_AUDIT_BROKEN = 1
 EXIT_FAILED = 1
+MAX_STAFF_NAME = 80  # as a name in the configuration
 UNITS = ("meldbot.service", "meldbot-backup.service", "meldbot-backup.timer")
 
 
@@ -42,15 +48,34 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, required=True, metavar="PATH", help="configuration file (TOML)")
     check = commands.add_parser("check-config", help="validate a configuration file and say what is wrong")
     check.add_argument("--config", type=Path, required=True, metavar="PATH", help="configuration file (TOML)")
-    invite = commands.add_parser("invite", help='create a single-use invitation link (for [access] mode = "invite")')
+    invite = commands.add_parser(
+        "invite",
+        help='create a single-use invitation link: for a reporter ([access] mode = "invite") or to enrol staff',
+    )
     invite.add_argument("--config", type=Path, required=True, metavar="PATH", help="configuration file (TOML)")
     invite.add_argument(
-        "--role", required=True, choices=[r.value for r in Role], help="the role the invited person reports as"
+        "--role",
+        required=True,
+        choices=[r.value for r in Role] + [r.value for r in StaffRole],
+        help="the role the invited person reports as, or the staff role they are enrolled with",
     )
-    invite.add_argument("--department", default="", help="optional department, at most 30 characters")
+    invite.add_argument("--department", default="", help="optional department of a reporter, at most 30 characters")
+    invite.add_argument("--name", help="staff: the name they go by in the bot (required for a staff role)")
+    invite.add_argument(
+        "--serves",
+        default="staff,office_holders",
+        help="a counsellor: the groups served, staff and/or office_holders, comma-separated (default: both)",
+    )
+    invite.add_argument(
+        "--language", choices=[lang.value for lang in Language], default="nl", help="staff: their language"
+    )
     invite.add_argument(
         "--valid", default=None, metavar="DURATION", help="how long the link works (ISO 8601, e.g. P7D)"
     )
+    staff = commands.add_parser("staff", help="staff enrolled by invitation: list them, or end an enrolment")
+    staff.add_argument("action", choices=["list", "remove"], help="list: who is enrolled; remove: end an enrolment")
+    staff.add_argument("member", nargs="?", metavar="ID", help="remove: the id that staff list shows")
+    staff.add_argument("--config", type=Path, required=True, metavar="PATH", help="configuration file (TOML)")
     backup = commands.add_parser("backup", help="a consistent, checked copy of the database, while the bot runs")
     backup.add_argument("--config", type=Path, required=True, metavar="PATH", help="configuration file (TOML)")
     backup.add_argument("--output", type=Path, required=True, metavar="FILE", help="where to write the backup (0600)")
@@ -106,6 +131,8 @@ def _summary(settings: Settings) -> str:
 
 
 async def _invite(settings: Settings, args: argparse.Namespace) -> int:
+    if args.role in {r.value for r in StaffRole}:
+        return await _invite_staff(settings, args)
     from flows.clock import SystemClock
     from flows.invites import Admission, clean_department, invite_link
     from flows.routing import Router
@@ -143,6 +170,135 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
     where = f", department {department}" if department else ""
     print(f"single use; for role {args.role}{where}; valid until {expires:%Y-%m-%d %H:%M} UTC")
     return 0
+
+
+def _staff_invitation(args: argparse.Namespace) -> tuple[str, frozenset[Audience]] | str:
+    """(name, groups served) from the command line, or what is wrong with them."""
+    name = " ".join((args.name or "").split())
+    if not name or len(name) > MAX_STAFF_NAME:
+        return f"--name: the name they go by in the bot, 1 to {MAX_STAFF_NAME} characters (for a staff role)"
+    if args.role != StaffRole.COUNSELLOR:
+        return name, frozenset()
+    parts = [part.strip() for part in args.serves.split(",") if part.strip()]
+    try:
+        serves = frozenset(Audience(part) for part in parts)
+    except ValueError:
+        serves = frozenset()
+    if not serves or len(serves) != len(parts):
+        return "--serves: staff, office_holders, or both separated by a comma"
+    return name, serves
+
+
+async def _invite_staff(settings: Settings, args: argparse.Namespace) -> int:
+    from flows.clock import SystemClock
+    from flows.invites import invite_link
+
+    wanted = _staff_invitation(args)
+    if isinstance(wanted, str):
+        print(f"meldbot: {wanted}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    name, serves = wanted
+    valid_for = settings.access.invite_valid_for
+    if args.valid:
+        try:
+            valid_for = parse_duration(args.valid)
+        except ValueError as problem:
+            print(f"meldbot: --valid: {problem}", file=sys.stderr)
+            return EXIT_BAD_CONFIG
+    storage = await Storage.open(settings.storage.database, settings.storage.key_file)
+    try:
+        username = await storage.bot_username() or await _ask_bot_username(settings)
+        services = _services(storage, settings)
+        services.enrolment.valid_for = valid_for
+        code, expires = await services.enrolment.create(
+            role=StaffRole(args.role),
+            name=name,
+            serves=serves,
+            language=Language(args.language),
+            created_by=None,
+            now=SystemClock().now(),
+        )
+    finally:
+        await storage.close()
+    print(invite_link(username, code))
+    groups = f", serving {' and '.join(a.value for a in Audience if a in serves)}" if serves else ""
+    print(
+        f"single use; enrols whoever opens it as {args.role} {name!r}{groups}; valid until {expires:%Y-%m-%d %H:%M} UTC"
+    )
+    return 0
+
+
+def _services(storage: Storage, settings: Settings) -> Services:
+    from bot.services import build
+    from flows.clock import SystemClock
+    from flows.routing import Router
+
+    router = Router(settings.counsellor_list(), settings.coordinator_list(), storage.people.index_of)
+    return build(storage, router, SystemClock(), settings.policy())
+
+
+async def _staff(settings: Settings, args: argparse.Namespace) -> int:
+    storage = await Storage.open(settings.storage.database, settings.storage.key_file)
+    try:
+        services = _services(storage, settings)
+        members = await services.enrolment.members()
+        if args.action == "list":
+            for line in _staff_lines(members):
+                print(line)
+            return 0
+        # The colleagues a removed counsellor's cases may go to include the other enrolled ones.
+        await services.enrolment.sync()
+        matching = [m for m in members if args.member and m.id.startswith(args.member.lower())]
+        if len(matching) != 1:
+            print(
+                "meldbot: staff remove ID: give the id that `meldbot staff list` shows"
+                + (f" ({len(matching)} enrolments start with {args.member!r})" if args.member else ""),
+                file=sys.stderr,
+            )
+            return EXIT_BAD_CONFIG
+        removed = await services.enrolment.remove(matching[0])
+    finally:
+        await storage.close()
+    member = removed.member
+    print(
+        f"removed {member.role.value} {member.name!r} ({member.id[:8]}):"
+        " a running bot stops routing to them within its sweep interval"
+    )
+    if member.role is StaffRole.COUNSELLOR:
+        print(
+            f"their open cases: {removed.handed_on} went to a colleague of the group, {removed.waiting} wait for a"
+            " counsellor (the coordinators were told)"
+        )
+    return 0
+
+
+def _staff_lines(members: list[EnrolledMember]) -> list[str]:
+    if not members:
+        return ["no staff enrolled by invitation"]
+    lines = []
+    for member in members:
+        groups = f", serves {' and '.join(a.value for a in Audience if a in member.serves)}" if member.serves else ""
+        lines.append(
+            f"{member.id[:8]}  {member.role.value:<11}  {member.name}{groups}; language {member.language.value};"
+            f" enrolled {member.enrolled_at:%Y-%m-%d}"
+        )
+    return lines
+
+
+async def _enrolled_summary(settings: Settings) -> list[str]:
+    """check-config: the staff enrolled by invitation, when there is a database to read them from."""
+    if not (settings.storage.database.exists() and settings.storage.key_file.exists()):
+        return ["enrolled staff: none yet (no database)"]
+    storage = await Storage.open(settings.storage.database, settings.storage.key_file)
+    try:
+        members = await storage.staff.members()
+    finally:
+        await storage.close()
+    return (
+        [f"enrolled staff ({len(members)}):", *(f"  {line}" for line in _staff_lines(members))]
+        if members
+        else ["enrolled staff: none"]
+    )
 
 
 async def _ask_bot_username(settings: Settings) -> str:
@@ -253,11 +409,17 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_CONFIG
     if args.command == "check-config":
         print(f"{args.config}: configuration is valid: {_summary(settings)}")
+        try:
+            for line in asyncio.run(_enrolled_summary(settings)):
+                print(line)
+        except (StorageRefused, sqlite3.Error) as problem:
+            print(f"warning: enrolled staff cannot be read: {problem}")
         for warning in settings.warnings():
             print(f"warning: {warning}")
         return 0
     commands = {
         "invite": _invite,
+        "staff": _staff,
         "audit": _audit_verify,
         "backup": _backup,
         "restore": _restore,

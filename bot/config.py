@@ -315,6 +315,33 @@ class OrganisationSettings(_Section):
         return value
 
 
+# A retention period: years, months, weeks and days ("P5Y", "P18M", "P1Y6M").
+_RETENTION = re.compile(r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?$")
+YEAR_DAYS, MONTH_DAYS = 365.2425, 30.436875  # the calendar's averages, as flows.privacy.period_in_words reads them
+
+
+def parse_retention(text: str) -> timedelta:
+    """An ISO 8601 period of whole years, months, weeks and days; a year counts as 365.2425 days."""
+    match = _RETENTION.match(text.strip().upper()) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError(f"{text!r} is not an ISO 8601 period in years, months, weeks or days (examples: P5Y, P18M)")
+    parts = {name: int(value) for name, value in match.groupdict().items() if value}
+    days = parts.get("years", 0) * YEAR_DAYS + parts.get("months", 0) * MONTH_DAYS
+    result = timedelta(days=round(days) + parts.get("weeks", 0) * 7 + parts.get("days", 0))
+    if result < timedelta(days=1):
+        raise ValueError("must be at least a day (P1D)")
+    return result
+
+
+def _retention(value: object) -> timedelta:
+    return value if isinstance(value, timedelta) else parse_retention(value)  # type: ignore[arg-type]
+
+
+class RetentionSettings(_Section):
+    # How long a case is kept after it was closed or withdrawn; then it is erased. Off unless set.
+    closed_cases: Annotated[timedelta, BeforeValidator(_retention)] | None = None
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # "json": one JSON object per line (journald, log shippers); both formats redact alike.
@@ -340,6 +367,7 @@ class Settings(_Section):
     logging: LoggingSettings = LoggingSettings()
     health: HealthSettings = HealthSettings()
     organisation: OrganisationSettings | None = None
+    retention: RetentionSettings = RetentionSettings()
 
     @field_validator("timezone")
     @classmethod
@@ -419,6 +447,7 @@ class Settings(_Section):
             max_attachment_mb=self.attachments.max_megabytes,
             organisation=self.organisation_details(),
             register=self.register_rules(),
+            retention=self.retention.closed_cases,
         )
 
     def register_rules(self) -> RegisterRules:

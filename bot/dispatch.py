@@ -26,6 +26,7 @@ from flows.outcome import (
     ChooseLanguage,
     CleanUp,
     CreateInvite,
+    CreateStaffInvite,
     Damages,
     DamagesClaim,
     DamagesInsurance,
@@ -149,6 +150,8 @@ async def press(svc: Services, sender: Sender, action: Action | None, bot_userna
         return Outcome(Language.from_telegram(sender.language_code), toast=messages.Label("toast.not_yours"))
     if isinstance(action, CreateInvite):
         return await svc.admission.create_in_bot(sender, action, bot_username)
+    if isinstance(action, CreateStaffInvite):
+        return await svc.enrolment.create_in_bot(sender, action, bot_username)
     handler = None if action is None else HANDLERS.get(type(action))
     if handler is None:
         # Forged, mangled, or from a version of the bot that no longer exists.

@@ -245,6 +245,11 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     sender = sender_of(update)
     payload = context.args[0] if context.args else ""
     if payload:
+        enrolled = await svc.enrolment.redeem(sender, payload)
+        if enrolled is not None:
+            await show(update, context, enrolled)
+            await _staff_menus(context, sender)
+            return
         outcome = await svc.admission.redeem(sender, payload)
         if outcome is not None:
             await show(update, context, outcome)
@@ -257,10 +262,16 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await gate(update, context):
         return
     await show(update, context, await svc.intake.welcome(sender))
+    await _staff_menus(context, sender)
+
+
+async def _staff_menus(context: ContextTypes.DEFAULT_TYPE, sender: Sender) -> None:
+    """Staff who open the bot after it started (or were just enrolled) get their menu now
+    (Telegram refuses it before)."""
+    svc = services(context)
     members = svc.router.staff_member(sender.telegram_id)
     commands = staff_commands(members, svc.admission.mode == INVITE_MODE)
     if commands is not None:
-        # Staff who open the bot after it started get their menu now (Telegram refuses it before).
         await _set_menu(context, sender.telegram_id, members[0].language, commands)
 
 
@@ -355,7 +366,8 @@ async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def on_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """For everyone, also strangers in invite mode (it stores nothing): what happens to their data."""
     language = await language_of(context, sender_of(update))
-    await show(update, context, privacy.statement(services(context).policy.organisation, language))
+    policy = services(context).policy
+    await show(update, context, privacy.statement(policy.organisation, language, policy.retention))
 
 
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -17,6 +17,7 @@ from flows.access import Access
 from flows.aftercare import AftercareFlow, AftercarePlan
 from flows.casework import Casework
 from flows.clock import Clock, Periods
+from flows.enrolment import Enrolment
 from flows.escalation import Escalation
 from flows.intake import MAX_ATTACHMENT_MB, Intake
 from flows.invites import OPEN_MODE, Admission
@@ -44,6 +45,8 @@ class Policy:
     organisation: Organisation | None = None
     # The reaction clock and the footage task ([register]).
     register: RegisterRules = field(default_factory=RegisterRules)
+    # How long closed and withdrawn cases are kept ([retention] closed_cases); None: until erased by the reporter.
+    retention: timedelta | None = None
 
 
 class RecentIds:
@@ -79,6 +82,7 @@ class Services:
     escalation: Escalation
     notices: Notices
     tracks: Tracks
+    enrolment: Enrolment
     courier: Courier | None = None
     timekeeper: Timekeeper | None = None
     # Presses already answered (Telegram takes one answer per press): the error handler skips them.
@@ -93,6 +97,16 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
     relay = Relay(storage, router, access, mycases, clock)
     tracks = Tracks(storage, router, access, clock, policy.zone)
     tracks.register_purposes(relay)
+    intake = Intake(
+        storage,
+        router,
+        clock,
+        policy.zone,
+        policy.periods,
+        aftercare,
+        max_attachment_mb=policy.max_attachment_mb,
+        register=policy.register,
+    )
     return Services(
         storage=storage,
         router=router,
@@ -100,16 +114,7 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
         policy=policy,
         access=access,
         aftercare=aftercare,
-        intake=Intake(
-            storage,
-            router,
-            clock,
-            policy.zone,
-            policy.periods,
-            aftercare,
-            max_attachment_mb=policy.max_attachment_mb,
-            register=policy.register,
-        ),
+        intake=intake,
         casework=Casework(
             storage,
             router,
@@ -125,4 +130,5 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
         escalation=Escalation(storage, router, clock),
         notices=Notices(storage, router, policy.zone, clock, policy.plan),
         tracks=tracks,
+        enrolment=Enrolment(storage, router, clock, policy.invite_valid_for, intake.route_waiting),
     )

@@ -1,5 +1,7 @@
 """Who may report: anyone (``open``), or only people with an invitation (``invite``).
 
+The coordinator's /invite also offers staff links (flows/enrolment.py), in either mode.
+
 In invite mode a coordinator (in the bot, or an operator with ``meldbot invite``)
 creates a single-use link for a role and, optionally, a department. Opening the link
 admits the person with that role; a stranger who finds the bot otherwise gets a
@@ -13,8 +15,8 @@ import re
 from datetime import datetime, timedelta
 
 from flows.clock import Clock
-from flows.model import Coordinator, Language, Role, Sender
-from flows.outcome import Choice, CreateInvite, Label, Outcome, Reply, StartReport
+from flows.model import Coordinator, Language, Role, Sender, StaffRole
+from flows.outcome import Choice, CreateInvite, CreateStaffInvite, Label, Outcome, Reply, Serves, StartReport
 from flows.routing import Router
 from storage import Storage
 
@@ -22,6 +24,15 @@ OPEN_MODE, INVITE_MODE = "open", "invite"
 MAX_DEPARTMENT = 30
 _DEPARTMENT = re.compile(r"^[\w .&/-]{1,30}$")
 _CODE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+# The staff links a coordinator can make in the chat: a counsellor for each group or both, a
+# coordinator, someone from management.
+STAFF_CHOICES = (
+    (StaffRole.COUNSELLOR, Serves.STAFF),
+    (StaffRole.COUNSELLOR, Serves.OFFICE_HOLDERS),
+    (StaffRole.COUNSELLOR, Serves.BOTH),
+    (StaffRole.COORDINATOR, Serves.NONE),
+    (StaffRole.MANAGEMENT, Serves.NONE),
+)
 
 
 def invite_link(bot_username: str, code: str) -> str:
@@ -83,9 +94,17 @@ class Admission:
         if department is None:
             return Outcome(coordinator.language, replies=[Reply("invite.bad_department", {"max": MAX_DEPARTMENT})])
         rows = tuple((Choice(f"role.{role.value}", CreateInvite(role, department)),) for role in Role)
+        # The same text names a colleague for a staff link (flows/enrolment.py): they go by it.
+        staff_rows = tuple(
+            (Choice(f"staff.invite_{role.value}_{serves.value}", CreateStaffInvite(role, serves, department)),)
+            for role, serves in STAFF_CHOICES
+        )
         return Outcome(
             coordinator.language,
-            replies=[Reply("invite.ask_role", {"department": department or Label("invite.no_department")}, rows)],
+            replies=[
+                Reply("invite.ask_role", {"department": department or Label("invite.no_department")}, rows),
+                Reply("staff.invite_ask", {"name": department or Label("staff.own_name")}, staff_rows),
+            ],
         )
 
     async def create_in_bot(self, sender: Sender, action: CreateInvite, bot_username: str) -> Outcome:

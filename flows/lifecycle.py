@@ -167,6 +167,7 @@ class TimerKind(StrEnum):
     REACTION_DUE = "reaction_due"  # the coordinators are reminded that a reaction is due
     REACTION_ESCALATE = "reaction_escalate"  # management hears that none was recorded
     FOOTAGE_DUE = "footage_due"  # the coordinators are reminded to secure camera footage
+    RETENTION = "retention"  # no case: the daily erasure of cases kept past [retention] closed_cases
 
 
 REACTION_TIMERS = frozenset({TimerKind.REACTION_DUE, TimerKind.REACTION_ESCALATE})
@@ -590,8 +591,14 @@ class SurveyAsked:
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class AwaitsCounsellor:
+    """The case needs a counsellor again (its own left): routing picks it up like a new one."""
+
+
 Record = (
-    NewAttachment
+    AwaitsCounsellor
+    | NewAttachment
     | NewMessage
     | NewNote
     | NewAction
@@ -1144,6 +1151,34 @@ def assign(case: Case, to: bytes, *, send_report: bool) -> Decision:
         detail="report sent" if send_report else "reference only",
         counsellors={to: CounsellorState.ASSIGNED},
         deliveries=deliveries,
+    )
+
+
+def counsellor_left(
+    case: Case, gone: Actor, to: bytes | None, coordinators: Sequence[bytes], now: datetime
+) -> Decision:
+    """A counsellor was removed from the staff (``meldbot staff remove``): their open case goes to
+    ``to``, a colleague of the group, who receives the whole report, as at a hand-over; with nobody
+    left it waits for routing, and the coordinators hear that (never its content)."""
+    assert gone.index is not None
+    state = case.counsellors.get(gone.index)
+    if not case.is_open or state not in (CounsellorState.ASSIGNED, CounsellorState.ALERTED):
+        return Refused("not_yours")
+    if state is CounsellorState.ALERTED:
+        # Only asked to help: they stop being asked; whoever handles the case keeps it.
+        return _change(case, gone, "staff_removed", detail="alerted", counsellors={gone.index: CounsellorState.FORMER})
+    if to is not None:
+        return _move(case, gone, to, CounsellorState.FORMER, "staff_removed", now, detail="reassigned")
+    waiting = [Delivery(i, Party.COORDINATOR, Notice.CASE_WAITING) for i in coordinators_of(case, coordinators)]
+    return _change(
+        case,
+        gone,
+        "staff_removed",
+        detail="waiting",
+        counsellors={gone.index: CounsellorState.FORMER},
+        deliveries=waiting,
+        records=[AwaitsCounsellor()],
+        **_unacknowledged(case),
     )
 
 

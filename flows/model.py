@@ -46,6 +46,14 @@ class Role(StrEnum):
         return self in (Role.COUNCIL_MEMBER, Role.ALDERMAN, Role.MAYOR)
 
 
+class StaffRole(StrEnum):
+    """What someone enrolled by a staff invitation becomes (``meldbot invite --role``)."""
+
+    COUNSELLOR = "counsellor"
+    COORDINATOR = "coordinator"
+    MANAGEMENT = "management"
+
+
 class Audience(StrEnum):
     """The group a counsellor serves; the research advises one counsellor per group."""
 

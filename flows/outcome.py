@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 
 from flows.lifecycle import (
     ActionKind,
@@ -24,7 +25,7 @@ from flows.lifecycle import (
     SurveyAnswer,
     Thread,
 )
-from flows.model import Language, Role, Step
+from flows.model import Audience, Language, Role, StaffRole, Step
 from messages import Label
 
 # -- what a button asks for -------------------------------------------------------------
@@ -81,6 +82,30 @@ class Forget:
 class CreateInvite:
     role: Role
     department: str = ""
+
+
+class Serves(StrEnum):
+    """The groups a counsellor invited from the chat will serve (``none`` for other roles)."""
+
+    NONE = "none"
+    STAFF = "staff"
+    OFFICE_HOLDERS = "office_holders"
+    BOTH = "both"
+
+    @property
+    def audiences(self) -> frozenset[Audience]:
+        if self is Serves.BOTH:
+            return frozenset(Audience)
+        return frozenset() if self is Serves.NONE else frozenset({Audience(self.value)})
+
+
+@dataclass(frozen=True, slots=True)
+class CreateStaffInvite:
+    """A coordinator's single-use link that enrols its holder as staff, going by ``name`` (or their own)."""
+
+    role: StaffRole
+    serves: Serves
+    name: str = ""
 
 
 # Lists, a page at a time: ``anchor`` is the reference of the case the page starts after
@@ -338,6 +363,7 @@ Action = (
     | CleanUp
     | Forget
     | CreateInvite
+    | CreateStaffInvite
     | Inbox
     | MyCases
     | RegisterView

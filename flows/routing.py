@@ -63,6 +63,32 @@ class Router:
         for member in members:
             self._staff_by_index.setdefault(index_of(member.telegram_id), []).append(member)
 
+    def add(self, member: StaffMember) -> None:
+        """Someone enrolled while the bot runs: routed to from the next report on (flows/enrolment.py)."""
+        if isinstance(member, Counsellor):
+            self.counsellors = (*self.counsellors, member)
+        elif isinstance(member, Coordinator):
+            self.coordinators = (*self.coordinators, member)
+        elif isinstance(member, Manager):
+            self.management = (*self.management, member)
+        else:
+            self.damages_helper = member
+        self._staff_by_index.setdefault(self._index_of(member.telegram_id), []).append(member)
+
+    def remove(self, member: StaffMember) -> None:
+        """Someone no longer staff: nothing more is routed or delivered to them."""
+        self.counsellors = tuple(c for c in self.counsellors if c != member)
+        self.coordinators = tuple(c for c in self.coordinators if c != member)
+        self.management = tuple(m for m in self.management if m != member)
+        if self.damages_helper == member:
+            self.damages_helper = None
+        index = self._index_of(member.telegram_id)
+        left = [m for m in self._staff_by_index.get(index, ()) if m != member]
+        if left:
+            self._staff_by_index[index] = left
+        else:
+            self._staff_by_index.pop(index, None)
+
     def route(
         self, role: Role, wish: Wish, load: dict[bytes, int] | None = None, barred: frozenset[bytes] = frozenset()
     ) -> Route:

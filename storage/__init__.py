@@ -49,7 +49,9 @@ from storage.database import migrations as shipped_migrations
 from storage.invites import Invites
 from storage.outbox import Outbox
 from storage.people import People
+from storage.retention import RetentionStore
 from storage.schedule import Schedule
+from storage.staff import StaffStore
 
 __all__ = ["Storage", "StorageRefused"]
 
@@ -132,6 +134,8 @@ class Storage:
     invites: Invites
     schedule: Schedule
     audit: AuditTrail
+    staff: StaffStore
+    retention: RetentionStore
     lock: DatabaseLock | None = None
 
     @classmethod
@@ -201,6 +205,8 @@ class Storage:
             invites=Invites(db, vault),
             schedule=Schedule(db),
             audit=audit,
+            staff=StaffStore(db, vault),
+            retention=RetentionStore(db, audit),
             lock=held,
         )
 

@@ -26,6 +26,7 @@ from flows.lifecycle import (
     OPEN,
     ActionUpdate,
     AftercareState,
+    AwaitsCounsellor,
     Case,
     CaseStatus,
     Change,
@@ -564,6 +565,9 @@ class Cases:
         self, conn: aiosqlite.Connection, key: DataKey, case_id: str, record: Record, now: datetime
     ) -> None:
         match record:
+            case AwaitsCounsellor():
+                # Intake.route_waiting reads this mark (migration 0009's unrouted bit 1).
+                await conn.execute("UPDATE cases SET unrouted = unrouted | 1 WHERE id = ?", (case_id,))
             case NewAttachment():
                 await self._insert_attachment(conn, key, case_id, record, now)
             case NewMessage():

@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flows.lifecycle import ActionKind, ActionOutcome, CheckInAnswer, PoliceStep, RegisterState, SurveyAnswer, Thread
-from flows.model import AttachmentKind, IncomingAttachment
+from flows.model import AttachmentKind, Audience, IncomingAttachment
+from flows.outcome import Serves
 from storage import Storage
 from storage.backup import open_everything
-from tests.support import SECOND_STAFF, STAFF_COUNSELLOR, ManualClock, World, reference_of, reporter, staff
+from tests.support import COORDINATOR, SECOND_STAFF, STAFF_COUNSELLOR, ManualClock, World, reference_of, reporter, staff
 
 PHOTO = b"\xff\xd8\xff\xe0 photo of the scratched car INVENTORY"
 SCREENSHOT = b"\x89PNG screenshot INVENTORY"
@@ -28,6 +29,8 @@ REPLY = "Dit stuurde hij gisteren nog"
 ACTION_NOTE = "Brief verstuurd door de afdeling Vergunningen."
 COMMENT = "Fijn dat er iets mee gedaan is, maar het duurde lang."
 POLICE_NUMBER = "PL0900-2026INVENTORY"
+ENROLLED_NAME = "Eva Ingeschreven"  # a counsellor enrolled by a link
+INVITED_NAME = "Ivo Uitgenodigd"  # a link made for a colleague, not opened yet
 
 # What people typed or sent, as bytes: none of it may be readable in a database file or a backup.
 PLAINTEXTS = tuple(
@@ -43,6 +46,8 @@ PLAINTEXTS = tuple(
         ACTION_NOTE,
         COMMENT,
         POLICE_NUMBER,
+        ENROLLED_NAME,
+        INVITED_NAME,
         PHOTO,
         SCREENSHOT,
         DRAFT_FILE,
@@ -65,6 +70,8 @@ SEALED = frozenset(
         ("checkin_answers", "answer"),
         ("surveys", "comment"),
         ("case_police_steps", "number"),
+        ("enrolled_staff", "name"),
+        ("staff_invites", "name"),
     }
 )
 # The other binary columns: data keys wrapped by the master key, keyed HMACs of Telegram ids
@@ -86,6 +93,9 @@ NOT_SEALED = frozenset(
         ("composing", "person_index"),
         ("invites", "code_index"),
         ("invites", "created_by"),
+        ("staff_invites", "code_index"),
+        ("staff_invites", "created_by"),
+        ("enrolled_staff", "staff_index"),
         ("outbox", "recipient_index"),
         ("audit", "prev_hash"),
         ("audit", "hash"),
@@ -145,6 +155,15 @@ async def fill(storage: Storage, clock: ManualClock) -> Inventory:
     await world.intake.attachment(
         dirk, IncomingAttachment(AttachmentKind.DOCUMENT, DRAFT_FILE, "brief.pdf", None, None, None)
     )
+    # Staff by invitation: one link opened (Eva is enrolled), one not yet (it keeps Ivo's name).
+    coby = staff(COORDINATOR)
+    for name, serves in ((ENROLLED_NAME, Serves.STAFF), (INVITED_NAME, Serves.BOTH)):
+        created = await world.press(
+            coby, await world.admission.menu(coby, name), f"staff.invite_counsellor_{serves.value}"
+        )
+        if name == ENROLLED_NAME:
+            code = created.edit_pressed.params["link"].split("start=")[1]
+            await world.services.enrolment.redeem(reporter(5005, "Eva"), code)
     return Inventory(anna_case.reference, bert_case.reference, len(await storage.audit.entries()))
 
 
@@ -170,9 +189,11 @@ async def assert_all_there(storage: Storage, inventory: Inventory) -> None:
     """Every case and person opens, each sealed column reads back, people are found by their
     Telegram id, and the audit trail verifies."""
     opened = await open_everything(storage)
-    # Two reports and a draft; their three reporters; a photo, a screenshot and the draft's document;
-    # Carla's message and Anna's reply; Carla's note.
-    assert (opened.cases, opened.persons, opened.attachments, opened.messages, opened.notes) == (3, 3, 3, 2, 1)
+    # Two reports and a draft; their three reporters and Eva, enrolled as staff; a photo, a screenshot
+    # and the draft's document; Carla's message and Anna's reply; Carla's note.
+    assert (opened.cases, opened.persons, opened.attachments, opened.messages, opened.notes) == (3, 4, 3, 2, 1)
+    (eva,) = await storage.staff.members()
+    assert (eva.telegram_id, eva.name, eva.serves) == (5005, ENROLLED_NAME, frozenset({Audience.STAFF}))
     anna = await storage.people.find(5001)
     assert anna is not None and anna.display_name == "Anna de Vries" and anna.username == "annadv"
     bert = await storage.people.find(5002)

@@ -65,7 +65,7 @@ async def test_a_backup_taken_while_the_bot_runs_restores_into_a_fresh_folder_an
 
         status, out, err = await meldbot("backup", "--config", configure(live), "--output", tmp_path / "b" / "x.db")
         assert status == 0, err
-        assert "3 case(s), 3 person(s); integrity check passed; audit trail intact, head" in out
+        assert "3 case(s), 4 person(s); integrity check passed; audit trail intact, head" in out
         assert stat.S_IMODE((tmp_path / "b" / "x.db").stat().st_mode) == 0o600
         assert cases_in(tmp_path / "b" / "x.db") == 3  # one self-contained file
         assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["x.db"]  # no key, no left-overs
@@ -81,7 +81,7 @@ async def test_a_backup_taken_while_the_bot_runs_restores_into_a_fresh_folder_an
     shutil.copy2(live / "meldbot.key", fresh / "meldbot.key")  # the key, from where it is kept apart
     status, out, err = await meldbot("restore", "--config", configure(fresh), "--input", tmp_path / "b" / "x.db")
     assert status == 0, err
-    assert "3 case(s) with 3 file(s) and 3 person(s), each opened with the key file; audit trail intact" in out
+    assert "3 case(s) with 3 file(s) and 4 person(s), each opened with the key file; audit trail intact" in out
     assert stat.S_IMODE((fresh / "meldbot.db").stat().st_mode) == 0o600
 
     status, out, _ = await meldbot("audit", "verify", "--config", configure(fresh))

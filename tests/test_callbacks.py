@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from bot import callbacks, dispatch
 from flows.casework import FILTERS
 from flows.intake import _OPTIONS
+from flows.invites import STAFF_CHOICES
 from flows.lifecycle import (
     SETTABLE,
     ActionKind,
@@ -36,6 +37,7 @@ from flows.outcome import (
     ChooseLanguage,
     CleanUp,
     CreateInvite,
+    CreateStaffInvite,
     Damages,
     DamagesClaim,
     DamagesInsurance,
@@ -96,6 +98,9 @@ def every_action() -> Iterator[Action]:
         yield CreateInvite(role, "")
         yield CreateInvite(role, "Toezicht & Handhaving")
         yield CreateInvite(role, "Coördinatie " + "é" * 8)  # 30 bytes, the most a department may be
+    for staff_role, serves in STAFF_CHOICES:
+        yield CreateStaffInvite(staff_role, serves, "")
+        yield CreateStaffInvite(staff_role, serves, "Vera van der Berg-Ölçer é")  # 28 bytes
     for page, anchor, newer in ((0, None, False), (LAST_PAGE, REFERENCE, True), (1, REFERENCE, False)):
         yield Inbox(page, anchor, newer)
         yield MyCases(page, anchor, newer)
@@ -168,8 +173,8 @@ def test_every_action_is_declared_once_and_reaches_a_flow():
     declared = [d.action for d in callbacks.DECLARATIONS]
     assert sorted(t.__name__ for t in declared) == sorted(t.__name__ for t in typing.get_args(Action))
     assert {type(a) for a in every_action()} == set(declared)  # the list above leaves no action out
-    # Every declared action is handled: by a flow through HANDLERS, or (invitations) by admission.
-    assert set(declared) - set(dispatch.HANDLERS) == {CreateInvite}
+    # Every declared action is handled: by a flow through HANDLERS, or (invitations) by admission and enrolment.
+    assert set(declared) - set(dispatch.HANDLERS) == {CreateInvite, CreateStaffInvite}
 
 
 def test_forged_and_mangled_data_is_refused():

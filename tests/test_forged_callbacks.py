@@ -41,8 +41,18 @@ from flows.lifecycle import (
     SurveyAnswer,
     Thread,
 )
-from flows.model import Category, Language, Role, Sender, Step
-from flows.outcome import Action, ChooseLanguage, CreateInvite, Forget, Outcome, Reply, StartReport
+from flows.model import Category, Language, Role, Sender, StaffRole, Step
+from flows.outcome import (
+    Action,
+    ChooseLanguage,
+    CreateInvite,
+    CreateStaffInvite,
+    Forget,
+    Outcome,
+    Reply,
+    Serves,
+    StartReport,
+)
 from storage import Storage
 from tests.support import COORDINATOR, ManualClock, World, reporter, staff
 from tests.test_authorization import ANNA, NO_CASE, VERA, WENDY, Template, build_template
@@ -101,6 +111,8 @@ def vocabulary(template: Template) -> list[str]:
         PoliceStep,
         CostKind,
         ClaimStatus,
+        StaffRole,
+        Serves,
     ):
         words += [member.value for member in enum]
     words += [value for values in _OPTIONS.values() for value in values]
@@ -171,8 +183,8 @@ def _foreign(action: Action, presser: Presser) -> bool:
     """Whether this decoded action names something the presser has no business with."""
     if isinstance(action, SELF_ACTING):
         return False
-    if isinstance(action, CreateInvite):
-        return not presser.coordinator  # coordinators create invitations
+    if isinstance(action, CreateInvite | CreateStaffInvite):
+        return not presser.coordinator  # coordinators create invitations, for reporters and for staff
     reference = getattr(action, "reference", None)
     return reference is None or reference not in presser.acts_on
 

@@ -302,6 +302,16 @@ class CaseLife(RuleBasedStateMachine):
         assert self.case is not None
         self._apply("recuse", lifecycle.recuse(self.case, counsellor(who), to, COORDINATORS, self.now))
 
+    @rule(who=st.sampled_from(COUNSELLORS), to=st.none() | st.sampled_from(COUNSELLORS))
+    @precondition(lambda self: self.case is not None)
+    def a_counsellor_is_removed_from_the_staff(self, who: bytes, to: bytes | None) -> None:
+        assert self.case is not None
+        decision = lifecycle.counsellor_left(self.case, counsellor(who), to, COORDINATORS, self.now)
+        self._apply("staff removed", decision)
+        if isinstance(decision, Change):
+            assert self.case.counsellors[who] is CounsellorState.FORMER
+            assert self.case.handlers <= ({to} if to is not None else frozenset()) | decision.before.handlers - {who}
+
     @rule(who=st.sampled_from(STAFF), status=st.sampled_from(lifecycle.SETTABLE), survey=st.booleans())
     @precondition(lambda self: self.case is not None)
     def set_status(self, who: bytes, status: CaseStatus, survey: bool) -> None:

@@ -58,7 +58,7 @@ def test_after_rotation_everything_opens_people_are_found_the_trail_verifies_and
 
     assert main(["rotate-key", "--config", configure(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "3 person and 3 case key(s) re-wrapped" in out and "Back up" in out
+    assert "4 person and 3 case key(s) re-wrapped" in out and "Back up" in out
     assert (tmp_path / "m.key").read_bytes() != old_key
     assert stat.S_IMODE((tmp_path / "m.key").stat().st_mode) == 0o600
     assert not pending_key_path(tmp_path / "m.key").exists()
