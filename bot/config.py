@@ -33,6 +33,8 @@ from flows.aftercare import AftercarePlan, CheckInStep, SupportContact
 from flows.clock import Periods
 from flows.model import Audience, Coordinator, Counsellor, Language
 from flows.privacy import Organisation
+from flows.pulse import PulsePlan
+from flows.statistics import PeriodKind
 from flows.timing import QuietHours
 
 if TYPE_CHECKING:
@@ -254,6 +256,36 @@ class QuietHoursSettings(_Section):
         return value
 
 
+_PULSE_EVERY = {"P1M": PeriodKind.MONTH, "P3M": PeriodKind.QUARTER, "P12M": PeriodKind.YEAR, "P1Y": PeriodKind.YEAR}
+
+
+class PulseSettings(_Section):
+    """The safety pulse for office holders: off unless the organisation switches it on."""
+
+    enabled: bool = False
+    # How often, as calendar periods: a month, a quarter or a year.
+    every: str = "P3M"
+    # The local time on the period's first working day at which it goes out.
+    send_at: str = "10:00"
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, value: str) -> str:
+        if value.strip().upper() not in _PULSE_EVERY:
+            raise ValueError('must be "P1M" (monthly), "P3M" (quarterly) or "P1Y" (yearly)')
+        return value.strip().upper()
+
+    @field_validator("send_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError('must be a time of day such as "10:00"')
+        return value
+
+    def plan(self, support: tuple[SupportContact, ...]) -> PulsePlan:
+        return PulsePlan(self.enabled, _PULSE_EVERY[self.every], time.fromisoformat(self.send_at), support)
+
+
 class DeliverySettings(_Section):
     sweep_interval: Period = timedelta(seconds=30)
     max_backoff: Period = timedelta(hours=1)
@@ -310,6 +342,7 @@ class Settings(_Section):
     logging: LoggingSettings = LoggingSettings()
     health: HealthSettings = HealthSettings()
     organisation: OrganisationSettings | None = None
+    pulse: PulseSettings = PulseSettings()
 
     @field_validator("timezone")
     @classmethod
@@ -385,6 +418,7 @@ class Settings(_Section):
             invite_valid_for=self.access.invite_valid_for,
             max_attachment_mb=self.attachments.max_megabytes,
             organisation=self.organisation_details(),
+            pulse=self.pulse.plan(tuple(s for s in self.aftercare_plan().support if s.kind == "office_holders")),
         )
 
     def quiet(self) -> QuietHours:

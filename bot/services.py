@@ -23,6 +23,7 @@ from flows.invites import OPEN_MODE, Admission
 from flows.mycases import MyCaseFlow
 from flows.notices import Notices
 from flows.privacy import Organisation
+from flows.pulse import PulseFlow, PulsePlan
 from flows.relay import Relay
 from flows.routing import Router
 from storage import Storage
@@ -40,6 +41,11 @@ class Policy:
     max_attachment_mb: int = MAX_ATTACHMENT_MB
     # Who is responsible for the data ([organisation]), for /privacy; None until configured.
     organisation: Organisation | None = None
+    # The safety pulse for office holders ([pulse]); off unless the organisation switches it on.
+    pulse: PulsePlan = field(default_factory=PulsePlan)
+    # Who besides the coordinators may see the pulse's results (/pulse): the management role's
+    # Telegram ids. Empty until the configuration's management role is connected here.
+    pulse_viewers: frozenset[int] = frozenset()
 
 
 class RecentIds:
@@ -74,6 +80,7 @@ class Services:
     admission: Admission
     escalation: Escalation
     notices: Notices
+    pulse: PulseFlow
     courier: Courier | None = None
     timekeeper: Timekeeper | None = None
     # Presses already answered (Telegram takes one answer per press): the error handler skips them.
@@ -85,6 +92,7 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
     access = Access(storage, router)
     aftercare = AftercareFlow(storage, router, access, clock, policy.zone, policy.plan)
     mycases = MyCaseFlow(storage, router, access, clock, policy.zone)
+    pulse = PulseFlow(storage, router, clock, policy.zone, policy.pulse, policy.pulse_viewers)
     return Services(
         storage=storage,
         router=router,
@@ -106,5 +114,6 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
         relay=Relay(storage, router, access, mycases, clock),
         admission=Admission(storage, router, clock, policy.access_mode, policy.invite_valid_for),
         escalation=Escalation(storage, router, clock),
-        notices=Notices(storage, router, policy.zone, clock, policy.plan),
+        notices=Notices(storage, router, policy.zone, clock, policy.plan, pulse),
+        pulse=pulse,
     )

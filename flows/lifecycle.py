@@ -142,6 +142,7 @@ class Notice(StrEnum):
     ACTION_FEEDBACK = "action_feedback"  # ref: the action id; to the reporter
     SILENCE_REMINDER = "silence_reminder"  # ref: days without news; to the case owner or coordinators
     SURVEY = "survey"  # the closing question; to the reporter
+    PULSE = "pulse"  # ref: the period (flows/pulse.py); no case; to an office holder
 
 
 class TimerKind(StrEnum):
@@ -154,6 +155,7 @@ class TimerKind(StrEnum):
     REOFFER = "reoffer"
     SILENCE_OWNER = "silence_owner"
     SILENCE_COORDINATORS = "silence_coordinators"
+    PULSE_ROUND = "pulse_round"  # no case: the safety pulse of the period goes out (flows/pulse.py)
 
 
 ESCALATIONS = frozenset({TimerKind.ESCALATE_COUNSELLORS, TimerKind.ESCALATE_COORDINATORS})

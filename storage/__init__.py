@@ -49,6 +49,7 @@ from storage.database import migrations as shipped_migrations
 from storage.invites import Invites
 from storage.outbox import Outbox
 from storage.people import People
+from storage.pulse import PulseStore
 from storage.schedule import Schedule
 
 __all__ = ["Storage", "StorageRefused"]
@@ -132,6 +133,7 @@ class Storage:
     invites: Invites
     schedule: Schedule
     audit: AuditTrail
+    pulse: PulseStore
     lock: DatabaseLock | None = None
 
     @classmethod
@@ -201,6 +203,7 @@ class Storage:
             invites=Invites(db, vault),
             schedule=Schedule(db),
             audit=audit,
+            pulse=PulseStore(db, vault),
             lock=held,
         )
 

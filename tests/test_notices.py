@@ -42,6 +42,7 @@ async def test_every_kind_of_notification_renders_with_its_buttons(storage, cloc
         Notice.CHECKIN_ALERT: "talk",
         Notice.ACTION_FEEDBACK: action.id,
         Notice.SILENCE_REMINDER: "8",
+        Notice.PULSE: "2026q4",
     }
     notices = world.notices
     reporter_kinds = {k for k in KINDS if k.startswith("reporter_")} | {
@@ -52,6 +53,7 @@ async def test_every_kind_of_notification_renders_with_its_buttons(storage, cloc
         Notice.ACTION_FEEDBACK,
         Notice.SURVEY,
         Notice.RELAY,
+        Notice.PULSE,
     }
     rendered = 0
     for kind in KINDS:
