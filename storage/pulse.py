@@ -99,6 +99,17 @@ class PulseStore:
         await self._db.checkpoint()
         return True
 
+    async def forget(self, telegram_id: int) -> None:
+        """Someone is erased: their closed-markers go too (a keyed hash of their Telegram id is still theirs)."""
+        async with self._db.transaction() as conn:
+            async with conn.execute("SELECT DISTINCT period FROM pulse_closed") as cursor:
+                periods = [row[0] for row in await cursor.fetchall()]
+            for period in periods:
+                await conn.execute(
+                    "DELETE FROM pulse_closed WHERE period = ? AND marker = ?",
+                    (period, self.marker(period, telegram_id)),
+                )
+
     async def mute(self, person_id: str, now: datetime) -> None:
         async with self._db.transaction() as conn:
             await conn.execute(

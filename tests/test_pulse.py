@@ -21,7 +21,7 @@ from flows import pulse
 from flows.aftercare import SupportContact
 from flows.lifecycle import Drop, Notice, Party, Send, Timer, TimerKind
 from flows.model import Language
-from flows.outcome import Outcome, PulseAnswer, PulseDecline, StartReport
+from flows.outcome import Forget, Outcome, PulseAnswer, PulseDecline, StartReport
 from flows.pulse import (
     NO,
     REASONS,
@@ -336,6 +336,12 @@ async def test_the_database_cannot_link_an_answer_to_the_person_who_gave_it(puls
     declined = await every_row(world.storage)
     assert {t for t in declined if declined[t] != before_decline[t]} == {"pulse_closed"}
     assert marker == world.storage.pulse.marker("2026q4", COUNCIL_MEMBER.telegram_id)
+    # Erasing herself (/forgetme) takes her marker too; the counts stay, they name nobody.
+    out = await world.mycases.forget(COUNCIL_MEMBER, Forget(confirm=True))
+    assert out.edit_pressed is not None and out.edit_pressed.key == "forget.done"
+    erased = await every_row(world.storage)
+    assert (period, marker) not in erased["pulse_closed"] and len(erased["pulse_closed"]) == 1  # the alderman's
+    assert erased["pulse_counts"] == after["pulse_counts"]
 
 
 # -- what management sees ------------------------------------------------------------------------
