@@ -141,7 +141,7 @@ async def test_office_holders_get_the_pulse_on_the_next_working_morning_and_empl
     assert to(world.storage, COUNCIL_MEMBER, rows) == [Notice.PULSE]
     assert to(world.storage, ALDERMAN, rows) == [Notice.PULSE]
     assert to(world.storage, EMPLOYEE, rows) == []
-    assert {row[3] for row in rows} == {"2026q4"}
+    assert {(row[1], row[3]) for row in rows} == {("reporter", "2026q4")}  # as to reporters: never in quiet hours
     # The next round is set for the first working day of the next quarter, and runs once.
     [following] = [i for i in await world.storage.schedule.pending() if i.kind is TimerKind.PULSE_ROUND]
     assert following.due_at == datetime(2027, 1, 4, 9, 0, tzinfo=UTC) and following.detail == "2027q1"
