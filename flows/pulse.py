@@ -20,20 +20,23 @@ Why the answers cannot be traced back to a person
   transaction: a keyed hash of the Telegram id and the period, so it cannot be joined to
   ``persons`` (whose index is a different keyed hash) without the key, and it says
   nothing about the answer: it is also written when someone declines or mutes, so it
-  does not even say that they answered. Only the current period's markers are kept.
-- Residual risk, and why results hide small numbers: whoever holds the key file can test
-  whether a given Telegram id closed this period's pulse. Had only one or two people
-  closed it, the counts would give their answers away; that is why a period with fewer
-  than five respondents shows nothing at all, and every count under five is hidden in
-  what /pulse shows.
+  does not even say that they answered. Only the current period's markers are kept, and
+  /forgetme removes a person's.
+- What remains: whoever holds both the database and the key file can test whether a
+  given Telegram id closed this period's pulse, and while only one or two have, the
+  stored counts are theirs. That is why /pulse shows nothing of a period with fewer than
+  five respondents and hides every count under five.
 
-Small numbers (the same rule as the statistics, flows/suppression.py): every count under
-five is hidden, and every question whose answers add up to the number of respondents
-hides at least two cells together, holding at least one answer between them, so that
-no hidden count can be worked out from the shown ones; a witness (one respondent moved
-from one hidden answer to another) leaves every shown number as it is. The reasons are
-counted among those who said "yes, unreported"; when that count is hidden, so are they.
-Periods are independent: nothing shown adds up several periods.
+Small numbers (the same rule as the statistics, flows/suppression.py): a period with
+fewer than five respondents shows nothing; every count under five is hidden; in a
+question whose answers add up to the respondents, at least two cells are hidden together
+and they hold at least one answer between them (the smallest shown cells are hidden
+with a small one until that holds), so whoever knows the rule and sees every shown
+number still finds more than one value possible for each hidden count
+(tests/test_pulse.py checks this against every way the answers could be split). The
+reasons are counted among those who said "yes, unreported": shown, that count bounds
+them from above only; hidden, it hides them all. Periods are independent: nothing shown
+adds up several periods.
 """
 
 from __future__ import annotations
@@ -69,7 +72,8 @@ from storage.people import PersonRecord
 from storage.schedule import DueItem
 
 THRESHOLD = 5
-SHOWN_PERIODS = 8  # the trend in /pulse: the last two years of quarters
+SHOWN_PERIODS = 8  # the chart in /pulse: two years of quarters
+TEXT_PERIODS = 4  # the figures as text: the last four periods (one Telegram message)
 
 
 class Question(StrEnum):
@@ -295,7 +299,10 @@ def publish(period: Period, counts: Mapping[tuple[str, str], int]) -> PulseResul
 
 def trend(rounds: Sequence[str], counts: Mapping[str, Mapping[tuple[str, str], int]]) -> list[PulseResult]:
     """The last periods whose pulse went out, oldest first, each protected on its own."""
-    periods = [p for key in rounds if (p := period_from_key(key)) is not None]
+    periods = sorted(
+        (p for key in rounds if (p := period_from_key(key)) is not None),
+        key=lambda p: (p.year, p.months()[0].number, len(p.months())),
+    )
     return [publish(p, counts.get(period_key(p), {})) for p in periods[-SHOWN_PERIODS:]]
 
 
@@ -539,7 +546,7 @@ class PulseFlow:
         if not results:
             key = "pulse.none" if self.plan.enabled else "pulse.none_off"
             return PulseView(Outcome(language, replies=[Reply(key)]))
-        blocks = tuple(_result_block(language.value, r) for r in results)
+        blocks = tuple(_result_block(language.value, r) for r in results[-TEXT_PERIODS:])
         text = Reply("pulse.results", {"periods": blocks}, protect_content=True)
         chart = pulse_chart(results, language.value)
         return PulseView(Outcome(language, replies=[text]), chart, Reply("pulse.chart.caption", protect_content=True))

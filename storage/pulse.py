@@ -132,7 +132,7 @@ class PulseStore:
         return result
 
     async def rounds(self) -> list[str]:
-        """The periods whose pulse went out, oldest first."""
+        """The periods whose pulse went out (flows/pulse.py puts them in order)."""
         async with self._db.transaction() as conn:
-            async with conn.execute("SELECT period FROM pulse_rounds ORDER BY opened_at") as cursor:
+            async with conn.execute("SELECT period FROM pulse_rounds") as cursor:
                 return [row[0] for row in await cursor.fetchall()]
