@@ -438,7 +438,7 @@ class PulseFlow:
         return Send() if reason is None else Drop(reason)
 
     def compose(self, item: OutboxItem) -> Reply:
-        return self._question(PulseAnswer(item.ref or ""), intro=True)
+        return self.question(PulseAnswer(item.ref or ""))
 
     # -- the office holder's answers ---------------------------------------------------
 
@@ -459,7 +459,7 @@ class PulseFlow:
         if needs_support(_previous(answer), answer):
             replies.append(self.support())
         if not complete(answer):
-            return Outcome(language, edit_pressed=self._question(answer), replies=replies)
+            return Outcome(language, edit_pressed=self.question(answer), replies=replies)
         if not await self.storage.pulse.close(answer.period, person.telegram_id, counted(answer)):
             return Outcome(language, toast=Label("pulse.closed"), clear_pressed_buttons=True)
         return Outcome(language, edit_pressed=Reply("pulse.thanks"), replies=replies)
@@ -489,7 +489,8 @@ class PulseFlow:
             ((Choice("button.report", StartReport()),),),
         )
 
-    def _question(self, answer: PulseAnswer, intro: bool = False) -> Reply:
+    def question(self, answer: PulseAnswer) -> Reply:
+        """The screen that asks what ``answer`` still lacks (flows/pulse.mmd)."""
         since = Label(f"pulse.since.{self.plan.every.value}")
         decline_row = (
             Choice("pulse.not_now", PulseDecline(answer.period, mute=False)),
@@ -499,7 +500,7 @@ class PulseFlow:
             rows: Keyboard = tuple(
                 (Choice(f"pulse.safety.{point}", PulseAnswer(answer.period, safety=point)),) for point in SAFETY_POINTS
             )
-            return Reply("pulse.intro" if intro else "pulse.ask_safety", {"since": since}, (*rows, decline_row))
+            return Reply("pulse.intro", {"since": since}, (*rows, decline_row))
         if answer.unreported == 0:
             return Reply(
                 "pulse.ask_unreported",

@@ -8,6 +8,7 @@ import itertools
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -290,6 +291,38 @@ async def test_who_muted_or_was_erased_after_the_round_went_out_gets_nothing(pul
     holder = reporter(6005, "Burgemeester Bas")
     await world.report(holder, role="mayor")
     assert await world.notices.authorise(item_for(world, holder, "2026q4")) == Drop("period_over")
+
+
+def test_the_diagram_draws_every_screen_and_every_button_of_the_pulse(pulse_world):
+    """Walk every button from the first screen; the arrows found are the arrows drawn in flows/pulse.mmd."""
+    flow = pulse_world.services.pulse
+    drawn = set()
+    for line in (Path(__file__).parent.parent / "flows" / "pulse.mmd").read_text(encoding="utf-8").splitlines():
+        if "-->" in line and "[*]" not in line:
+            source, _, rest = line.strip().partition(" --> ")
+            drawn.add((source, rest.partition(":")[0]))
+    found, seen = set(), set()
+    waiting = [PulseAnswer("2026q4")]
+    while waiting:
+        answer = waiting.pop()
+        if answer in seen:
+            continue
+        seen.add(answer)
+        screen = flow.question(answer).key.removeprefix("pulse.")
+        for row in flow.question(answer).keyboard:
+            for choice in row:
+                nxt = choice.action
+                if isinstance(nxt, PulseDecline):
+                    found.add((screen, "muted" if nxt.mute else "declined"))
+                elif pulse.complete(nxt):
+                    assert pulse.well_formed(nxt)
+                    found.add((screen, "thanks"))
+                else:
+                    assert pulse.well_formed(nxt)
+                    found.add((screen, flow.question(nxt).key.removeprefix("pulse.")))
+                    waiting.append(nxt)
+    assert found == drawn
+    assert len(seen) > 20  # every combination of reasons was walked
 
 
 # -- nothing leads back to the person --------------------------------------------------------
