@@ -53,7 +53,11 @@ async def test_the_pulse_end_to_end(emu, tmp_path, captured_logs):
         await emu.user(user_id, first_name=name, language_code="nl").command("/start")
     # Wednesday 30 September 2026, 14:00 in Amsterdam: the last day of the third quarter.
     clock = MovedClock(datetime(2026, 9, 30, 12, 0, tzinfo=UTC))
-    bot = Meldbot(settings_for(emu, tmp_path, pulse={"enabled": True}), clock=clock)
+    # Sent at 07:30 on the first working day, but the quiet hours (until 08:00) hold it back.
+    settings = settings_for(
+        emu, tmp_path, pulse={"enabled": True, "send_at": "07:30"}, quiet_hours={"start": "21:00", "end": "08:00"}
+    )
+    bot = Meldbot(settings, clock=clock)
     await bot.start()
     try:
         roos = emu.user(7001, first_name="Roos", language_code="nl")  # council member
@@ -63,8 +67,14 @@ async def test_the_pulse_end_to_end(emu, tmp_path, captured_logs):
         for user, role in ((roos, "Raadslid"), (wim, "Wethouder"), (bas, "Burgemeester"), (mo, "Medewerker")):
             await file_report(user, role=role)
 
-        # Thursday 1 October, a few seconds before 10:00: the fourth quarter's pulse is due.
-        await move(bot, clock, datetime(2026, 10, 1, 7, 59, 57, tzinfo=UTC))
+        # Thursday 1 October, a few seconds before 07:30: the fourth quarter's pulse falls due...
+        await move(bot, clock, datetime(2026, 10, 1, 5, 29, 57, tzinfo=UTC))
+        await asyncio.sleep(5)
+        assert pulses(roos) == []  # ...in quiet hours: it waits for the morning
+        waiting = [due for kind, due in await bot.storage.outbox.upcoming(100) if kind == "pulse"]
+        assert len(waiting) == 3 and set(waiting) == {datetime(2026, 10, 1, 6, 0, tzinfo=UTC)}
+        # ...and goes at 08:00.
+        await move(bot, clock, datetime(2026, 10, 1, 5, 59, 57, tzinfo=UTC))
         question = await roos.wait_for_message(lambda m: PULSE in m.text, timeout=15)
         assert "Heel onveilig" in [text for text, _ in question.buttons]
         for user in (wim, bas):
@@ -110,9 +120,9 @@ async def test_the_pulse_end_to_end(emu, tmp_path, captured_logs):
         await mo.command("/pulse")
         await mo.wait_for_message(lambda m: "alleen voor coördinatoren" in m.text)
 
-        # Monday 4 January 2027 (New Year's Day was a Friday): the next quarter's pulse.
+        # Monday 4 January 2027 (New Year's Day was a Friday): the next quarter's pulse, at 08:00.
         seen = {user: len(user.chat.bot_messages) for user in (wim, mo)}
-        await move(bot, clock, datetime(2027, 1, 4, 8, 59, 57, tzinfo=UTC))
+        await move(bot, clock, datetime(2027, 1, 4, 6, 59, 57, tzinfo=UTC))
         await roos.wait_for_message(lambda m: PULSE in m.text, timeout=15)
         await bas.wait_for_message(lambda m: PULSE in m.text, timeout=15)
         await asyncio.sleep(1)
