@@ -12,7 +12,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from datetime import time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -458,6 +458,14 @@ class Settings(_Section):
                     "telegram.webhook_url is http://: Telegram's servers accept only https:// (on port 443, 80, 88"
                     " or 8443); http:// works only with a self-hosted Bot API server"
                 )
+        # Quiet hours are a time of day: any winter day tells whether send_at falls in them.
+        if self.pulse.enabled and self.quiet().is_quiet(
+            datetime.combine(date(2026, 1, 5), time.fromisoformat(self.pulse.send_at), tzinfo=self.zone)
+        ):
+            notes.append(
+                f"[pulse] send_at = {self.pulse.send_at} falls in the quiet hours: the pulse waits until"
+                f" {self.quiet_hours.end}"
+            )
         return notes
 
 

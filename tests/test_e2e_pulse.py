@@ -1,5 +1,5 @@
 """End to end: the safety pulse reaches office holders on the first working morning of the
-quarter (and not employees), is answered in a few taps, counted, and seen by the coordinator
+quarter, after the quiet hours (and not employees), is answered in a few taps, counted, and seen by the coordinator
 as figures and a chart; "unsafe" brings help at once; "not now" and "never again" hold.
 
 The bot runs on a clock the test moves, so a quarter passes in seconds.

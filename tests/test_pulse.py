@@ -96,6 +96,9 @@ def test_the_setting_is_a_month_a_quarter_or_a_year_and_off_by_default():
     assert on.pulse == PulsePlan(
         True, PeriodKind.MONTH, time(9, 30), (SupportContact("office_holders", "Ondersteuningsteam", "088-1234567"),)
     )
+    early = Settings.model_validate({"pulse": {"enabled": True, "send_at": "07:00"}})
+    assert "[pulse] send_at = 07:00 falls in the quiet hours: the pulse waits until 08:00" in early.warnings()
+    assert not any("[pulse]" in w for w in Settings.model_validate({"pulse": {"enabled": True}}).warnings())
     for wrong in ({"every": "P2M"}, {"every": "P14D"}, {"send_at": "25:00"}):
         with pytest.raises(ValueError):
             Settings.model_validate({"pulse": wrong})
