@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -465,7 +465,7 @@ class PulseFlow:
         return Outcome(language, edit_pressed=Reply("pulse.thanks"), replies=replies)
 
     async def decline(self, sender: Sender, action: PulseDecline) -> Outcome:
-        """ "Not now" closes this period's pulse; "never again" also mutes it for good."""
+        """Declining: "not now" closes this period's pulse, "never again" also mutes it for good."""
         person, language = await self._person(sender)
         refusal = await self._refusal(person, action.period)
         if refusal in ("pulse_off", "person_gone", "not_office_holder"):
@@ -507,8 +507,8 @@ class PulseFlow:
                 {"since": since},
                 (
                     (
-                        Choice("pulse.yes", _with(answer, unreported=YES)),
-                        Choice("pulse.no", _with(answer, unreported=NO)),
+                        Choice("pulse.yes", replace(answer, unreported=YES)),
+                        Choice("pulse.no", replace(answer, unreported=NO)),
                     ),
                 ),
             )
@@ -517,17 +517,17 @@ class PulseFlow:
                 (
                     Choice(
                         f"pulse.reason.{reason.value}",
-                        _with(answer, reasons=answer.reasons ^ (1 << n)),
+                        replace(answer, reasons=answer.reasons ^ (1 << n)),
                         {"mark": "✅ " if answer.reasons >> n & 1 else ""},
                     ),
                 )
                 for n, reason in enumerate(REASONS)
             )
-            return Reply("pulse.ask_reasons", {}, (*rows, (Choice("pulse.done", _with(answer, reasons_done=True)),)))
+            return Reply("pulse.ask_reasons", {}, (*rows, (Choice("pulse.done", replace(answer, reasons_done=True)),)))
         return Reply(
             "pulse.ask_decision",
             {"since": since},
-            ((Choice("pulse.yes", _with(answer, decision=YES)), Choice("pulse.no", _with(answer, decision=NO))),),
+            ((Choice("pulse.yes", replace(answer, decision=YES)), Choice("pulse.no", replace(answer, decision=NO))),),
         )
 
     # -- what management sees ------------------------------------------------------------
@@ -553,38 +553,21 @@ class PulseFlow:
         return PulseView(Outcome(language, replies=[text]), chart, Reply("pulse.chart.caption", protect_content=True))
 
 
-def _with(answer: PulseAnswer, **changes: object) -> PulseAnswer:
-    values = {
-        "period": answer.period,
-        "safety": answer.safety,
-        "unreported": answer.unreported,
-        "reasons": answer.reasons,
-        "reasons_done": answer.reasons_done,
-        "decision": answer.decision,
-    }
-    values.update(changes)
-    return PulseAnswer(**values)  # type: ignore[arg-type]
-
-
 def _previous(answer: PulseAnswer) -> PulseAnswer:
     """The answer as it stood before this press (each press adds the next answer, or toggles a reason)."""
     if answer.decision:
-        return _with(answer, decision=0)
+        return replace(answer, decision=0)
     if answer.reasons_done or answer.reasons:
         return answer  # reasons come after "unreported": that press has passed
     if answer.unreported:
-        return _with(answer, unreported=0)
-    return _with(answer, safety=0)
-
-
-def _count(language: str, count: Count) -> str:
-    return count_text(language, count)
+        return replace(answer, unreported=0)
+    return replace(answer, safety=0)
 
 
 def _result_block(language: str, result: PulseResult) -> Label:
     def cells(keys: Sequence[str], counts: Sequence[Count]) -> tuple[Label, ...]:
         return tuple(
-            Label("pulse.results.cell", {"answer": Label(key), "count": _count(language, count)})
+            Label("pulse.results.cell", {"answer": Label(key), "count": count_text(language, count)})
             for key, count in zip(keys, counts, strict=True)
         )
 
@@ -592,7 +575,7 @@ def _result_block(language: str, result: PulseResult) -> Label:
         "pulse.results.period",
         {
             "period": period_label(language, result.period),
-            "respondents": _count(language, result.respondents),
+            "respondents": count_text(language, result.respondents),
             "safety": cells([f"pulse.safety.{p}" for p in SAFETY_POINTS], result.safety),
             "unreported": cells(["pulse.yes", "pulse.no"], result.unreported),
             "reasons": cells([f"pulse.reason_plain.{r.value}" for r in REASONS], result.reasons),
