@@ -267,6 +267,7 @@ def _protect(values: Sequence[int]) -> tuple[Count, ...]:
 
 
 def publish(period: Period, counts: Mapping[tuple[str, str], int]) -> PulseResult:
+    """A period's counters as they may be shown (see "Small numbers" above)."""
     def get(question: Question, answer: str) -> int:
         return counts.get((question.value, answer), 0)
 
