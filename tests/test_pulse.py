@@ -33,8 +33,8 @@ from flows.pulse import (
     Question,
     counted,
     publish,
-    pulse_figure,
 )
+from flows.pulse_chart import pulse_chart, pulse_figure
 from flows.statistics import Period, PeriodKind, Suppressed
 from flows.statistics_text import period_label
 from messages import Label
@@ -504,7 +504,7 @@ def test_the_chart_is_a_phone_wide_png_with_no_bar_for_a_hidden_count(language):
     # 0, 0, 0, 7, 5: the three zeros add up to 12 - 7 - 5, so the 5 is hidden with them.
     assert bars == {"safety:4:2026q4"}
     assert {"hidden:safety:1:2026q4", "hidden:safety:5:2026q4", "hidden:safety:4:2026q3"} <= marks
-    data = pulse.pulse_chart(results, language)
+    data = pulse_chart(results, language)
     image = Image.open(BytesIO(data))
     assert image.format == "PNG" and image.size[0] == 1080
 
