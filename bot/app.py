@@ -31,6 +31,7 @@ from bot.services import build as build_services
 from flows.aftercare import KINDS as AFTERCARE_KINDS
 from flows.clock import Clock, SystemClock
 from flows.escalation import KINDS as ESCALATIONS
+from flows.lifecycle import TimerKind
 from flows.model import Language
 from flows.privacy import describe
 from flows.retention import KINDS as RETENTION_KINDS
@@ -133,6 +134,7 @@ class Meldbot:
             retention = Retention(storage, self.clock, settings.retention.closed_cases, settings.quiet())
             for kind in RETENTION_KINDS:
                 self.timekeeper.handle(kind, retention.run)
+            self.timekeeper.handle(TimerKind.PULSE_ROUND, services.pulse.run)
             services.courier, services.timekeeper = self.courier, self.timekeeper
             application.bot_data["services"] = services
             handlers.register(application)
@@ -167,6 +169,9 @@ class Meldbot:
                 log.info("routed %d report(s) that were waiting for a recipient", rerouted)
             await self._check_staff_reachable(router)
             await self.courier.start()
+            pulse_due = await services.pulse.arm()
+            if pulse_due is not None:
+                log.info("the safety pulse goes out at %s", pulse_due.isoformat(timespec="seconds"))
             due = await self.timekeeper.start()
             if due is not None:
                 log.info("the next scheduled item falls due at %s", due.isoformat(timespec="seconds"))

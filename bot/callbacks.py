@@ -60,6 +60,8 @@ from flows.outcome import (
     OpenMine,
     PauseCheckIns,
     Police,
+    PulseAnswer,
+    PulseDecline,
     RecordAction,
     Recuse,
     RegisterView,
@@ -131,6 +133,8 @@ STATUS_FILTER = _text("[aocw]", 1)
 ROLE_FILTER = _text("[ash]", 1)
 PERIOD_FILTER = _text("[awmqy]", 1)
 CATEGORY_FILTER = _text("a|[a-z_]{1,20}", 20)
+PULSE_PERIOD = _text(r"20[0-9]{2}(?:m(?:[1-9]|1[0-2])|q[1-4]|y1)", 7)  # flows/pulse.py period_key
+DIGIT = _number(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +220,17 @@ DECLARATIONS: tuple[Declaration, ...] = (
     _declare(PauseCheckIns, _CASE + "mp", reference=REFERENCE),
     _declare(StopCheckIns, _CASE + "mx", reference=REFERENCE),
     _declare(ResumeCheckIns, _CASE + "mu", reference=REFERENCE),
+    _declare(
+        PulseAnswer,
+        "pa",
+        period=PULSE_PERIOD,
+        safety=DIGIT,
+        unreported=DIGIT,
+        reasons=_number(2),
+        reasons_done=FLAG,
+        decision=DIGIT,
+    ),
+    _declare(PulseDecline, "pd", period=PULSE_PERIOD, mute=FLAG),
 )
 _BY_ACTION = {d.action: d for d in DECLARATIONS}
 _BY_PREFIX = {d.prefix: d for d in DECLARATIONS}

@@ -12,7 +12,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from datetime import time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -34,6 +34,8 @@ from flows.clock import Periods
 from flows.lifecycle import RegisterRules
 from flows.model import Audience, Coordinator, Counsellor, DamagesHelper, Language, Manager
 from flows.privacy import Organisation
+from flows.pulse import PulsePlan
+from flows.statistics import PeriodKind
 from flows.timing import QuietHours
 
 if TYPE_CHECKING:
@@ -281,6 +283,36 @@ class QuietHoursSettings(_Section):
         return value
 
 
+_PULSE_EVERY = {"P1M": PeriodKind.MONTH, "P3M": PeriodKind.QUARTER, "P12M": PeriodKind.YEAR, "P1Y": PeriodKind.YEAR}
+
+
+class PulseSettings(_Section):
+    """The safety pulse for office holders: off unless the organisation switches it on."""
+
+    enabled: bool = False
+    # How often, as calendar periods: a month, a quarter or a year.
+    every: str = "P3M"
+    # The local time on the period's first working day at which it goes out.
+    send_at: str = "10:00"
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, value: str) -> str:
+        if value.strip().upper() not in _PULSE_EVERY:
+            raise ValueError('must be "P1M" (monthly), "P3M" (quarterly) or "P1Y" (yearly)')
+        return value.strip().upper()
+
+    @field_validator("send_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError('must be a time of day such as "10:00"')
+        return value
+
+    def plan(self, support: tuple[SupportContact, ...]) -> PulsePlan:
+        return PulsePlan(self.enabled, _PULSE_EVERY[self.every], time.fromisoformat(self.send_at), support)
+
+
 class DeliverySettings(_Section):
     sweep_interval: Period = timedelta(seconds=30)
     max_backoff: Period = timedelta(hours=1)
@@ -368,6 +400,7 @@ class Settings(_Section):
     health: HealthSettings = HealthSettings()
     organisation: OrganisationSettings | None = None
     retention: RetentionSettings = RetentionSettings()
+    pulse: PulseSettings = PulseSettings()
 
     @field_validator("timezone")
     @classmethod
@@ -448,6 +481,7 @@ class Settings(_Section):
             organisation=self.organisation_details(),
             register=self.register_rules(),
             retention=self.retention.closed_cases,
+            pulse=self.pulse.plan(tuple(s for s in self.aftercare_plan().support if s.kind == "office_holders")),
         )
 
     def register_rules(self) -> RegisterRules:
@@ -503,6 +537,14 @@ class Settings(_Section):
                     "telegram.webhook_url is http://: Telegram's servers accept only https:// (on port 443, 80, 88"
                     " or 8443); http:// works only with a self-hosted Bot API server"
                 )
+        # Quiet hours are a time of day: any winter day tells whether send_at falls in them.
+        if self.pulse.enabled and self.quiet().is_quiet(
+            datetime.combine(date(2026, 1, 5), time.fromisoformat(self.pulse.send_at), tzinfo=self.zone)
+        ):
+            notes.append(
+                f"[pulse] send_at = {self.pulse.send_at} falls in the quiet hours: the pulse waits until"
+                f" {self.quiet_hours.end}"
+            )
         return notes
 
 

@@ -43,6 +43,8 @@ from flows.outcome import (
     Outcome,
     PauseCheckIns,
     Police,
+    PulseAnswer,
+    PulseDecline,
     RecordAction,
     Recuse,
     RegisterView,
@@ -142,6 +144,8 @@ HANDLERS: dict[type[Any], Handler] = {
     PauseCheckIns: lambda svc, s, a: svc.aftercare.pause(s, a.reference),
     StopCheckIns: lambda svc, s, a: svc.aftercare.stop(s, a.reference),
     ResumeCheckIns: lambda svc, s, a: svc.aftercare.resume(s, a.reference),
+    PulseAnswer: lambda svc, s, a: svc.pulse.press(s, a),
+    PulseDecline: lambda svc, s, a: svc.pulse.decline(s, a),
 }
 
 

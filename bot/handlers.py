@@ -26,6 +26,7 @@ from telegram import (
     BotCommandScopeChat,
     CallbackQuery,
     Document,
+    InputFile,
     Message,
     PhotoSize,
     Update,
@@ -72,9 +73,20 @@ ANSWER_WITHIN = 0.15
 REPORTER_COMMANDS = ("start", "report", "mycases", "cancel", "language", "forgetme", "privacy", "help")
 STRANGER_COMMANDS = ("start", "language", "privacy", "help")
 COUNSELLOR_COMMANDS = ("inbox", "case", "report", "mycases", "cancel", "language", "privacy", "help")
-COORDINATOR_COMMANDS = ("register", "case", "invite", "report", "mycases", "cancel", "language", "privacy", "help")
-# Management sees no case: no list, no /case; they may report like anyone.
-MANAGEMENT_COMMANDS = ("report", "mycases", "cancel", "language", "privacy", "help")
+COORDINATOR_COMMANDS = (
+    "register",
+    "case",
+    "invite",
+    "pulse",
+    "report",
+    "mycases",
+    "cancel",
+    "language",
+    "privacy",
+    "help",
+)
+# Management sees no case: no list, no /case; the pulse's figures; they may report like anyone.
+MANAGEMENT_COMMANDS = ("pulse", "report", "mycases", "cancel", "language", "privacy", "help")
 
 
 def staff_commands(members: Sequence[StaffMember], invite_mode: bool) -> tuple[str, ...] | None:
@@ -327,6 +339,22 @@ async def on_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await show(update, context, await services(context).admission.menu(sender_of(update), " ".join(context.args or ())))
 
 
+async def on_pulse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/pulse: the safety pulse's results per period, as text and as a chart (content-protected)."""
+    view = await services(context).pulse.results(sender_of(update))
+    await show(update, context, view.outcome)
+    if view.chart is not None and view.caption is not None:
+        chat_id = update.effective_chat.id if update.effective_chat else sender_of(update).telegram_id
+        language = view.outcome.language.value
+        await context.bot.send_photo(
+            chat_id,
+            InputFile(view.chart, filename="veiligheidspeiling.png"),
+            render.caption(language, view.caption),
+            parse_mode=render.PARSE_MODE,
+            protect_content=True,
+        )
+
+
 def _as_reply(outcome: Outcome, key: str) -> Outcome:
     """A refusal to a typed command is a message, not a toast (there is no button to answer)."""
     if outcome.toast is not None and not outcome.replies:
@@ -551,6 +579,7 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler(["language", "taal"], on_language, filters=private))
     application.add_handler(CommandHandler(["help", "hulp"], on_help, filters=private))
     application.add_handler(CommandHandler("privacy", on_privacy, filters=private))
+    application.add_handler(CommandHandler(["pulse", "peiling"], on_pulse, filters=private))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(private & filters.COMMAND, on_unknown_command))
     application.add_handler(

@@ -25,6 +25,7 @@ from flows.lifecycle import RegisterRules
 from flows.mycases import MyCaseFlow
 from flows.notices import Notices
 from flows.privacy import Organisation
+from flows.pulse import PulseFlow, PulsePlan
 from flows.relay import Relay
 from flows.routing import Router
 from flows.tracks import Tracks
@@ -47,6 +48,11 @@ class Policy:
     register: RegisterRules = field(default_factory=RegisterRules)
     # How long closed and withdrawn cases are kept ([retention] closed_cases); None: until erased by the reporter.
     retention: timedelta | None = None
+    # The safety pulse for office holders ([pulse]); off unless the organisation switches it on.
+    pulse: PulsePlan = field(default_factory=PulsePlan)
+    # Who besides the coordinators may see the pulse's results (/pulse): the management role's
+    # Telegram ids beyond the Router's management (configured or enrolled), who always may.
+    pulse_viewers: frozenset[int] = frozenset()
 
 
 class RecentIds:
@@ -83,6 +89,7 @@ class Services:
     notices: Notices
     tracks: Tracks
     enrolment: Enrolment
+    pulse: PulseFlow
     courier: Courier | None = None
     timekeeper: Timekeeper | None = None
     # Presses already answered (Telegram takes one answer per press): the error handler skips them.
@@ -107,6 +114,7 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
         max_attachment_mb=policy.max_attachment_mb,
         register=policy.register,
     )
+    pulse = PulseFlow(storage, router, clock, policy.zone, policy.pulse, policy.pulse_viewers)
     return Services(
         storage=storage,
         router=router,
@@ -128,7 +136,8 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
         relay=relay,
         admission=Admission(storage, router, clock, policy.access_mode, policy.invite_valid_for),
         escalation=Escalation(storage, router, clock),
-        notices=Notices(storage, router, policy.zone, clock, policy.plan),
+        notices=Notices(storage, router, policy.zone, clock, policy.plan, pulse),
         tracks=tracks,
         enrolment=Enrolment(storage, router, clock, policy.invite_valid_for, intake.route_waiting),
+        pulse=pulse,
     )

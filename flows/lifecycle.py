@@ -152,6 +152,7 @@ class Notice(StrEnum):
     POLICE_NEWS = "police_news"  # ref: the police step id, recorded by the reporter; to the staff on the case
     DAMAGES_FEEDBACK = "damages_feedback"  # ref: what changed (cost item id, or claim); to the reporter
     DAMAGES_ALERT = "damages_alert"  # reference and amounts only; to the damages helper
+    PULSE = "pulse"  # ref: the period (flows/pulse.py); no case; to an office holder
 
 
 class TimerKind(StrEnum):
@@ -168,6 +169,7 @@ class TimerKind(StrEnum):
     REACTION_ESCALATE = "reaction_escalate"  # management hears that none was recorded
     FOOTAGE_DUE = "footage_due"  # the coordinators are reminded to secure camera footage
     RETENTION = "retention"  # no case: the daily erasure of cases kept past [retention] closed_cases
+    PULSE_ROUND = "pulse_round"  # no case: the safety pulse of the period goes out (flows/pulse.py)
 
 
 REACTION_TIMERS = frozenset({TimerKind.REACTION_DUE, TimerKind.REACTION_ESCALATE})

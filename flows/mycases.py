@@ -340,6 +340,7 @@ class MyCaseFlow:
         if draft is not None:
             message_ids += draft.state.message_ids
         audit = [(reference, REPORTER_ACTOR.note("erased")) for reference in erased]
+        await self._storage.pulse.forget(sender.telegram_id)  # the counts stay: they name nobody
         await self._storage.people.erase(person.id, deliveries, audit, self._clock.now())
         return Outcome(
             language,

@@ -48,6 +48,7 @@ from flows.outcome import (
     ReplyTo,
     StartMessage,
 )
+from flows.pulse import PulseFlow
 from flows.routing import Router
 from flows.tracks import euro, footage_task
 from storage import Storage
@@ -83,17 +84,28 @@ NoticeMessage = Reply | FileNotice
 
 
 class Notices:
-    def __init__(self, storage: Storage, router: Router, zone: ZoneInfo, clock: Clock, plan: AftercarePlan) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        router: Router,
+        zone: ZoneInfo,
+        clock: Clock,
+        plan: AftercarePlan,
+        pulse: PulseFlow | None = None,
+    ) -> None:
         self._storage = storage
         self._router = router
         self._zone = zone
         self._clock = clock
         self._plan = plan
+        self._pulse = pulse  # the safety pulse has no case: it decides and words its own items
 
     async def authorise(self, item: OutboxItem) -> Verdict:
         """Whether the item may go out now, to this recipient, given the case as it is now."""
         if item.kind is Notice.CASE_ERASED:
             return Send()
+        if item.kind is Notice.PULSE:
+            return Drop("pulse_off") if self._pulse is None else await self._pulse.authorise(item)
         case = None if item.case_id is None else await self._storage.cases.get(item.case_id)
         if case is None:
             return Drop("case_gone")
@@ -122,6 +134,10 @@ class Notices:
         """The one Telegram message an outbox item becomes (call :meth:`authorise` first)."""
         if item.kind is Notice.CASE_ERASED:
             return Reply("staff.case_erased", {"reference": item.ref or ""})
+        if item.kind is Notice.PULSE:
+            if self._pulse is None:
+                raise Gone("pulse_off")
+            return self._pulse.compose(item)
         case = None if item.case_id is None else await self._storage.cases.get(item.case_id)
         if case is None:
             raise Gone("case_gone")

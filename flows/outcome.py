@@ -354,6 +354,34 @@ class ResumeCheckIns:
     reference: str
 
 
+# The safety pulse (flows/pulse.py): the answers so far travel in the button, so that
+# nothing about one person's answers is ever written to the database.
+
+
+@dataclass(frozen=True, slots=True)
+class PulseAnswer:
+    """The pulse of ``period`` as answered so far (0: not yet answered).
+
+    ``safety`` 1 (very unsafe) to 5 (very safe); ``unreported`` and ``decision`` 1 yes, 2 no;
+    ``reasons`` the set of flows.pulse.Reason as bits, ``reasons_done`` once they are chosen.
+    """
+
+    period: str
+    safety: int = 0
+    unreported: int = 0
+    reasons: int = 0
+    reasons_done: bool = False
+    decision: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PulseDecline:
+    """ "Not now" (``mute`` False) or "never again" for the pulse of ``period``."""
+
+    period: str
+    mute: bool
+
+
 Action = (
     StartReport
     | StopComposing
@@ -399,6 +427,8 @@ Action = (
     | PauseCheckIns
     | StopCheckIns
     | ResumeCheckIns
+    | PulseAnswer
+    | PulseDecline
 )
 
 

@@ -49,6 +49,7 @@ from storage.database import migrations as shipped_migrations
 from storage.invites import Invites
 from storage.outbox import Outbox
 from storage.people import People
+from storage.pulse import PulseStore
 from storage.retention import RetentionStore
 from storage.schedule import Schedule
 from storage.staff import StaffStore
@@ -136,6 +137,7 @@ class Storage:
     audit: AuditTrail
     staff: StaffStore
     retention: RetentionStore
+    pulse: PulseStore
     lock: DatabaseLock | None = None
 
     @classmethod
@@ -207,6 +209,7 @@ class Storage:
             audit=audit,
             staff=StaffStore(db, vault),
             retention=RetentionStore(db, audit),
+            pulse=PulseStore(db, vault),
             lock=held,
         )
 

@@ -99,6 +99,7 @@ NOT_SEALED = frozenset(
         ("outbox", "recipient_index"),
         ("audit", "prev_hash"),
         ("audit", "hash"),
+        ("pulse_closed", "marker"),  # a keyed hash per period (flows/pulse.py), not sealed content
     }
 )
 

@@ -53,6 +53,8 @@ from flows.outcome import (
     OpenMine,
     PauseCheckIns,
     Police,
+    PulseAnswer,
+    PulseDecline,
     RecordAction,
     Recuse,
     RegisterView,
@@ -160,6 +162,11 @@ def every_action() -> Iterator[Action]:
         yield DamagesClaim(REFERENCE, claim)
     yield DamagesInsurance(REFERENCE)
     yield DamagesRecovered(REFERENCE)
+    for period in ("2026q4", "2026m1", "2026m12", "2027y1"):  # flows/pulse.py period_key
+        yield PulseAnswer(period)
+        yield PulseAnswer(period, safety=5, unreported=1, reasons=15, reasons_done=True, decision=2)
+        for mute in (True, False):
+            yield PulseDecline(period, mute)
 
 
 def test_every_button_the_bot_can_show_fits_telegrams_limit_and_round_trips():

@@ -117,6 +117,7 @@ def vocabulary(template: Template) -> list[str]:
         words += [member.value for member in enum]
     words += [value for values in _OPTIONS.values() for value in values]
     words += [code for codes in FILTERS.values() for code in codes] + ["c0", "c2", "k0", "back"]
+    words += ["2026q4", "2026m11", "2025q1", "2026y1"]  # safety pulse periods (flows/pulse.py period_key)
     return sorted(set(words))
 
 

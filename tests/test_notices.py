@@ -47,6 +47,7 @@ async def test_every_kind_of_notification_renders_with_its_buttons(storage, cloc
         Notice.SILENCE_REMINDER: "8",
         Notice.POLICE_FEEDBACK: police.id,
         Notice.POLICE_NEWS: police.id,
+        Notice.PULSE: "2026q4",
     }
     notices = world.notices
     reporter_kinds = {k for k in KINDS if k.startswith("reporter_")} | {
@@ -59,6 +60,7 @@ async def test_every_kind_of_notification_renders_with_its_buttons(storage, cloc
         Notice.RELAY,
         Notice.POLICE_FEEDBACK,
         Notice.DAMAGES_FEEDBACK,
+        Notice.PULSE,
     }
     rendered = 0
     for kind in KINDS:
