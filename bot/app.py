@@ -30,6 +30,7 @@ from bot.scheduling import Timekeeper
 from bot.services import build as build_services
 from flows.aftercare import KINDS as AFTERCARE_KINDS
 from flows.clock import Clock, SystemClock
+from flows.dossiers import KINDS as DOSSIER_KINDS
 from flows.escalation import KINDS as ESCALATIONS
 from flows.model import Language
 from flows.privacy import describe
@@ -119,6 +120,8 @@ class Meldbot:
                 self.timekeeper.handle(kind, services.escalation.run)
             for kind in AFTERCARE_KINDS:
                 self.timekeeper.handle(kind, services.aftercare.run)
+            for kind in DOSSIER_KINDS:
+                self.timekeeper.handle(kind, services.dossiers.run)
             services.courier, services.timekeeper = self.courier, self.timekeeper
             application.bot_data["services"] = services
             handlers.register(application)

@@ -19,13 +19,23 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from flows.lifecycle import ActionKind, ActionOutcome, CaseStatus, CheckInAnswer, ConsentAnswer, SurveyAnswer, Thread
+from flows.lifecycle import (
+    ActionKind,
+    ActionOutcome,
+    CaseStatus,
+    CheckInAnswer,
+    ConsentAnswer,
+    DossierConsent,
+    SurveyAnswer,
+    Thread,
+)
 from flows.model import Language, Role, Step
 from flows.outcome import (
     Acknowledge,
     Action,
     AddInfo,
     Answer,
+    AnswerDossier,
     AskConsent,
     CheckIn,
     ChooseLanguage,
@@ -38,6 +48,7 @@ from flows.outcome import (
     MyCases,
     OpenCase,
     OpenMine,
+    OwnCopy,
     PauseCheckIns,
     RecordAction,
     Recuse,
@@ -185,6 +196,8 @@ DECLARATIONS: tuple[Declaration, ...] = (
     _declare(PauseCheckIns, _CASE + "mp", reference=REFERENCE),
     _declare(StopCheckIns, _CASE + "mx", reference=REFERENCE),
     _declare(ResumeCheckIns, _CASE + "mu", reference=REFERENCE),
+    _declare(AnswerDossier, _CASE + "da", reference=REFERENCE, answer=_choice(DossierConsent)),
+    _declare(OwnCopy, _CASE + "dc", reference=REFERENCE),
 )
 _BY_ACTION = {d.action: d for d in DECLARATIONS}
 _BY_PREFIX = {d.prefix: d for d in DECLARATIONS}

@@ -20,6 +20,7 @@ from flows.outcome import (
     Action,
     AddInfo,
     Answer,
+    AnswerDossier,
     AskConsent,
     CheckIn,
     ChooseLanguage,
@@ -33,6 +34,7 @@ from flows.outcome import (
     OpenCase,
     OpenMine,
     Outcome,
+    OwnCopy,
     PauseCheckIns,
     RecordAction,
     Recuse,
@@ -125,6 +127,8 @@ HANDLERS: dict[type[Any], Handler] = {
     PauseCheckIns: lambda svc, s, a: svc.aftercare.pause(s, a.reference),
     StopCheckIns: lambda svc, s, a: svc.aftercare.stop(s, a.reference),
     ResumeCheckIns: lambda svc, s, a: svc.aftercare.resume(s, a.reference),
+    AnswerDossier: lambda svc, s, a: svc.dossiers.answer(s, a.reference, a.answer),
+    OwnCopy: lambda svc, s, a: svc.dossiers.own_copy(s, a.reference),
 }
 
 

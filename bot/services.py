@@ -17,6 +17,8 @@ from flows.access import Access
 from flows.aftercare import AftercareFlow, AftercarePlan
 from flows.casework import Casework
 from flows.clock import Clock, Periods
+from flows.dossier import Organisation as Letterhead
+from flows.dossiers import DossierFlow
 from flows.escalation import Escalation
 from flows.intake import MAX_ATTACHMENT_MB, Intake
 from flows.invites import OPEN_MODE, Admission
@@ -74,6 +76,7 @@ class Services:
     admission: Admission
     escalation: Escalation
     notices: Notices
+    dossiers: DossierFlow
     courier: Courier | None = None
     timekeeper: Timekeeper | None = None
     # Presses already answered (Telegram takes one answer per press): the error handler skips them.
@@ -85,6 +88,15 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
     access = Access(storage, router)
     aftercare = AftercareFlow(storage, router, access, clock, policy.zone, policy.plan)
     mycases = MyCaseFlow(storage, router, access, clock, policy.zone)
+    organisation = policy.organisation
+    dossiers = DossierFlow(
+        storage,
+        router,
+        access,
+        clock,
+        policy.zone,
+        None if organisation is None else Letterhead(organisation.name, organisation.address),
+    )
     return Services(
         storage=storage,
         router=router,
@@ -106,5 +118,6 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
         relay=Relay(storage, router, access, mycases, clock),
         admission=Admission(storage, router, clock, policy.access_mode, policy.invite_valid_for),
         escalation=Escalation(storage, router, clock),
-        notices=Notices(storage, router, policy.zone, clock, policy.plan),
+        notices=Notices(storage, router, policy.zone, clock, policy.plan, dossiers),
+        dossiers=dossiers,
     )

@@ -37,6 +37,7 @@ from flows.outcome import (
     MyCases,
     OpenMine,
     Outcome,
+    OwnCopy,
     PauseCheckIns,
     Reply,
     ReplyTo,
@@ -212,6 +213,7 @@ class MyCaseFlow:
             rows.append((Choice("mine.pause", PauseCheckIns(ref)), Choice("mine.stop", StopCheckIns(ref))))
         else:
             rows.append((Choice("mine.resume", ResumeCheckIns(ref)),))
+        rows.append((Choice("mine.own_copy", OwnCopy(ref)),))
         rows.append((Choice("mine.withdraw", Withdraw(ref)),))
         return tuple(rows)
 

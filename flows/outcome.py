@@ -11,7 +11,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from flows.lifecycle import ActionKind, ActionOutcome, CaseStatus, CheckInAnswer, ConsentAnswer, SurveyAnswer, Thread
+from flows.lifecycle import (
+    ActionKind,
+    ActionOutcome,
+    CaseStatus,
+    CheckInAnswer,
+    ConsentAnswer,
+    DossierConsent,
+    SurveyAnswer,
+    Thread,
+)
 from flows.model import Language, Role, Step
 from messages import Label
 
@@ -261,6 +270,21 @@ class ResumeCheckIns:
     reference: str
 
 
+@dataclass(frozen=True, slots=True)
+class AnswerDossier:
+    """The reporter's word on a case file staff asked for: their name in it, their messages in it."""
+
+    reference: str
+    answer: DossierConsent
+
+
+@dataclass(frozen=True, slots=True)
+class OwnCopy:
+    """The reporter asks for their own copy of the case file (proof of reporting)."""
+
+    reference: str
+
+
 Action = (
     StartReport
     | StopComposing
@@ -297,6 +321,8 @@ Action = (
     | PauseCheckIns
     | StopCheckIns
     | ResumeCheckIns
+    | AnswerDossier
+    | OwnCopy
 )
 
 

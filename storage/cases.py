@@ -31,6 +31,7 @@ from flows.lifecycle import (
     Change,
     CounsellorState,
     Decision,
+    DossierConsent,
     Draft,
     DraftState,
     NewAction,
@@ -72,6 +73,10 @@ _CHANGEABLE = (
     "last_news_at",
     "aftercare",
     "share_name_counsellor",
+    "dossier_asked_at",
+    "dossier_requester",
+    "dossier_requester_role",
+    "dossier_consent",
 )
 
 _CASE_SELECT = """
@@ -425,6 +430,12 @@ class Cases:
             reporter=None if row["reporter_index"] is None else bytes(row["reporter_index"]),
             attachment_ids=tuple(attachment_id for _, attachment_id in attachments),
             survey_asked=bool(row["survey_asked"]),
+            dossier_asked_at=from_db(row["dossier_asked_at"]),
+            dossier_requester=None if row["dossier_requester"] is None else bytes(row["dossier_requester"]),
+            dossier_requester_role=None
+            if row["dossier_requester_role"] is None
+            else Party(row["dossier_requester_role"]),
+            dossier_consent=None if row["dossier_consent"] is None else DossierConsent(row["dossier_consent"]),
         )
 
     async def _load(self, conn: aiosqlite.Connection, where: str, args: tuple[object, ...]) -> Case | None:

@@ -10,8 +10,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.services import Policy, Services, build
-from flows.aftercare import AftercarePlan
+from flows.aftercare import AftercareFlow, AftercarePlan
 from flows.clock import Periods
+from flows.dossiers import DossierFlow
+from flows.escalation import Escalation
 from flows.lifecycle import ESCALATIONS, Case, Notice, Party, TimerKind
 from flows.model import Audience, Coordinator, Counsellor, Language, Sender
 from flows.outcome import Action, Outcome, Reply
@@ -188,7 +190,13 @@ class World:
                 continue
             claimed = await self.storage.schedule.claim(item.id, self.clock.now(), timedelta(minutes=5))
             if claimed:
-                handler = self.escalation if claimed.kind in ESCALATIONS else self.aftercare
+                handler: Escalation | AftercareFlow | DossierFlow = (
+                    self.escalation
+                    if claimed.kind in ESCALATIONS
+                    else self.services.dossiers
+                    if claimed.kind is TimerKind.DOSSIER_WAIT
+                    else self.aftercare
+                )
                 if await handler.run(claimed):
                     ran += 1
                 await self.storage.schedule.finish(claimed.id, self.clock.now())
