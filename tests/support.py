@@ -159,6 +159,7 @@ class World:
         self.access, self.aftercare, self.intake = svc.access, svc.aftercare, svc.intake
         self.casework, self.mycases, self.relay = svc.casework, svc.mycases, svc.relay
         self.escalation, self.notices, self.admission = svc.escalation, svc.notices, svc.admission
+        self.dossiers = svc.dossiers
 
     async def press(self, sender: Sender, outcome: Outcome, label: str) -> Outcome:
         """Press the button labelled ``label`` as ``sender``, as the bot would dispatch it."""
@@ -193,7 +194,7 @@ class World:
                 handler: Escalation | AftercareFlow | DossierFlow = (
                     self.escalation
                     if claimed.kind in ESCALATIONS
-                    else self.services.dossiers
+                    else self.dossiers
                     if claimed.kind is TimerKind.DOSSIER_WAIT
                     else self.aftercare
                 )

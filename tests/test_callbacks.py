@@ -17,6 +17,7 @@ from flows.lifecycle import (
     ActionOutcome,
     CheckInAnswer,
     ConsentAnswer,
+    DossierConsent,
     SurveyAnswer,
     Thread,
 )
@@ -26,6 +27,7 @@ from flows.outcome import (
     Action,
     AddInfo,
     Answer,
+    AnswerDossier,
     AskConsent,
     CheckIn,
     ChooseLanguage,
@@ -38,6 +40,7 @@ from flows.outcome import (
     MyCases,
     OpenCase,
     OpenMine,
+    OwnCopy,
     PauseCheckIns,
     RecordAction,
     Recuse,
@@ -131,6 +134,9 @@ def every_action() -> Iterator[Action]:
     yield PauseCheckIns(REFERENCE)
     yield StopCheckIns(REFERENCE)
     yield ResumeCheckIns(REFERENCE)
+    for consent in DossierConsent:
+        yield AnswerDossier(REFERENCE, consent)
+    yield OwnCopy(REFERENCE)
 
 
 def test_every_button_the_bot_can_show_fits_telegrams_limit_and_round_trips():
