@@ -21,7 +21,7 @@ drawn up is an audit entry with its SHA-256 (:func:`flows.lifecycle.dossier_made
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -337,10 +337,79 @@ class DossierFlow:
         return made
 
     async def note_made(self, case: Case, actor: Actor, inclusion: Inclusion, sha256: str, now: datetime) -> None:
-        await self._storage.cases.change(
-            case.id,
-            lambda current: lifecycle.dossier_made(
-                current, actor, named=inclusion.name, with_messages=bool(inclusion.threads), sha256=sha256
-            ),
-            now,
+        await self._storage.cases.change(case.id, _noting(inclusion, actor, sha256), now)
+
+
+def _noting(inclusion: Inclusion, actor: Actor, sha256: str) -> Callable[[Case], lifecycle.Decision]:
+    """The transition that puts a case file drawn up in the case's audit trail."""
+
+    def decide(case: Case) -> lifecycle.Decision:
+        return lifecycle.dossier_made(
+            case, actor, named=inclusion.name, with_messages=bool(inclusion.threads), sha256=sha256
         )
+
+    return decide
+
+
+# -- for the operator (meldbot dossier) -----------------------------------------------------
+
+
+class DossierRefused(Exception):
+    """No case file: ``reference`` does not exist (any more), or was withdrawn."""
+
+    def __init__(self, reference: str, reason: str) -> None:
+        super().__init__(f"{reference}: {reason}")
+        self.reference = reference
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorDossier:
+    pdf: bytes
+    named: tuple[str, ...]  # the references whose reporter is named (their last word allowed it)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.pdf).hexdigest()
+
+
+OPERATOR = Actor("operator", "meldbot dossier")
+
+
+async def operator_dossier(
+    storage: Storage,
+    references: Sequence[str],
+    *,
+    organisation: Organisation,
+    language: Language,
+    now: datetime,
+    zone: ZoneInfo,
+) -> OperatorDossier:
+    """One case file of these reports for ``meldbot dossier``, noted in each case's audit trail.
+
+    Nobody is asked here: a reporter's name and messages are in it only when their last word on
+    a case file allowed them. Raises :class:`DossierRefused` for a reference that does not exist
+    (wrong, or erased) or was withdrawn, before anything is drawn up.
+    """
+    chosen: list[tuple[Case, Inclusion]] = []
+    for reference in dict.fromkeys(r.strip().upper() for r in references):
+        case = await storage.cases.by_reference(reference)
+        if case is None:
+            raise DossierRefused(reference, "no such report (a wrong reference, or erased)")
+        if case.status not in LIVE:
+            raise DossierRefused(reference, "withdrawn by the reporter")
+        consent = case.dossier_consent
+        chosen.append(
+            (
+                case,
+                Inclusion(
+                    name=consent is not None and consent.with_name,
+                    threads=ALL_THREADS if consent is not None and consent.with_messages else (),
+                ),
+            )
+        )
+    dossier = await gather(storage, chosen, organisation=organisation, language=language, now=now, zone=zone)
+    made = OperatorDossier(render(dossier), tuple(case.reference for case, inclusion in chosen if inclusion.name))
+    for case, inclusion in chosen:
+        await storage.cases.change(case.id, _noting(inclusion, OPERATOR, made.sha256), now)
+    return made
