@@ -1118,9 +1118,18 @@ def request_dossier(case: Case, by: Actor, party: Party, now: datetime, wait: ti
     )
 
 
-def _dossier_made_for_requester(case: Case, answer: DossierConsent, dedupe: str | None) -> Delivery:
-    assert case.dossier_requester is not None and case.dossier_requester_role is not None
-    return Delivery(case.dossier_requester, case.dossier_requester_role, Notice.DOSSIER, answer.value, dedupe)
+def _dossier_made_for_requester(case: Case, answer: DossierConsent, dedupe: str | None) -> list[Delivery]:
+    """The case file for whoever asked, if they may still have it: a counsellor who still handles
+    the case, a coordinator while the case is in the register (the reporter may have changed that)."""
+    requester, party = case.dossier_requester, case.dossier_requester_role
+    assert requester is not None and party is not None
+    if requester in case.barred:
+        return []
+    if party is Party.COORDINATOR and not case.in_register:
+        return []
+    if party is Party.COUNSELLOR and requester not in case.handlers:
+        return []
+    return [Delivery(requester, party, Notice.DOSSIER, answer.value, dedupe)]
 
 
 def answer_dossier(case: Case, answer: DossierConsent) -> Decision:
@@ -1132,7 +1141,7 @@ def answer_dossier(case: Case, answer: DossierConsent) -> Decision:
         REPORTER_ACTOR,
         "dossier_answered",
         detail=answer.name.lower(),
-        deliveries=[_dossier_made_for_requester(case, answer, None)],
+        deliveries=_dossier_made_for_requester(case, answer, None),
         cancel={TimerKind.DOSSIER_WAIT},
         dossier_asked_at=None,
         dossier_requester=None,
@@ -1149,7 +1158,7 @@ def dossier_unanswered(case: Case, item_id: str) -> Decision:
         case,
         SYSTEM,
         "dossier_unanswered",
-        deliveries=[_dossier_made_for_requester(case, DossierConsent.NEITHER, f"{item_id}:0")],
+        deliveries=_dossier_made_for_requester(case, DossierConsent.NEITHER, f"{item_id}:0"),
         dossier_asked_at=None,
         dossier_requester=None,
         dossier_requester_role=None,
