@@ -20,6 +20,7 @@ drawn up is an audit entry with its SHA-256 (:func:`flows.lifecycle.dossier_made
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -321,7 +322,8 @@ class DossierFlow:
             zone=self._zone,
         )
         made = DossierDocument(
-            content=render(dossier),
+            # Drawing takes a second or more with photos: the bot keeps answering meanwhile.
+            content=await asyncio.to_thread(render, dossier),
             file_name=file_name(dossier.references),
             caption=Reply(
                 "dossier.caption_copy" if actor is REPORTER_ACTOR else "dossier.caption",
