@@ -185,10 +185,6 @@ async def section(storage: Storage, case: Case, inclusion: Inclusion, language: 
     )
 
 
-def file_name(references: Sequence[str]) -> str:
-    return f"dossier-{'-'.join(references[:1])}{'-e.a' if len(references) > 1 else ''}.pdf"
-
-
 # -- in the bot ------------------------------------------------------------------------
 
 
@@ -324,7 +320,7 @@ class DossierFlow:
         made = DossierDocument(
             # Drawing takes a second or more with photos: the bot keeps answering meanwhile.
             content=await asyncio.to_thread(render, dossier),
-            file_name=file_name(dossier.references),
+            file_name=f"dossier-{case.reference}.pdf",
             caption=Reply(
                 "dossier.caption_copy" if actor is REPORTER_ACTOR else "dossier.caption",
                 {
