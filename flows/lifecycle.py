@@ -1249,11 +1249,7 @@ def delivery_verdict(case: Case, kind: Notice, recipient: bytes, party: Party, *
     """
     if party is Party.REPORTER:
         # After withdrawing, the reporter hears nothing more about the case.
-        if case.status is CaseStatus.WITHDRAWN:
-            return Drop("withdrawn")
-        if kind is Notice.DOSSIER_QUESTION and case.dossier_asked_at is None:
-            return Drop("dossier_made")  # the wait ran out before the question could reach them
-        return Send()
+        return Drop("withdrawn") if case.status is CaseStatus.WITHDRAWN else Send()
     if recipient in case.barred:
         return Drop("barred")
     if kind is Notice.CASE_WITHDRAWN:

@@ -169,9 +169,6 @@ async def test_no_answer_in_time_makes_the_case_file_without_her_name(world: Wor
     assert item.ref == DossierConsent.NEITHER.value
     assert "Anna" not in text_of((await composed(world, item)).content)
 
-    question = await item_for(world, Party.REPORTER, index(world.storage, ANNA), Notice.DOSSIER_QUESTION)
-    assert isinstance(await world.notices.authorise(question), Drop)  # not sent after the fact
-
     late = await world.dossiers.answer(ANNA, reference, DossierConsent.NAME)
     assert late.toast is not None and late.toast.key == "dossier.answer_late"
     assert len(await outbox(world.storage, Notice.DOSSIER)) == 1  # no second case file
