@@ -1,4 +1,5 @@
-"""End to end: the coordinator asks for a case file, the reporter is asked, and the PDF arrives protected.
+"""End to end: the coordinator asks for a case file, the reporter is asked, and the PDF arrives protected;
+the reporter's own copy comes from /mycases.
 
 The real bot against the Bot API emulator: /dossier from the coordinator, the question in
 the reporter's chat, her answer, and the case file as a document with protect_content,
@@ -17,7 +18,7 @@ from pypdf import PdfReader
 
 from tests.e2e import COORDINATOR_ID, HOLDERS_COUNSELLOR_ID
 from tests.test_e2e_report import file_report, reference_in
-from tests.test_e2e_trust import outbox_settled
+from tests.test_e2e_trust import open_my_case, outbox_settled
 
 pytestmark = pytest.mark.e2e
 
@@ -81,4 +82,20 @@ async def test_the_coordinator_receives_the_case_file_once_the_reporter_agreed(e
         assert b"%PDF-" not in data and pdf[-400:-200] not in data, path.name
     logged = captured_logs.text
     assert "Anna de Vries" not in logged and "%PDF" not in logged and "dit is pas het begin" not in logged
+    emu.assert_healthy()
+
+
+async def test_the_reporter_gets_their_own_copy_from_mycases(emu, meldbot):
+    bram = emu.user(5902, first_name="Bram", last_name="Kok", language_code="nl")
+    reference = reference_in(await file_report(bram, text="Hij volgde me tot aan huis."))
+    await open_my_case(bram, reference)
+    answer = await bram.press("📄 Mijn eigen kopie (PDF)")
+    assert answer.text == "Je eigen kopie (PDF) komt eraan."
+    copy = await bram.wait_for_message(lambda m: (m.file_name or "").endswith(".pdf"))
+    assert not copy.protect_content  # their own proof, to hand to the police themselves
+    assert "bewijs" in copy.text
+    text = text_of(copy.file_bytes)
+    assert reference in text and "Bram Kok" in text and "Hij volgde me tot aan huis." in text
+    entries = [e for e in await meldbot.storage.audit.entries(reference) if e.action == "dossier_made"]
+    assert [e.actor_role for e in entries] == ["reporter"]
     emu.assert_healthy()
