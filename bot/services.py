@@ -17,7 +17,6 @@ from flows.access import Access
 from flows.aftercare import AftercareFlow, AftercarePlan
 from flows.casework import Casework
 from flows.clock import Clock, Periods
-from flows.dossier import Organisation as Letterhead
 from flows.dossiers import DossierFlow
 from flows.escalation import Escalation
 from flows.intake import MAX_ATTACHMENT_MB, Intake
@@ -88,15 +87,7 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
     access = Access(storage, router)
     aftercare = AftercareFlow(storage, router, access, clock, policy.zone, policy.plan)
     mycases = MyCaseFlow(storage, router, access, clock, policy.zone)
-    organisation = policy.organisation
-    dossiers = DossierFlow(
-        storage,
-        router,
-        access,
-        clock,
-        policy.zone,
-        None if organisation is None else Letterhead(organisation.name, organisation.address),
-    )
+    dossiers = DossierFlow(storage, router, access, clock, policy.zone, policy.organisation)
     return Services(
         storage=storage,
         router=router,

@@ -25,14 +25,13 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import messages
 from flows import lifecycle
 from flows.access import Access, Permission, Relation, relations
 from flows.clock import Clock
-from flows.dossier import Attachment, CaseSection, Dossier, Facts, Organisation, TimelineEntry, TimelineKind
-from flows.dossier import render_dossier as render
 from flows.lifecycle import (
     LIVE,
     REPORTER_ACTOR,
@@ -49,19 +48,26 @@ from flows.lifecycle import (
 from flows.model import AttachmentKind, Language, Sender
 from flows.outcome import AnswerDossier, Choice, Outcome, Reply
 from flows.perpetrator import recorded_details
+from flows.privacy import Organisation as Configured
 from flows.routing import Router
 from messages import Label
 from storage import Storage
 from storage.outbox import OutboxItem
 from storage.schedule import DueItem
 
+if TYPE_CHECKING:
+    # flows/dossier.py draws the PDF with fpdf2, matplotlib's fonts, Pillow and harfbuzz: loading them
+    # costs the bot half a second at every start (and some at every stop), so they are imported where
+    # a case file is gathered or drawn, not here.
+    from flows.dossier import CaseSection, Dossier, Organisation
+
 KINDS = (lifecycle.TimerKind.DOSSIER_WAIT,)
 
 # What a step towards the perpetrator is, on the timeline.
-_TIMELINE_KIND = {
-    ActionKind.POLICE_REPORT_VICTIM: TimelineKind.POLICE,
-    ActionKind.POLICE_REPORT_EMPLOYER: TimelineKind.POLICE,
-    ActionKind.DAMAGES_CLAIMED: TimelineKind.DAMAGES,
+_TIMELINE_KIND = {  # flows.dossier.TimelineKind values
+    ActionKind.POLICE_REPORT_VICTIM: "police",
+    ActionKind.POLICE_REPORT_EMPLOYER: "police",
+    ActionKind.DAMAGES_CLAIMED: "damages",
 }
 # Whose messages a staff member's case file may hold (with the reporter's word): the conversations they see.
 _THREADS = {
@@ -109,12 +115,16 @@ async def gather(
     zone: ZoneInfo,
 ) -> Dossier:
     """A case file for one report, or for a set of reports, from the database (decrypted)."""
+    from flows.dossier import Dossier
+
     sections = [await section(storage, case, inclusion, language) for case, inclusion in cases]
     return Dossier(organisation, language, now, tuple(sections), zone)
 
 
 async def section(storage: Storage, case: Case, inclusion: Inclusion, language: Language) -> CaseSection:
     """One report: its facts, the reporter's account, its timeline and every file with its SHA-256."""
+    from flows.dossier import Attachment, CaseSection, Facts, TimelineEntry, TimelineKind
+
     lang = language.value
     timeline = [TimelineEntry(case.submitted_at, TimelineKind.REPORT, messages.plain(lang, "dossier.event.report"))]
     if case.acknowledged_at is not None:
@@ -130,7 +140,7 @@ async def section(storage: Storage, case: Case, inclusion: Inclusion, language: 
             )
         )
     for action in await storage.casefile.actions(case.id):
-        kind = _TIMELINE_KIND.get(action.kind, TimelineKind.REACTION)
+        kind = TimelineKind(_TIMELINE_KIND.get(action.kind, TimelineKind.REACTION.value))
         what = messages.plain(lang, f"action.{action.kind.value}")
         outcome = messages.plain(lang, f"outcome.{action.outcome.value}")
         note = f"\n{action.note}" if action.note else ""
@@ -196,7 +206,7 @@ class DossierFlow:
         access: Access,
         clock: Clock,
         zone: ZoneInfo,
-        organisation: Organisation | None,
+        organisation: Configured | None,
         wait: timedelta = lifecycle.DOSSIER_ANSWER_WAIT,
     ) -> None:
         self._storage = storage
@@ -298,6 +308,9 @@ class DossierFlow:
         """
         if self._organisation is None:
             raise NoOrganisation()
+        from flows.dossier import Organisation, render_dossier
+
+        letterhead = Organisation(self._organisation.name, self._organisation.address)
         if item.kind is lifecycle.Notice.DOSSIER_COPY:
             inclusion = Inclusion(name=True, threads=ALL_THREADS)
             actor = REPORTER_ACTOR
@@ -312,14 +325,14 @@ class DossierFlow:
         dossier = await gather(
             self._storage,
             [(case, inclusion)],
-            organisation=self._organisation,
+            organisation=letterhead,
             language=reader,
             now=now,
             zone=self._zone,
         )
         made = DossierDocument(
             # Drawing takes a second or more with photos: the bot keeps answering meanwhile.
-            content=await asyncio.to_thread(render, dossier),
+            content=await asyncio.to_thread(render_dossier, dossier),
             file_name=f"dossier-{case.reference}.pdf",
             caption=Reply(
                 "dossier.caption_copy" if actor is REPORTER_ACTOR else "dossier.caption",
@@ -406,8 +419,12 @@ async def operator_dossier(
                 ),
             )
         )
+    from flows.dossier import render_dossier
+
     dossier = await gather(storage, chosen, organisation=organisation, language=language, now=now, zone=zone)
-    made = OperatorDossier(render(dossier), tuple(case.reference for case, inclusion in chosen if inclusion.name))
+    made = OperatorDossier(
+        render_dossier(dossier), tuple(case.reference for case, inclusion in chosen if inclusion.name)
+    )
     for case, inclusion in chosen:
         await storage.cases.change(case.id, _noting(inclusion, OPERATOR, made.sha256), now)
     return made
