@@ -217,6 +217,10 @@ class DossierFlow:
         self._organisation = organisation
         self._wait = wait
 
+    @property
+    def _hours(self) -> int:
+        return int(self._wait.total_seconds() // 3600)
+
     def _staff_language(self, sender: Sender) -> Language:
         members = self._router.staff_member(sender.telegram_id)
         return members[0].language if members else Language.from_telegram(sender.language_code)
@@ -240,8 +244,7 @@ class DossierFlow:
             return Outcome(grant.language, replies=[Reply(key, params)])
         if decision.after.dossier_asked_at is None:  # nobody to ask: it is made at once
             return Outcome(grant.language, replies=[Reply("dossier.coming_unnamed", params)])
-        hours = int(self._wait.total_seconds() // 3600)
-        return Outcome(grant.language, replies=[Reply("dossier.asked", {**params, "hours": hours})])
+        return Outcome(grant.language, replies=[Reply("dossier.asked", {**params, "hours": self._hours})])
 
     async def _why_not(self, sender: Sender, reference: str) -> Reply:
         """A withdrawn case is named as such to staff who had it; anything else gets the one answer
@@ -297,7 +300,7 @@ class DossierFlow:
         ref = case.reference
         return Reply(
             "dossier.question",
-            {"reference": ref, "who": Label(f"dossier.asked_by_{asked_by}")},
+            {"reference": ref, "who": Label(f"dossier.asked_by_{asked_by}"), "hours": self._hours},
             tuple((Choice(f"dossier.answer_{answer.value}", AnswerDossier(ref, answer)),) for answer in DossierConsent),
         )
 
