@@ -30,6 +30,7 @@ from bot.scheduling import Timekeeper
 from bot.services import build as build_services
 from flows.aftercare import KINDS as AFTERCARE_KINDS
 from flows.clock import Clock, SystemClock
+from flows.dossiers import KINDS as DOSSIER_KINDS
 from flows.escalation import KINDS as ESCALATIONS
 from flows.lifecycle import TimerKind
 from flows.model import Language
@@ -135,6 +136,8 @@ class Meldbot:
             for kind in RETENTION_KINDS:
                 self.timekeeper.handle(kind, retention.run)
             self.timekeeper.handle(TimerKind.PULSE_ROUND, services.pulse.run)
+            for kind in DOSSIER_KINDS:
+                self.timekeeper.handle(kind, services.dossiers.run)
             services.courier, services.timekeeper = self.courier, self.timekeeper
             application.bot_data["services"] = services
             handlers.register(application)

@@ -27,6 +27,7 @@ from flows.lifecycle import (
     ClaimStatus,
     ConsentAnswer,
     CostKind,
+    DossierConsent,
     FootageState,
     PoliceStep,
     SurveyAnswer,
@@ -39,6 +40,7 @@ from flows.outcome import (
     AddInfo,
     AllReactions,
     Answer,
+    AnswerDossier,
     AskConsent,
     CheckIn,
     ChooseLanguage,
@@ -58,6 +60,7 @@ from flows.outcome import (
     MyCases,
     OpenCase,
     OpenMine,
+    OwnCopy,
     PauseCheckIns,
     Police,
     PulseAnswer,
@@ -231,6 +234,8 @@ DECLARATIONS: tuple[Declaration, ...] = (
         decision=DIGIT,
     ),
     _declare(PulseDecline, "pd", period=PULSE_PERIOD, mute=FLAG),
+    _declare(AnswerDossier, _CASE + "da", reference=REFERENCE, answer=_choice(DossierConsent)),
+    _declare(OwnCopy, _CASE + "dc", reference=REFERENCE),
 )
 _BY_ACTION = {d.action: d for d in DECLARATIONS}
 _BY_PREFIX = {d.prefix: d for d in DECLARATIONS}

@@ -1,7 +1,7 @@
 """The ``meldbot`` command: run the bot, try it in a browser, and what an operator does beside it.
 
 ``run``, ``demo``, ``check-config``, ``invite``, ``staff``, ``audit verify``, ``backup``, ``restore``,
-``rotate-key``, ``systemd-unit``.
+``rotate-key``, ``dossier``, ``systemd-unit``.
 
 A bad configuration is one clear message naming each setting and its problem, and
 exit status 2, with nothing started. The same holds when the key file and the
@@ -89,6 +89,13 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("--input", type=Path, required=True, metavar="FILE", help="a file made by meldbot backup")
     rotate = commands.add_parser("rotate-key", help="replace the master key (the bot must be stopped)")
     rotate.add_argument("--config", type=Path, required=True, metavar="PATH", help="configuration file (TOML)")
+    dossier = commands.add_parser("dossier", help="write the case file (PDF) of one or more reports, for the police")
+    dossier.add_argument("--config", type=Path, required=True, metavar="PATH", help="configuration file (TOML)")
+    dossier.add_argument("references", nargs="+", metavar="REFERENCE", help="MB-XXXX-XXXX; several: one case file")
+    dossier.add_argument("--output", type=Path, required=True, metavar="FILE", help="where to write the PDF (0600)")
+    dossier.add_argument(
+        "--language", choices=[language.value for language in Language], default="nl", help="default: %(default)s"
+    )
     unit = commands.add_parser("systemd-unit", help="print a hardened systemd unit for meldbot (see README)")
     unit.add_argument(
         "name", nargs="?", default="meldbot.service", choices=UNITS, help="which unit (default: %(default)s)"
@@ -390,6 +397,40 @@ async def _rotate_key(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _dossier(settings: Settings, args: argparse.Namespace) -> int:
+    from flows.clock import SystemClock
+    from flows.dossier import Organisation as Letterhead
+    from flows.dossiers import DossierRefused, operator_dossier
+
+    organisation = settings.organisation_details()
+    if organisation is None:
+        print("meldbot: no [organisation] in the configuration: a case file needs its address", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    storage = await Storage.open(settings.storage.database, settings.storage.key_file)
+    try:
+        made = await operator_dossier(
+            storage,
+            args.references,
+            organisation=Letterhead(organisation.name, organisation.address),
+            language=Language(args.language),
+            now=SystemClock().now(),
+            zone=settings.zone,
+        )
+    except DossierRefused as refusal:
+        print(f"meldbot: no case file made: {refusal}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        await storage.close()
+    # Readable by the operator only, like a backup: it holds what the reports say.
+    descriptor = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as output:
+        output.write(made.pdf)
+    named = ", ".join(made.named) if made.named else "none (no reporter allowed it)"
+    print(f"case file written to {args.output} (readable by you only); SHA-256 {made.sha256}")
+    print(f"reporters named: {named}; noted in the audit trail")
+    return 0
+
+
 def systemd_unit(name: str = "meldbot.service") -> str:
     """A unit shipped in bot/deploy/: the bot itself, or the nightly backup and its timer."""
     return resources.files("bot").joinpath(f"deploy/{name}").read_text(encoding="utf-8")
@@ -424,6 +465,7 @@ def main(argv: list[str] | None = None) -> int:
         "backup": _backup,
         "restore": _restore,
         "rotate-key": _rotate_key,
+        "dossier": _dossier,
     }
     if args.command in commands:
         try:

@@ -28,6 +28,7 @@ from telegram.ext import Application, ContextTypes, Job
 from bot import render
 from bot.alarm import Alarm, job_queue_of
 from flows.clock import Clock
+from flows.dossiers import DossierDocument
 from flows.lifecycle import Drop, Party, Readdress
 from flows.model import Language
 from flows.notices import FileNotice, Gone, Notices
@@ -318,6 +319,15 @@ class Courier:
             raise Undeliverable(gone.reason) from None
         bot: Bot = self._app.bot
         async with self.pacer.turn(chat_id):
+            if isinstance(notice, DossierDocument):
+                caption = notice.caption
+                return await bot.send_document(
+                    chat_id,
+                    InputFile(notice.content, filename=notice.file_name),
+                    render.caption(language, caption),
+                    parse_mode=render.PARSE_MODE,
+                    protect_content=caption.protect_content,
+                )
             if isinstance(notice, FileNotice):
                 caption = notice.caption
                 return await _send_file(

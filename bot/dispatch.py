@@ -21,6 +21,7 @@ from flows.outcome import (
     AddInfo,
     AllReactions,
     Answer,
+    AnswerDossier,
     AskConsent,
     CheckIn,
     ChooseLanguage,
@@ -41,6 +42,7 @@ from flows.outcome import (
     OpenCase,
     OpenMine,
     Outcome,
+    OwnCopy,
     PauseCheckIns,
     Police,
     PulseAnswer,
@@ -146,6 +148,8 @@ HANDLERS: dict[type[Any], Handler] = {
     ResumeCheckIns: lambda svc, s, a: svc.aftercare.resume(s, a.reference),
     PulseAnswer: lambda svc, s, a: svc.pulse.press(s, a),
     PulseDecline: lambda svc, s, a: svc.pulse.decline(s, a),
+    AnswerDossier: lambda svc, s, a: svc.dossiers.answer(s, a.reference, a.answer),
+    OwnCopy: lambda svc, s, a: svc.dossiers.own_copy(s, a.reference),
 }
 
 

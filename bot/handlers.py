@@ -72,10 +72,11 @@ ANSWER_WITHIN = 0.15
 # The command menus per role (set per chat for staff; the default is the reporters' menu).
 REPORTER_COMMANDS = ("start", "report", "mycases", "cancel", "language", "forgetme", "privacy", "help")
 STRANGER_COMMANDS = ("start", "language", "privacy", "help")
-COUNSELLOR_COMMANDS = ("inbox", "case", "report", "mycases", "cancel", "language", "privacy", "help")
+COUNSELLOR_COMMANDS = ("inbox", "case", "dossier", "report", "mycases", "cancel", "language", "privacy", "help")
 COORDINATOR_COMMANDS = (
     "register",
     "case",
+    "dossier",
     "invite",
     "pulse",
     "report",
@@ -335,6 +336,17 @@ async def on_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await show(update, context, _as_reply(outcome, "case.not_found"))
 
 
+async def on_dossier(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/dossier MB-XXXX-XXXX: staff have the case file for the police drawn up (the reporter is asked first)."""
+    svc = services(context)
+    sender = sender_of(update)
+    reference = (context.args[0] if context.args else "").strip().upper()
+    if not reference:
+        await show(update, context, Outcome(await language_of(context, sender), replies=[Reply("dossier.usage")]))
+        return
+    await show(update, context, await svc.dossiers.request(sender, reference))
+
+
 async def on_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await show(update, context, await services(context).admission.menu(sender_of(update), " ".join(context.args or ())))
 
@@ -575,6 +587,7 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("inbox", on_inbox, filters=private))
     application.add_handler(CommandHandler(["register", "register_gir"], on_register, filters=private))
     application.add_handler(CommandHandler(["case", "zaak"], on_case, filters=private))
+    application.add_handler(CommandHandler("dossier", on_dossier, filters=private))
     application.add_handler(CommandHandler(["invite", "uitnodigen"], on_invite, filters=private))
     application.add_handler(CommandHandler(["language", "taal"], on_language, filters=private))
     application.add_handler(CommandHandler(["help", "hulp"], on_help, filters=private))

@@ -17,6 +17,7 @@ from flows.access import Access
 from flows.aftercare import AftercareFlow, AftercarePlan
 from flows.casework import Casework
 from flows.clock import Clock, Periods
+from flows.dossiers import DossierFlow
 from flows.enrolment import Enrolment
 from flows.escalation import Escalation
 from flows.intake import MAX_ATTACHMENT_MB, Intake
@@ -90,6 +91,7 @@ class Services:
     tracks: Tracks
     enrolment: Enrolment
     pulse: PulseFlow
+    dossiers: DossierFlow
     courier: Courier | None = None
     timekeeper: Timekeeper | None = None
     # Presses already answered (Telegram takes one answer per press): the error handler skips them.
@@ -115,6 +117,7 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
         register=policy.register,
     )
     pulse = PulseFlow(storage, router, clock, policy.zone, policy.pulse, policy.pulse_viewers)
+    dossiers = DossierFlow(storage, router, access, clock, policy.zone, policy.organisation)
     return Services(
         storage=storage,
         router=router,
@@ -136,8 +139,9 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
         relay=relay,
         admission=Admission(storage, router, clock, policy.access_mode, policy.invite_valid_for),
         escalation=Escalation(storage, router, clock),
-        notices=Notices(storage, router, policy.zone, clock, policy.plan, pulse),
+        notices=Notices(storage, router, policy.zone, clock, policy.plan, pulse=pulse, dossiers=dossiers),
         tracks=tracks,
         enrolment=Enrolment(storage, router, clock, policy.invite_valid_for, intake.route_waiting),
         pulse=pulse,
+        dossiers=dossiers,
     )

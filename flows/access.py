@@ -53,6 +53,8 @@ class Permission(StrEnum):
     WITHDRAW = "withdraw"
     SHARE_NAME = "share_name"
     AFTERCARE = "aftercare"  # answer check-ins, pause or stop them, answer the closing question
+    DOSSIER = "dossier"  # have the case file for the police drawn up
+    OWN_COPY = "own_copy"  # the reporter's own copy of the case file
 
 
 _C, _A, _K, _O = Relation.COUNSELLOR, Relation.ALERTED, Relation.COORDINATOR, Relation.OWNER
@@ -73,6 +75,8 @@ RULES: dict[Permission, tuple[frozenset[Relation], frozenset[CaseStatus]]] = {
     Permission.WITHDRAW: (frozenset({_O}), LIVE),
     Permission.SHARE_NAME: (frozenset({_O}), LIVE),
     Permission.AFTERCARE: (frozenset({_O}), LIVE),
+    Permission.DOSSIER: (frozenset({_C, _K}), LIVE),
+    Permission.OWN_COPY: (frozenset({_O}), LIVE),
 }
 
 

@@ -153,6 +153,9 @@ class Notice(StrEnum):
     DAMAGES_FEEDBACK = "damages_feedback"  # ref: what changed (cost item id, or claim); to the reporter
     DAMAGES_ALERT = "damages_alert"  # reference and amounts only; to the damages helper
     PULSE = "pulse"  # ref: the period (flows/pulse.py); no case; to an office holder
+    DOSSIER_QUESTION = "dossier_question"  # ref: who asks (counsellor, coordinator); to the reporter
+    DOSSIER = "dossier"  # ref: the reporter's DossierConsent; the case file PDF, to the staff member who asked
+    DOSSIER_COPY = "dossier_copy"  # the reporter's own copy of the case file, as proof of reporting
 
 
 class TimerKind(StrEnum):
@@ -170,6 +173,7 @@ class TimerKind(StrEnum):
     FOOTAGE_DUE = "footage_due"  # the coordinators are reminded to secure camera footage
     RETENTION = "retention"  # no case: the daily erasure of cases kept past [retention] closed_cases
     PULSE_ROUND = "pulse_round"  # no case: the safety pulse of the period goes out (flows/pulse.py)
+    DOSSIER_WAIT = "dossier_wait"  # the reporter did not answer the case file question: made without name
 
 
 REACTION_TIMERS = frozenset({TimerKind.REACTION_DUE, TimerKind.REACTION_ESCALATE})
@@ -315,6 +319,26 @@ class ConsentAnswer(StrEnum):
     WITHDRAW = "withdraw"
 
 
+class DossierConsent(StrEnum):
+    """The reporter's word on one case file for the police: their name in it, and their messages with staff.
+
+    No answer in time counts as NEITHER. The values are short: they travel in a button's data.
+    """
+
+    NAME_AND_MESSAGES = "nm"
+    NAME = "n"
+    MESSAGES = "m"
+    NEITHER = "x"
+
+    @property
+    def with_name(self) -> bool:
+        return self in (DossierConsent.NAME_AND_MESSAGES, DossierConsent.NAME)
+
+    @property
+    def with_messages(self) -> bool:
+        return self in (DossierConsent.NAME_AND_MESSAGES, DossierConsent.MESSAGES)
+
+
 class CheckInAnswer(StrEnum):
     FINE = "fine"
     BOTHERS = "bothers"
@@ -413,6 +437,11 @@ class Case:
     damages_claim: ClaimStatus = ClaimStatus.NOT_CLAIMED
     damages_insurance_checked: bool = False
     damages_recovered_cents: int = 0
+    # A case file asked for and waiting for the reporter's word on their name: since when, and for whom.
+    dossier_asked_at: datetime | None = None
+    dossier_requester: bytes | None = None
+    dossier_requester_role: Party | None = None
+    dossier_consent: DossierConsent | None = None  # the reporter's last word on a case file
 
     @property
     def in_register(self) -> bool:
@@ -1485,6 +1514,99 @@ def _to_helper(case: Case, helper: bytes | None, ref: str) -> list[Delivery]:
     return [Delivery(helper, Party.DAMAGES_HELPER, Notice.DAMAGES_ALERT, ref)]
 
 
+# -- the case file (dossier) for the police --------------------------------------------------
+
+# How long the reporter has to answer whether their name goes in a case file; then it is made without.
+DOSSIER_ANSWER_WAIT = timedelta(days=2)
+
+
+def request_dossier(case: Case, by: Actor, party: Party, now: datetime, wait: timedelta) -> Decision:
+    """Staff ask for the case file. The reporter decides, for this case file, whether their name and
+    their messages go in it; a reporter who was erased cannot be asked, so it is made without."""
+    assert by.index is not None
+    if case.status not in LIVE:
+        return Refused("withdrawn")
+    if case.dossier_asked_at is not None:
+        return Refused("dossier_waiting")
+    if case.reporter is None:
+        made = Delivery(by.index, party, Notice.DOSSIER, DossierConsent.NEITHER.value)
+        return _change(case, by, "dossier_requested", detail="nobody_to_ask", deliveries=[made])
+    return _change(
+        case,
+        by,
+        "dossier_requested",
+        deliveries=_to_reporter(case, Notice.DOSSIER_QUESTION, party.value),
+        timers=(Timer(TimerKind.DOSSIER_WAIT, now + wait),),
+        dossier_asked_at=now,
+        dossier_requester=by.index,
+        dossier_requester_role=party,
+    )
+
+
+def _dossier_made_for_requester(case: Case, answer: DossierConsent, dedupe: str | None) -> list[Delivery]:
+    """The case file for whoever asked, if they may still have it: a counsellor who still handles
+    the case, a coordinator while the case is in the register (the reporter may have changed that)."""
+    requester, party = case.dossier_requester, case.dossier_requester_role
+    assert requester is not None and party is not None
+    if requester in case.barred:
+        return []
+    if party is Party.COORDINATOR and not case.in_register:
+        return []
+    if party is Party.COUNSELLOR and requester not in case.handlers:
+        return []
+    return [Delivery(requester, party, Notice.DOSSIER, answer.value, dedupe)]
+
+
+def answer_dossier(case: Case, answer: DossierConsent) -> Decision:
+    """The reporter's word on the case file: it is made now, and goes to the staff member who asked."""
+    if case.status not in LIVE or case.dossier_asked_at is None:
+        return Refused("dossier_answered")
+    return _change(
+        case,
+        REPORTER_ACTOR,
+        "dossier_answered",
+        detail=answer.name.lower(),
+        deliveries=_dossier_made_for_requester(case, answer, None),
+        cancel={TimerKind.DOSSIER_WAIT},
+        dossier_asked_at=None,
+        dossier_requester=None,
+        dossier_requester_role=None,
+        dossier_consent=answer,
+    )
+
+
+def dossier_unanswered(case: Case, item_id: str) -> Decision:
+    """The reporter did not answer in time: the case file is made without their name and messages."""
+    if case.status not in LIVE or case.dossier_asked_at is None:
+        return Refused("not_due")
+    return _change(
+        case,
+        SYSTEM,
+        "dossier_unanswered",
+        deliveries=_dossier_made_for_requester(case, DossierConsent.NEITHER, f"{item_id}:0"),
+        dossier_asked_at=None,
+        dossier_requester=None,
+        dossier_requester_role=None,
+    )
+
+
+def own_copy(case: Case) -> Decision:
+    """The reporter asks for their own copy of the case file: proof that they reported."""
+    if case.status not in LIVE:
+        return Refused("withdrawn")
+    return _change(case, REPORTER_ACTOR, "dossier_copy_requested", deliveries=_to_reporter(case, Notice.DOSSIER_COPY))
+
+
+def dossier_made(case: Case, by: Actor, *, named: bool, with_messages: bool, sha256: str) -> Decision:
+    """A case file was drawn up: who for, whether the reporter's name and messages are in it, and
+    the fingerprint of the PDF, so that a copy that turns up later can be recognised."""
+    if case.status not in LIVE:
+        return Refused("withdrawn")
+    name = "named" if named else "unnamed"
+    messages_part = "with_messages" if with_messages else "without_messages"
+    return _change(case, by, "dossier_made", detail=f"{name}/{messages_part}/sha256:{sha256}")
+
+
 # -- what may be sent, decided when it is sent ------------------------------------------------
 
 
@@ -1523,6 +1645,7 @@ _CONTENT = frozenset(
         Notice.CASE_ADDITION,
         Notice.CHECKIN_ALERT,
         Notice.POLICE_NEWS,
+        Notice.DOSSIER,
     }
 )
 # What a counsellor who was alerted (asked to pick the case up) may receive: the report itself.

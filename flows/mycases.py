@@ -38,6 +38,7 @@ from flows.outcome import (
     MyCases,
     OpenMine,
     Outcome,
+    OwnCopy,
     PauseCheckIns,
     Police,
     Reply,
@@ -225,6 +226,7 @@ class MyCaseFlow:
             rows.append((Choice("mine.pause", PauseCheckIns(ref)), Choice("mine.stop", StopCheckIns(ref))))
         else:
             rows.append((Choice("mine.resume", ResumeCheckIns(ref)),))
+        rows.append((Choice("mine.own_copy", OwnCopy(ref)),))
         rows.append((Choice("mine.withdraw", Withdraw(ref)),))
         return tuple(rows)
 

@@ -23,6 +23,7 @@ from flows.aftercare import (
     survey_keyboard,
 )
 from flows.clock import Clock
+from flows.dossiers import DossierDocument, DossierFlow, NoOrganisation
 from flows.lifecycle import (
     Case,
     ConsentAnswer,
@@ -80,7 +81,7 @@ class FileNotice:
     caption: Reply
 
 
-NoticeMessage = Reply | FileNotice
+NoticeMessage = Reply | FileNotice | DossierDocument
 
 
 class Notices:
@@ -92,6 +93,7 @@ class Notices:
         clock: Clock,
         plan: AftercarePlan,
         pulse: PulseFlow | None = None,
+        dossiers: DossierFlow | None = None,
     ) -> None:
         self._storage = storage
         self._router = router
@@ -99,6 +101,7 @@ class Notices:
         self._clock = clock
         self._plan = plan
         self._pulse = pulse  # the safety pulse has no case: it decides and words its own items
+        self._dossiers = dossiers
 
     async def authorise(self, item: OutboxItem) -> Verdict:
         """Whether the item may go out now, to this recipient, given the case as it is now."""
@@ -159,9 +162,21 @@ class Notices:
             return await self._message(case, item, party)
         if item.kind is Notice.RELAY_FILE:
             return await self._message_file(case, item, party)
+        if item.kind in (Notice.DOSSIER_QUESTION, Notice.DOSSIER, Notice.DOSSIER_COPY):
+            return await self._dossier(case, item, language)
         if party is Party.REPORTER:
             return await self._to_reporter(case, item)
         return await self._to_staff(case, item)
+
+    async def _dossier(self, case: Case, item: OutboxItem, language: str) -> Reply | DossierDocument:
+        if self._dossiers is None:
+            raise Gone("no_dossiers")
+        if item.kind is Notice.DOSSIER_QUESTION:
+            return self._dossiers.question(case, item.ref or Party.COUNSELLOR.value)
+        try:
+            return await self._dossiers.document(case, item, language)
+        except NoOrganisation:
+            raise Gone("no_organisation") from None
 
     def staff_report(self, case: Case, reporter: PersonRecord | None, party: Party, banner: str | None) -> Reply:
         """The report as a counsellor or coordinator receives it, with its buttons."""

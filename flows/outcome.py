@@ -20,6 +20,7 @@ from flows.lifecycle import (
     ClaimStatus,
     ConsentAnswer,
     CostKind,
+    DossierConsent,
     FootageState,
     PoliceStep,
     SurveyAnswer,
@@ -382,6 +383,21 @@ class PulseDecline:
     mute: bool
 
 
+@dataclass(frozen=True, slots=True)
+class AnswerDossier:
+    """The reporter's word on a case file staff asked for: their name in it, their messages in it."""
+
+    reference: str
+    answer: DossierConsent
+
+
+@dataclass(frozen=True, slots=True)
+class OwnCopy:
+    """The reporter asks for their own copy of the case file (proof of reporting)."""
+
+    reference: str
+
+
 Action = (
     StartReport
     | StopComposing
@@ -429,6 +445,8 @@ Action = (
     | ResumeCheckIns
     | PulseAnswer
     | PulseDecline
+    | AnswerDossier
+    | OwnCopy
 )
 
 

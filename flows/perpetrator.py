@@ -5,7 +5,8 @@ Each detail is stored encrypted like all content; beside it, storage keeps a key
 of its *canonical form*, so that two reports naming the same person can be found by
 comparing indexes, never by decrypting. This module owns the canonical forms, the index,
 and the one rule of linking ("share at least one identifier"). It knows nothing of
-storage, keys' origin or Telegram.
+storage, keys' origin or Telegram, except :func:`recorded_details`, the one way the case
+file reads a case's details.
 
 Normalisation decisions (each function returns the canonical form, or None when the
 input is not usable as an identifier; a None detail is still kept and shown, it just
@@ -51,13 +52,16 @@ import hashlib
 import hmac
 import re
 import unicodedata
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import phonenumbers
+
+if TYPE_CHECKING:
+    from storage import Storage
 
 
 class IdentifierKind(StrEnum):
@@ -341,3 +345,14 @@ def reports_naming_the_same_person(
     """The other reports that share at least one identifier index with ``own``."""
     mine = set(own)
     return frozenset(report for report, indexes in others.items() if not mine.isdisjoint(indexes))
+
+
+async def recorded_details(storage: Storage, case_id: str) -> Sequence[PerpetratorDetail]:
+    """The perpetrator details recorded for a case, decrypted, in the order they were entered.
+
+    The one place the case file (flows/dossiers.py) gets them from. The sealed table of details
+    comes with the intake's perpetrator question (migration 0010) and is read here once it is
+    merged; until then no case has any details, so there are none to return.
+    """
+    del storage, case_id  # read once the table exists
+    return ()

@@ -1,4 +1,4 @@
-"""The case file beyond the report: messages, a counsellor's private notes, actions, check-ins.
+"""The case file beyond the report: messages, a counsellor's private notes, actions, check-ins, files.
 
 Everything a person wrote here is sealed under the case's own data key, bound to its
 table, column and row, exactly like the report; who wrote it is kept as a role and, for
@@ -9,6 +9,7 @@ answer to the closing question.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -73,6 +74,21 @@ class CheckInRecord:
     step: int
     answer: CheckInAnswer
     answered_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedFile:
+    """A file of the case as the server received it, decrypted, with the moment it arrived."""
+
+    id: str
+    seq: int
+    kind: str
+    size: int
+    file_name: str | None
+    mime_type: str | None
+    content: bytes
+    received_at: datetime
+    added_later: bool  # came with a message after the report was sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +173,31 @@ class CaseFile:
             ) as cursor:
                 actions = {row[0]: (ActionKind(row[1]), _moment(row[2])) for row in await cursor.fetchall()}
         return {case_id: News(messages.get(case_id), actions.get(case_id)) for case_id in case_ids}
+
+    # -- files ----------------------------------------------------------------------
+
+    async def files(self, case_id: str) -> list[ReceivedFile]:
+        """Every file of the case in the order it arrived, decrypted (for the case file)."""
+        key, rows = await self._rows(case_id, "SELECT * FROM attachments WHERE case_id = ? ORDER BY seq", (case_id,))
+        if key is None:
+            return []
+        found = []
+        for row in rows:
+            details = json.loads(key.open_text(row["details"], table="attachments", column="details", row_id=row["id"]))
+            found.append(
+                ReceivedFile(
+                    id=row["id"],
+                    seq=row["seq"],
+                    kind=row["kind"],
+                    size=row["size"],
+                    file_name=details["file_name"],
+                    mime_type=details["mime_type"],
+                    content=key.open(row["content"], table="attachments", column="content", row_id=row["id"]),
+                    received_at=_moment(row["created_at"]),
+                    added_later=bool(row["added_later"]),
+                )
+            )
+        return found
 
     # -- notes ----------------------------------------------------------------------
 

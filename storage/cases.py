@@ -33,6 +33,7 @@ from flows.lifecycle import (
     ClaimStatus,
     CounsellorState,
     Decision,
+    DossierConsent,
     Draft,
     DraftState,
     FootageState,
@@ -89,6 +90,10 @@ _CHANGEABLE = (
     "damages_claim",
     "damages_insurance_checked",
     "damages_recovered_cents",
+    "dossier_asked_at",
+    "dossier_requester",
+    "dossier_requester_role",
+    "dossier_consent",
 )
 
 _CASE_SELECT = """
@@ -457,6 +462,12 @@ class Cases:
             damages_claim=ClaimStatus(row["damages_claim"]),
             damages_insurance_checked=bool(row["damages_insurance_checked"]),
             damages_recovered_cents=row["damages_recovered_cents"],
+            dossier_asked_at=from_db(row["dossier_asked_at"]),
+            dossier_requester=None if row["dossier_requester"] is None else bytes(row["dossier_requester"]),
+            dossier_requester_role=None
+            if row["dossier_requester_role"] is None
+            else Party(row["dossier_requester_role"]),
+            dossier_consent=None if row["dossier_consent"] is None else DossierConsent(row["dossier_consent"]),
         )
 
     async def _load(self, conn: aiosqlite.Connection, where: str, args: tuple[object, ...]) -> Case | None:

@@ -83,6 +83,7 @@ NOT_SEALED = frozenset(
         ("persons", "wrapped_key"),
         ("cases", "wrapped_key"),
         ("cases", "acknowledged_by"),
+        ("cases", "dossier_requester"),
         ("case_counsellors", "staff_index"),
         ("counsellor_load", "staff_index"),
         ("coordinator_views", "staff_index"),

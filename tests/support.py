@@ -169,6 +169,7 @@ class World:
         self.casework, self.mycases, self.relay = svc.casework, svc.mycases, svc.relay
         self.escalation, self.notices, self.admission = svc.escalation, svc.notices, svc.admission
         self.tracks = svc.tracks
+        self.dossiers = svc.dossiers
 
     async def press(self, sender: Sender, outcome: Outcome, label: str) -> Outcome:
         """Press the button labelled ``label`` as ``sender``, as the bot would dispatch it."""
@@ -204,6 +205,8 @@ class World:
                     acted = await self.tracks.run(claimed)
                 elif claimed.kind in ESCALATIONS:
                     acted = await self.escalation.run(claimed)
+                elif claimed.kind is TimerKind.DOSSIER_WAIT:
+                    acted = await self.dossiers.run(claimed)
                 else:
                     acted = await self.aftercare.run(claimed)
                 if acted:

@@ -20,6 +20,7 @@ from flows.lifecycle import (
     ClaimStatus,
     ConsentAnswer,
     CostKind,
+    DossierConsent,
     FootageState,
     PoliceStep,
     SurveyAnswer,
@@ -32,6 +33,7 @@ from flows.outcome import (
     AddInfo,
     AllReactions,
     Answer,
+    AnswerDossier,
     AskConsent,
     CheckIn,
     ChooseLanguage,
@@ -51,6 +53,7 @@ from flows.outcome import (
     MyCases,
     OpenCase,
     OpenMine,
+    OwnCopy,
     PauseCheckIns,
     Police,
     PulseAnswer,
@@ -167,6 +170,9 @@ def every_action() -> Iterator[Action]:
         yield PulseAnswer(period, safety=5, unreported=1, reasons=15, reasons_done=True, decision=2)
         for mute in (True, False):
             yield PulseDecline(period, mute)
+    for consent in DossierConsent:
+        yield AnswerDossier(REFERENCE, consent)
+    yield OwnCopy(REFERENCE)
 
 
 def test_every_button_the_bot_can_show_fits_telegrams_limit_and_round_trips():

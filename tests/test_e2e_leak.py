@@ -1,11 +1,14 @@
 """The confidentiality claim as a fact: markers typed, sent and named by reporters appear nowhere
-in the database, its WAL and SHM files, or the log output, while the counsellor still receives them."""
+in the database, its WAL and SHM files, or the log output, while the counsellor still receives them
+(the case file with the reporter's name included: it is drawn up when it is sent, never stored)."""
 
 from __future__ import annotations
 
+import io
 import struct
 
 import pytest
+from pypdf import PdfReader
 
 from tests.e2e import STAFF_COUNSELLOR_ID, TOKEN, BotUnderTest
 from tests.test_e2e_report import file_report, reference_in
@@ -57,6 +60,13 @@ async def test_no_marker_reaches_the_database_files_or_the_logs(emu, meldbot, ca
     assert {f.file_bytes for f in files} == {photo, document}
     await carla.press("Ontvangst bevestigen")
     await user.wait_for_message(lambda m: "gelezen" in m.text)
+    # A case file with her name and messages: drawn up when it is sent, never stored.
+    await carla.command(f"/dossier {reference}")
+    await user.wait_for_message(lambda m: "Een dossier voor de politie" in m.text)
+    await user.press("Met mijn naam en de berichten")
+    case_file = await carla.wait_for_message(lambda m: (m.file_name or "").endswith(".pdf"))
+    pdf = case_file.file_bytes
+    assert markers["first name"] in " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
     # Read the files while the bot runs (WAL and SHM alive), and again after it stopped.
     contents = {path.name: path.read_bytes() for path in meldbot.database_files()}
@@ -71,6 +81,7 @@ async def test_no_marker_reaches_the_database_files_or_the_logs(emu, meldbot, ca
         ("telegram id", TELEGRAM_ID),
         ("photo", photo[5:30]),
         ("document", document[9:]),
+        ("case file", pdf[len(pdf) // 2 : len(pdf) // 2 + 64]),
     ]:
         needles = encodings(marker) if not isinstance(marker, bytes) else [marker]
         for needle in needles:

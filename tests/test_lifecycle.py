@@ -26,6 +26,7 @@ from flows.lifecycle import (
     REACTION_TRANSITIONS,
     REGISTER_TRANSITIONS,
     RUNNING,
+    SYSTEM,
     TRANSITIONS,
     ActionKind,
     ActionOutcome,
@@ -38,6 +39,7 @@ from flows.lifecycle import (
     ConsentAnswer,
     CostKind,
     CounsellorState,
+    DossierConsent,
     FootageState,
     NewAction,
     NewCostItem,
@@ -139,6 +141,7 @@ CONTENT = frozenset(
         Notice.RELAY_FILE,
         Notice.CASE_ADDITION,
         Notice.CHECKIN_ALERT,
+        Notice.DOSSIER,
     }
 )
 
@@ -442,6 +445,43 @@ class CaseLife(RuleBasedStateMachine):
             "damages", lifecycle.update_damages(self.case, actor, "x", HELPER, claim=claim, recovered_cents=cents)
         )
 
+    @rule(who=st.sampled_from(STAFF))
+    @precondition(lambda self: self.case is not None)
+    def ask_for_a_case_file(self, who: bytes) -> None:
+        assert self.case is not None
+        # Who may ask is flows/access.py's (the counsellor on the case, a coordinator of a register case).
+        if who in self.case.handlers:
+            decision = lifecycle.request_dossier(self.case, counsellor(who), Party.COUNSELLOR, self.now, timedelta(2))
+        elif who in COORDINATORS and self.case.in_register and who not in self.case.barred:
+            decision = lifecycle.request_dossier(self.case, coordinator(who), Party.COORDINATOR, self.now, timedelta(2))
+        else:
+            return
+        self._apply("request dossier", decision)
+
+    @rule(answer=st.sampled_from(DossierConsent))
+    @precondition(lambda self: self.case is not None)
+    def answer_the_case_file_question(self, answer: DossierConsent) -> None:
+        assert self.case is not None
+        waiting = self.case.dossier_asked_at is not None
+        decision = lifecycle.answer_dossier(self.case, answer)
+        assert isinstance(decision, Change) == (waiting and self.case.status in LIVE)
+        self._apply("answer dossier", decision)
+        if isinstance(decision, Change):
+            assert decision.after.dossier_asked_at is None and decision.after.dossier_consent is answer
+
+    @rule()
+    @precondition(lambda self: self.case is not None)
+    def no_answer_in_time(self) -> None:
+        assert self.case is not None
+        self.item += 1
+        self._apply("dossier unanswered", lifecycle.dossier_unanswered(self.case, f"item{self.item}"))
+
+    @rule()
+    @precondition(lambda self: self.case is not None)
+    def the_reporter_asks_for_her_copy(self) -> None:
+        assert self.case is not None
+        self._apply("own copy", lifecycle.own_copy(self.case))
+
     @rule()
     @precondition(lambda self: self.case is not None and self.case.status is CaseStatus.WITHDRAWN)
     def a_withdrawn_case_takes_nothing(self) -> None:
@@ -455,6 +495,11 @@ class CaseLife(RuleBasedStateMachine):
             ("consent", lifecycle.consent(case, ConsentAnswer.NAMED, COORDINATORS)),
             ("escalate", lifecycle.escalate_to_counsellors(case, COUNSELLORS, "late")),
             ("status", lifecycle.set_status(case, CaseStatus.IN_PROGRESS, counsellor(who), self.now, ask_survey=False)),
+            ("dossier", lifecycle.request_dossier(case, counsellor(who), Party.COUNSELLOR, self.now, timedelta(2))),
+            ("dossier answer", lifecycle.answer_dossier(case, DossierConsent.NAME)),
+            ("dossier unanswered", lifecycle.dossier_unanswered(case, "late")),
+            ("own copy", lifecycle.own_copy(case)),
+            ("dossier made", lifecycle.dossier_made(case, SYSTEM, named=False, with_messages=False, sha256="0" * 64)),
         ):
             assert not isinstance(decision, Change), f"{name} acted on a withdrawn case"
 

@@ -9,8 +9,10 @@ import pytest
 import messages
 from bot import render
 from flows.aftercare import AftercarePlan, SupportContact
+from flows.dossiers import DossierDocument
 from flows.lifecycle import Notice, Party, PoliceStep, Thread
 from flows.notices import FileNotice
+from flows.privacy import Organisation
 from storage.outbox import OutboxItem
 from tests.support import COORDINATOR, STAFF_COUNSELLOR, World, reporter, staff
 
@@ -20,7 +22,7 @@ KINDS = sorted(Notice)
 @pytest.mark.parametrize("language", messages.LANGUAGES)
 async def test_every_kind_of_notification_renders_with_its_buttons(storage, clock, language):
     plan = AftercarePlan(support=(SupportContact("legal", "Juridisch loket", "0900-8020"),))
-    world = World(storage, clock, plan=plan)
+    world = World(storage, clock, plan=plan, organisation=Organisation("Gemeente", "Postbus 1", "privacy@example.nl"))
     anna = reporter(5001, "Anna <b>&</b>", "anna")
     case = await world.report(anna, wish="counsellor_and_register", text="Een lang verhaal " * 300)
     await world.casework.record_action(staff(COORDINATOR), case.reference, "access_ban", "completed")
@@ -48,6 +50,8 @@ async def test_every_kind_of_notification_renders_with_its_buttons(storage, cloc
         Notice.POLICE_FEEDBACK: police.id,
         Notice.POLICE_NEWS: police.id,
         Notice.PULSE: "2026q4",
+        Notice.DOSSIER_QUESTION: "coordinator",
+        Notice.DOSSIER: "nm",
     }
     notices = world.notices
     reporter_kinds = {k for k in KINDS if k.startswith("reporter_")} | {
@@ -61,6 +65,8 @@ async def test_every_kind_of_notification_renders_with_its_buttons(storage, cloc
         Notice.POLICE_FEEDBACK,
         Notice.DAMAGES_FEEDBACK,
         Notice.PULSE,
+        Notice.DOSSIER_QUESTION,
+        Notice.DOSSIER_COPY,
     }
     rendered = 0
     for kind in KINDS:
@@ -71,7 +77,7 @@ async def test_every_kind_of_notification_renders_with_its_buttons(storage, cloc
                 continue
             item = OutboxItem("x", case.id, b"i" * 32, party, kind, refs.get(kind), 0, 1, clock.now())
             notice = await notices.compose(item, language)
-            reply = notice.caption if isinstance(notice, FileNotice) else notice
+            reply = notice.caption if isinstance(notice, FileNotice | DossierDocument) else notice
             text = render.text(language, reply)
             assert text.strip(), kind
             assert "<b>&</b>" not in text  # user text is escaped
