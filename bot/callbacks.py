@@ -108,7 +108,7 @@ STEP_NUMBER = _number(2)
 STATUS_FILTER = _text("[aocw]", 1)
 ROLE_FILTER = _text("[ash]", 1)
 PERIOD_FILTER = _text("[awmqy]", 1)
-CATEGORY_FILTER = _text("a|[a-z_]{1,20}", 20)
+FORM_FILTER = _text("a|[a-z_]{1,20}", 20)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +148,7 @@ DECLARATIONS: tuple[Declaration, ...] = (
         RegisterView,
         "g",
         status=STATUS_FILTER,
-        category=CATEGORY_FILTER,
+        form=FORM_FILTER,
         role=ROLE_FILTER,
         period=PERIOD_FILTER,
         page=PAGE,

@@ -20,6 +20,7 @@ from flows.clock import Clock, Periods
 from flows.escalation import Escalation
 from flows.intake import MAX_ATTACHMENT_MB, Intake
 from flows.invites import OPEN_MODE, Admission
+from flows.model import DEFAULT_WORK_PROCESSES
 from flows.mycases import MyCaseFlow
 from flows.notices import Notices
 from flows.privacy import Organisation
@@ -40,6 +41,8 @@ class Policy:
     max_attachment_mb: int = MAX_ATTACHMENT_MB
     # Who is responsible for the data ([organisation]), for /privacy; None until configured.
     organisation: Organisation | None = None
+    departments: tuple[str, ...] = ()  # [organisation] departments: asked in the intake when set
+    work_processes: tuple[str, ...] = DEFAULT_WORK_PROCESSES
 
 
 class RecentIds:
@@ -100,6 +103,8 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
             policy.periods,
             aftercare,
             max_attachment_mb=policy.max_attachment_mb,
+            departments=policy.departments,
+            work_processes=policy.work_processes,
         ),
         casework=Casework(storage, router, access, clock, policy.zone, policy.plan),
         mycases=mycases,

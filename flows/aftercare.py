@@ -43,7 +43,7 @@ from flows.lifecycle import (
     Timer,
     TimerKind,
 )
-from flows.model import Audience, Category, Channel, Language, Sender
+from flows.model import Audience, Channel, Form, Language, Sender
 from flows.outcome import CheckIn, Choice, Label, Outcome, Reoffer, Reply, StopComposing, Survey
 from flows.routing import Router
 from flows.timing import add_period
@@ -95,20 +95,14 @@ class AftercarePlan:
 
 def practical_tips(case: Case | Draft) -> list[str]:
     """Which practical reminders the kind of incident calls for (message keys)."""
-    category = case.category or Category.OTHER
+    forms = case.forms or frozenset({Form.OTHER})
     channel = case.channel or Channel.OTHER
     tips = []
-    if channel is Channel.IN_PERSON and category is not Category.BRIBERY:
+    if channel is Channel.IN_PERSON and forms != {Form.BRIBERY}:
         tips.append("tips.footage")  # camera footage is wiped after days or weeks
-    if channel in (Channel.ONLINE, Channel.EMAIL) or category is Category.INTIMIDATION:
+    if channel in (Channel.ONLINE, Channel.EMAIL) or Form.INTIMIDATION in forms:
         tips.append("tips.screenshots")
-    if category in (
-        Category.THREAT,
-        Category.VIOLENCE,
-        Category.DISCRIMINATION,
-        Category.BRIBERY,
-        Category.INTIMIDATION,
-    ):
+    if forms & {Form.THREAT, Form.VIOLENCE, Form.DISCRIMINATION, Form.BRIBERY, Form.INTIMIDATION}:
         tips.append("tips.police_report")
     return tips
 

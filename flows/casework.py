@@ -43,7 +43,7 @@ from flows.lifecycle import (
     Thread,
     shows_name,
 )
-from flows.model import Audience, Category, Coordinator, Counsellor, Language, Sender
+from flows.model import Audience, Coordinator, Counsellor, Form, Language, Sender
 from flows.outcome import (
     Acknowledge,
     AskConsent,
@@ -68,7 +68,7 @@ from flows.outcome import (
 )
 from flows.queries import CaseQuery, CoordinatorRegister, CounsellorInbox, ListedCase, Page, turned
 from flows.routing import Router
-from flows.views import NOTES_BUDGET, latest_actions, pages
+from flows.views import NOTES_BUDGET, forms_label, latest_actions, pages
 from storage import Storage
 
 PAGE = 6
@@ -78,7 +78,7 @@ HISTORY = 6
 # The register's filters as short codes (so they fit in a button's 64 bytes), in cycling order.
 FILTERS: dict[str, tuple[str, ...]] = {
     "status": ("a", "o", "c", "w"),  # all, open, closed, withdrawn
-    "category": ("a", *(c.value for c in Category)),
+    "form": ("a", *(f.value for f in Form)),
     "role": ("a", "s", "h"),  # all, staff, office holders
     "period": ("a", "w", "m", "q", "y"),  # all, 7, 30, 91, 365 days
 }
@@ -177,7 +177,7 @@ class Casework:
                 CoordinatorRegister(self._router.index(member)),
                 PAGE,
                 statuses=_STATUS_FILTER[view.status],
-                category=None if view.category == "a" else Category(view.category),
+                form=None if view.form == "a" else Form(view.form),
                 audience=_ROLE_FILTER[view.role],
                 since=since,
                 older_than=None if view.newer else view.anchor,
@@ -201,9 +201,9 @@ class Casework:
             ),
             (
                 Choice(
-                    "register.filter_category",
-                    cycle("category"),
-                    {"value": Label("register.all") if view.category == "a" else Label(f"category.{view.category}")},
+                    "register.filter_form",
+                    cycle("form"),
+                    {"value": Label("register.all") if view.form == "a" else Label(f"forms.{view.form}")},
                 ),
             ),
             (Choice("register.filter_role", cycle("role"), {"value": Label(f"register.role_{view.role}")}),),
@@ -236,7 +236,7 @@ class Casework:
                 "unread": "● " if item.unread else "",
                 "reference": item.reference,
                 "status": Label(f"status.{item.status.value}"),
-                "category": Label(f"category.{item.category.value}"),
+                "forms": forms_label(item.forms),
                 "age": Label("age", {"days": max(0, (self._clock.now() - item.submitted_at).days)}),
             },
         )
@@ -309,7 +309,7 @@ class Casework:
             {
                 "reference": case.reference,
                 "status": Label(f"status.{case.status.value}"),
-                "category": Label(f"category.{case.category.value}"),
+                "forms": forms_label(case.forms),
                 "date": case.incident_date,
                 "channel": Label(f"channel.{case.channel.value}"),
                 "role": Label(f"role.{case.role.value}"),

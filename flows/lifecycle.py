@@ -26,7 +26,7 @@ from enum import StrEnum
 from typing import Any
 
 import messages
-from flows.model import AttachmentKind, Audience, Category, Channel, Role, Step, Wish
+from flows.model import AttachmentKind, Audience, Channel, Form, Perpetrator, Role, Step, Wish, forms_code
 
 # -- the words --------------------------------------------------------------------------
 
@@ -215,6 +215,10 @@ class DraftState:
 
     message_ids: list[int] = field(default_factory=list)  # chat messages to remove on request
     asks_role: bool = True  # whether the role question belongs to this report ("step n of m")
+    asks_department: bool = False  # likewise the department (only when the organisation lists them)
+    asks_work_process: bool = False  # likewise the work process
+    choosing_forms: bool = False  # picking several forms: each press ticks one, "done" answers
+    work_process_skipped: bool = False  # the work process question was answered "skip"
     before_cancel: Step | None = None  # where to return if they do not cancel after all
     typing_date: bool = False  # chose "earlier" and types the date
     no_text: bool = False  # files only, no words
@@ -231,7 +235,7 @@ class Draft:
     reference: str
     person_id: str
     step: Step
-    category: Category | None
+    forms: frozenset[Form]  # empty until answered
     incident_date: date | None
     channel: Channel | None
     role: Role | None
@@ -242,6 +246,11 @@ class Draft:
     state: DraftState
     attachment_count: int
     created_at: datetime
+    perpetrator: Perpetrator | None = None
+    perpetrator_named: bool | None = None  # whether the reporter knows the perpetrator by name
+    department: str | None = None
+    work_process: str | None = None
+    link_consent: bool = False  # may be combined with other reports about the same person
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +261,7 @@ class Case:
     reference: str
     person_id: str | None  # None once the reporter was erased
     status: CaseStatus
-    category: Category
+    forms: frozenset[Form]
     incident_date: date
     channel: Channel
     role: Role
@@ -280,6 +289,10 @@ class Case:
     reporter: bytes | None = None  # the reporter's keyed index (None once erased)
     attachment_ids: tuple[str, ...] = ()  # the report's own files, in order
     survey_asked: bool = False  # the closing question went out (it is asked once)
+    perpetrator: Perpetrator = Perpetrator.UNKNOWN
+    perpetrator_named: bool = False
+    work_process: str | None = None
+    link_consent: bool = False  # the reporter lets it be combined with reports about the same person
 
     @property
     def in_register(self) -> bool:
@@ -607,7 +620,7 @@ def submit(
         excluded=tuple(excluded),
         deliveries=tuple(deliveries),
         timers=tuple(timers),
-        audit=REPORTER_ACTOR.note("submitted", f"{draft.category}/{draft.wish.value}"),
+        audit=REPORTER_ACTOR.note("submitted", f"{forms_code(draft.forms)}/{draft.wish.value}"),
     )
 
 
@@ -869,7 +882,7 @@ def escalate_to_counsellors(case: Case, serving: Sequence[bytes], item_id: str) 
 
 
 def escalate_to_coordinators(case: Case, coordinators: Sequence[bytes], item_id: str) -> Decision:
-    """Still nobody: the coordinators are alerted that a case waits (reference, group, category
+    """Still nobody: the coordinators are alerted that a case waits (reference, group, forms
     and age; never its content, and not who reported)."""
     if not case.is_open or case.acknowledged_at is not None or case.escalation >= 2:
         return Refused("not_due")
@@ -1113,7 +1126,7 @@ FOLLOWS_THE_HANDLER = frozenset(
         Notice.SILENCE_REMINDER,
     }
 )
-# Metadata only (reference, group, category, age): for coordinators about open cases.
+# Metadata only (reference, group, forms, age): for coordinators about open cases.
 _ALERTS = frozenset({Notice.COORDINATOR_ALERT, Notice.CASE_WAITING})
 
 

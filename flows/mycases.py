@@ -48,7 +48,7 @@ from flows.outcome import (
 )
 from flows.queries import CaseQuery, ReporterCases, turned
 from flows.routing import Router
-from flows.views import latest_actions
+from flows.views import forms_label, latest_actions
 from storage import Storage
 from storage.casefile import News
 
@@ -102,7 +102,7 @@ class MyCaseFlow:
                     "mycases.line",
                     {
                         "reference": case.reference,
-                        "category": Label(f"category.{case.category.value}"),
+                        "forms": forms_label(case.forms),
                         "status": Label(f"status.{case.status.value}"),
                         "news": self._news(case, news[case.id]),
                     },
@@ -174,7 +174,7 @@ class MyCaseFlow:
             {
                 "reference": case.reference,
                 "status": Label(f"status.{case.status.value}"),
-                "category": Label(f"category.{case.category.value}"),
+                "forms": forms_label(case.forms),
                 "date": case.incident_date,
                 "register": Label(f"mine.register_{case.register.value}"),
                 "aftercare": Label(f"mine.aftercare_{case.aftercare.value}"),

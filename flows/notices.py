@@ -4,7 +4,7 @@ The case is read (and decrypted) only then, so the outbox never holds readable c
 Before that, :meth:`Notices.authorise` asks flows.lifecycle.delivery_verdict whether the
 item may still go to this recipient, given the case as it is now. Whether a recipient
 sees the reporter's name is flows.lifecycle.shows_name, nowhere else; alerts to
-coordinators about cases that are not theirs carry only the reference, group, category
+coordinators about cases that are not theirs carry only the reference, group, forms
 and age.
 """
 
@@ -39,6 +39,7 @@ from flows.lifecycle import (
 )
 from flows.outcome import Acknowledge, Choice, GiveConsent, Label, OpenCase, Reply, ReplyTo, StartMessage
 from flows.routing import Router
+from flows.views import forms_label
 from storage import Storage
 from storage.cases import AttachmentRecord
 from storage.outbox import OutboxItem
@@ -165,7 +166,7 @@ class Notices:
             {
                 "banner": Label(banner) if banner else "",
                 "reference": case.reference,
-                "category": Label(f"category.{case.category.value}"),
+                "forms": forms_label(case.forms),
                 "date": case.incident_date,
                 "channel": Label(f"channel.{case.channel.value}"),
                 "role": Label(f"role.{case.role.value}"),
@@ -334,7 +335,7 @@ class Notices:
                         **reference,
                         "days": int(item.ref or 0),
                         "audience": Label(f"audience.{case.audience.value}"),
-                        "category": Label(f"category.{case.category.value}"),
+                        "forms": forms_label(case.forms),
                     },
                     ((Choice("case.open", OpenCase(case.reference)),),) if in_view else (),
                 )
@@ -344,7 +345,7 @@ class Notices:
                     {
                         **reference,
                         "audience": Label(f"audience.{case.audience.value}"),
-                        "category": Label(f"category.{case.category.value}"),
+                        "forms": forms_label(case.forms),
                         "hours": int((self._clock.now() - case.submitted_at).total_seconds() // 3600),
                     },
                 )

@@ -98,7 +98,7 @@ class RegisterView:
     """The coordinator's register with its filters (short codes, see flows.casework.FILTERS)."""
 
     status: str = "a"
-    category: str = "a"
+    form: str = "a"
     role: str = "a"
     period: str = "a"
     page: int = 0

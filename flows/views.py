@@ -1,4 +1,5 @@
-"""Views whose length grows with what people typed, made to fit one Telegram message.
+"""Views whose length grows with what people typed, made to fit one Telegram message; and the
+words for a case's coarse facts (its forms, its work process) wherever they are shown.
 
 Telegram refuses a message over 4096 characters (messages.MAX_TEXT). A list of notes or
 of actions towards the perpetrator can grow without end, so it is paged by size or
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import messages
+from flows.model import DEFAULT_WORK_PROCESSES, Form, in_order
 from messages import Label
 from storage.casefile import ActionRecord
 
@@ -55,3 +57,21 @@ def names(all_names: Iterable[str]) -> str | Label:
     return Label(
         "names.and_others", {"names": ", ".join(listed[: NAMES_SHOWN - 1]), "n": len(listed) - NAMES_SHOWN + 1}
     )
+
+
+def forms_label(forms: Iterable[Form]) -> Label:
+    """What happened, every form of it in the question's order, on one line."""
+    ordered = in_order(forms)
+    if not ordered:
+        raise ValueError("a report has at least one form")
+    label = Label(f"forms.{ordered[-1].value}")
+    for form in reversed(ordered[:-1]):
+        label = Label("forms.joined", {"first": Label(f"forms.{form.value}"), "rest": label})
+    return label
+
+
+def work_process_label(name: str) -> Label:
+    """A work process: the catalogue's words for the default ones, the configured name for others."""
+    if name in DEFAULT_WORK_PROCESSES:
+        return Label(f"stats.work_process.{name}")
+    return Label("work_process.named", {"name": name})

@@ -45,7 +45,7 @@ from flows.lifecycle import (
     Submission,
     SurveyAsked,
 )
-from flows.model import Audience, Category, Channel, Role, Step, Wish
+from flows.model import Audience, Channel, Perpetrator, Role, Step, Wish, forms_code, forms_of
 from flows.queries import CaseQuery, CoordinatorRegister, CounsellorInbox, ListedCase, Page, ReporterCases
 from storage.audit import AuditTrail
 from storage.crypto import DataKey, Vault
@@ -145,7 +145,7 @@ class Cases:
             reference=row["reference"],
             person_id=row["person_id"],
             step=Step(row["step"]),
-            category=None if row["category"] is None else Category(row["category"]),
+            forms=forms_of(row["forms"] or ""),
             incident_date=None if row["incident_date"] is None else date.fromisoformat(row["incident_date"]),
             channel=None if row["channel"] is None else Channel(row["channel"]),
             role=None if row["role"] is None else Role(row["role"]),
@@ -156,6 +156,11 @@ class Cases:
             state=_open_state(key, row["id"], row["draft_state"]),
             attachment_count=row["n_attachments"],
             created_at=_moment(row["created_at"]),
+            perpetrator=None if row["perpetrator"] is None else Perpetrator(row["perpetrator"]),
+            perpetrator_named=None if row["perpetrator_named"] is None else bool(row["perpetrator_named"]),
+            department=row["department"],
+            work_process=row["work_process"],
+            link_consent=bool(row["link_consent"]),
         )
 
     @staticmethod
@@ -175,10 +180,22 @@ class Cases:
                 row = await cursor.fetchone()
         return None if row is None else self._draft(row)
 
-    async def create_draft(self, *, person_id: str, role: Role | None, asks_role: bool, now: datetime) -> Draft:
+    async def create_draft(
+        self,
+        *,
+        person_id: str,
+        role: Role | None,
+        asks_role: bool,
+        now: datetime,
+        department: str | None = None,
+        work_process: str | None = None,
+        state: DraftState | None = None,
+    ) -> Draft:
+        """A new draft; ``role``, ``department`` and ``work_process`` are what the person's profile
+        already says, ``state`` which profile questions this report asks (default: the role's)."""
         case_id = uuid.uuid4().hex
         key, wrapped = self._vault.new_data_key(table=TABLE, row_id=case_id)
-        state = DraftState(asks_role=asks_role)
+        state = state if state is not None else DraftState(asks_role=asks_role)
         async with self._db.transaction() as conn:
             while True:
                 reference = new_reference()
@@ -186,15 +203,18 @@ class Cases:
                     if await cursor.fetchone() is None:
                         break
             await conn.execute(
-                "INSERT INTO cases (id, reference, person_id, wrapped_key, status, step, role, draft_state,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?)",
+                "INSERT INTO cases (id, reference, person_id, wrapped_key, status, step, role, department,"
+                " work_process, draft_state, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?)",
                 (
                     case_id,
                     reference,
                     person_id,
                     wrapped,
-                    Step.CATEGORY.value,
+                    Step.FORMS.value,
                     None if role is None else role.value,
+                    department,
+                    work_process,
                     _seal_state(key, case_id, state),
                     to_db(now),
                     to_db(now),
@@ -204,8 +224,8 @@ class Cases:
             id=case_id,
             reference=reference,
             person_id=person_id,
-            step=Step.CATEGORY,
-            category=None,
+            step=Step.FORMS,
+            forms=frozenset(),
             incident_date=None,
             channel=None,
             role=role,
@@ -216,6 +236,8 @@ class Cases:
             state=state,
             attachment_count=0,
             created_at=now,
+            department=department,
+            work_process=work_process,
         )
 
     async def save_draft(self, draft: Draft, now: datetime) -> None:
@@ -223,12 +245,13 @@ class Cases:
         async with self._db.transaction() as conn:
             key = await self._row_key(conn, draft.id)
             await conn.execute(
-                "UPDATE cases SET step = ?, category = ?, incident_date = ?, channel = ?, role = ?, wish = ?,"
+                "UPDATE cases SET step = ?, forms = ?, incident_date = ?, channel = ?, role = ?, wish = ?,"
                 " share_name_counsellor = ?, share_name_coordinator = ?, description = ?, draft_state = ?,"
+                " perpetrator = ?, perpetrator_named = ?, department = ?, work_process = ?, link_consent = ?,"
                 " updated_at = ? WHERE id = ? AND status = 'draft'",
                 (
                     draft.step.value,
-                    None if draft.category is None else draft.category.value,
+                    forms_code(draft.forms) or None,
                     None if draft.incident_date is None else draft.incident_date.isoformat(),
                     None if draft.channel is None else draft.channel.value,
                     None if draft.role is None else draft.role.value,
@@ -237,6 +260,11 @@ class Cases:
                     int(draft.share_name_coordinator),
                     self._seal_description(key, draft.id, draft.description),
                     _seal_state(key, draft.id, draft.state),
+                    None if draft.perpetrator is None else draft.perpetrator.value,
+                    None if draft.perpetrator_named is None else int(draft.perpetrator_named),
+                    draft.department,
+                    draft.work_process,
+                    int(draft.link_consent),
                     to_db(now),
                     draft.id,
                 ),
@@ -397,7 +425,7 @@ class Cases:
             reference=row["reference"],
             person_id=row["person_id"],
             status=CaseStatus(row["status"]),
-            category=Category(row["category"]),
+            forms=forms_of(row["forms"]),
             incident_date=date.fromisoformat(row["incident_date"]),
             channel=Channel(row["channel"]),
             role=Role(row["role"]),
@@ -425,6 +453,10 @@ class Cases:
             reporter=None if row["reporter_index"] is None else bytes(row["reporter_index"]),
             attachment_ids=tuple(attachment_id for _, attachment_id in attachments),
             survey_asked=bool(row["survey_asked"]),
+            perpetrator=Perpetrator(row["perpetrator"] or Perpetrator.UNKNOWN),
+            perpetrator_named=bool(row["perpetrator_named"]),
+            work_process=row["work_process"],
+            link_consent=bool(row["link_consent"]),
         )
 
     async def _load(self, conn: aiosqlite.Connection, where: str, args: tuple[object, ...]) -> Case | None:
@@ -444,16 +476,17 @@ class Cases:
         """Turn a draft into a new case with its counsellor(s), notifications, timers and audit entry,
         in one transaction: either all of it happened or none."""
         draft = submission.draft
-        assert draft.category and draft.incident_date and draft.channel and draft.role and draft.wish
+        assert draft.forms and draft.incident_date and draft.channel and draft.role and draft.wish
         async with self._db.transaction() as conn:
             key = await self._row_key(conn, draft.id)
             cursor = await conn.execute(
-                "UPDATE cases SET status = 'new', step = NULL, category = ?, incident_date = ?, channel = ?, role = ?,"
+                "UPDATE cases SET status = 'new', step = NULL, forms = ?, incident_date = ?, channel = ?, role = ?,"
                 " audience = ?, wish = ?, share_name_counsellor = ?, share_name_coordinator = ?, description = ?,"
-                " draft_state = ?, register = ?, department = ?, submitted_at = ?, last_news_at = ?, updated_at = ?"
+                " draft_state = ?, register = ?, department = ?, submitted_at = ?, last_news_at = ?, updated_at = ?,"
+                " perpetrator = ?, perpetrator_named = ?, work_process = ?, link_consent = ?"
                 " WHERE id = ? AND status = 'draft'",
                 (
-                    draft.category.value,
+                    forms_code(draft.forms),
                     draft.incident_date.isoformat(),
                     draft.channel.value,
                     draft.role.value,
@@ -468,6 +501,10 @@ class Cases:
                     to_db(now),
                     to_db(now),
                     to_db(now),
+                    (draft.perpetrator or Perpetrator.UNKNOWN).value,
+                    int(bool(draft.perpetrator_named)),
+                    draft.work_process,
+                    int(draft.link_consent),
                     draft.id,
                 ),
             )
@@ -699,9 +736,10 @@ class Cases:
             plus = "+" if len(query.statuses) > 1 else ""
             where.append(f"{plus}c.status IN ({', '.join('?' * len(query.statuses))})")
             args += sorted(status.value for status in query.statuses)
-        if query.category is not None:
-            where.append("c.category = ?")
-            args.append(query.category.value)
+        if query.form is not None:
+            # The forms are one sorted, comma-separated code: a form is one whole item of it.
+            where.append("(',' || c.forms || ',') LIKE ?")
+            args.append(f"%,{query.form.value},%")
         if query.audience is not None:
             where.append("c.audience = ?")
             args.append(query.audience.value)
@@ -721,7 +759,7 @@ class Cases:
         direction = "ASC" if newer else "DESC"
         async with self._db.transaction() as conn:
             async with conn.execute(
-                f"SELECT c.id, c.reference, c.status, c.category, c.role, c.audience, c.submitted_at, c.register,"
+                f"SELECT c.id, c.reference, c.status, c.forms, c.role, c.audience, c.submitted_at, c.register,"
                 f" c.last_reporter_at, {seen} AS seen_at FROM {source} WHERE {' AND '.join(keyed)}"
                 f" ORDER BY {order[0]} {direction}, {order[1]} {direction} LIMIT ?",
                 (*seen_args, *keyed_args, query.limit + 1),
@@ -802,7 +840,7 @@ def _listed(row: aiosqlite.Row) -> ListedCase:
         id=row["id"],
         reference=row["reference"],
         status=CaseStatus(row["status"]),
-        category=Category(row["category"]),
+        forms=forms_of(row["forms"]),
         role=Role(row["role"]),
         audience=Audience(row["audience"]),
         submitted_at=submitted,

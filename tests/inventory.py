@@ -101,11 +101,11 @@ async def fill(storage: Storage, clock: ManualClock) -> Inventory:
     world = World(storage, clock)
     anna, bert, dirk = reporter(5001, "Anna de Vries", "annadv"), reporter(5002, "Bert Bakker", None), reporter(5004)
     out = await world.intake.start(anna)
-    for label in ("category.threat", "when.today", "channel.in_person"):
+    for label in ("forms.threat", "when.today", "channel.in_person"):
         out = await world.press(anna, out, label)
     await world.intake.attachment(anna, IncomingAttachment(AttachmentKind.PHOTO, PHOTO, None, "image/jpeg", None, None))
     out = await world.intake.text(anna, ANNA_TEXT)
-    for label in ("role.employee", "wish.counsellor", "button.confirm"):
+    for label in ("perpetrator.citizen_named", "role.employee", "work_process.skip", "wish.counsellor", "button.confirm"):
         out = await world.press(anna, out, label)
     anna_case = await world.case(reference_of(out))
     carla = staff(STAFF_COUNSELLOR)

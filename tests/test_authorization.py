@@ -105,10 +105,12 @@ async def press(world: World, sender: Sender, action: Action) -> Outcome:
 async def file_keeping_out(world: World, who: Sender, kept_out: list[str], wish: str) -> str:
     """A report whose reporter keeps the named staff out of it (at the summary); its reference."""
     out = await world.intake.start(who)
-    for label in ("category.threat", "when.today", "channel.in_person"):
+    for label in ("forms.threat", "when.today", "channel.in_person"):
         out = await world.press(who, out, label)
     out = await world.intake.text(who, "Hij schreeuwde tegen me.")
+    out = await world.press(who, out, "perpetrator.citizen_unnamed")
     out = await world.press(who, out, "role.employee")
+    out = await world.press(who, out, "work_process.skip")
     out = await world.press(who, out, f"wish.{wish}")
     out = await world.press(who, out, "button.exclude")
     for name in kept_out:

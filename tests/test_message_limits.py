@@ -72,12 +72,14 @@ async def play(folder: Path, pieces: list[str]) -> Checked:
         # The report, its description at the maximum, through the intake's own questions.
         out = await world.intake.start(anna)
         check.outcome(out)
-        for label in ("category.threat", "when.today", "channel.in_person"):
+        for label in ("forms.threat", "when.today", "channel.in_person"):
             out = await world.press(anna, out, label)
             check.outcome(out)
         out = await world.intake.text(anna, filled(pieces, 4000))
         check.outcome(out)
+        out = await world.press(anna, out, "perpetrator.citizen_named")
         out = await world.press(anna, out, "role.employee")
+        out = await world.press(anna, out, "work_process.skip")
         out = await world.press(anna, out, "wish.counsellor_and_register")
         check.outcome(out)
         out = await world.press(anna, out, "button.change")
