@@ -151,8 +151,8 @@ def test_every_action_is_declared_once_and_reaches_a_flow():
 def test_forged_and_mangled_data_is_refused():
     for forged in [
         "",
-        "i:0123abcd:category:nonsense!",
-        "i:0123ABCD:category:threat",
+        "i:0123abcd:forms:nonsense!",
+        "i:0123ABCD:forms:threat",
         "i:0123abcd:nostep:threat",
         "a:MB-0000-0000",
         "a:MB-ABCD-2345;DROP TABLE",

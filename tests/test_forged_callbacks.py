@@ -37,7 +37,7 @@ from flows.lifecycle import (
     SurveyAnswer,
     Thread,
 )
-from flows.model import Category, Language, Role, Sender, Step
+from flows.model import Form, Language, Perpetrator, Role, Sender, Step
 from flows.outcome import Action, ChooseLanguage, CreateInvite, Forget, Outcome, Reply, StartReport
 from storage import Storage
 from tests.support import COORDINATOR, ManualClock, World, reporter, staff
@@ -92,7 +92,8 @@ def vocabulary(template: Template) -> list[str]:
         Role,
         Language,
         Step,
-        Category,
+        Form,
+        Perpetrator,
     ):
         words += [member.value for member in enum]
     words += [value for values in _OPTIONS.values() for value in values]

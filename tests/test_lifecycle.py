@@ -36,7 +36,7 @@ from flows.lifecycle import (
     RegisterState,
     register_for,
 )
-from flows.model import Audience, Category, Channel, Role, Wish
+from flows.model import Audience, Channel, Form, Role, Wish
 
 DIAGRAM = Path(__file__).resolve().parent.parent / "flows" / "casework.mmd"
 ARROW = re.compile(r"^\s*(\[\*\]|\w+) --> (\[\*\]|\w+)(?::\s*(.*))?$")
@@ -122,7 +122,7 @@ def _case(wish: Wish, share_name_coordinator: bool, excluded: frozenset[bytes], 
         reference="MB-2345-6789",
         person_id="person",
         status=CaseStatus.NEW,
-        category=Category.THREAT,
+        forms=frozenset({Form.THREAT}),
         incident_date=date(2026, 11, 18),
         channel=Channel.IN_PERSON,
         role=Role.EMPLOYEE,

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flows.lifecycle import CaseStatus, Delivery, Notice, Party, RegisterState
 from flows.queries import CaseQuery, CounsellorInbox, ReporterCases
+from flows.model import Form
 from storage import Storage
 from storage.database import Database, migrations, to_db
 
@@ -74,6 +75,7 @@ async def test_a_database_from_the_first_version_is_upgraded_with_its_reports_in
     assert await new.db.schema_version() == len(migrations())
     case = await new.cases.get(case_id)
     assert case.description == "Wat er gebeurde" and case.status is CaseStatus.ACKNOWLEDGED
+    assert case.forms == {Form.THREAT}  # its one category, now the one form of its set
     assert case.register is RegisterState.NAMED  # registration with the name shared, as the reporter chose then
     anna = await new.people.find(42)
     assert anna.display_name == "Anna"
