@@ -105,7 +105,13 @@ async def fill(storage: Storage, clock: ManualClock) -> Inventory:
         out = await world.press(anna, out, label)
     await world.intake.attachment(anna, IncomingAttachment(AttachmentKind.PHOTO, PHOTO, None, "image/jpeg", None, None))
     out = await world.intake.text(anna, ANNA_TEXT)
-    for label in ("perpetrator.citizen_named", "role.employee", "work_process.skip", "wish.counsellor", "button.confirm"):
+    for label in (
+        "perpetrator.citizen_named",
+        "role.employee",
+        "work_process.skip",
+        "wish.counsellor",
+        "button.confirm",
+    ):
         out = await world.press(anna, out, label)
     anna_case = await world.case(reference_of(out))
     carla = staff(STAFF_COUNSELLOR)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flows.lifecycle import CaseStatus, Delivery, Notice, Party, RegisterState
-from flows.queries import CaseQuery, CounsellorInbox, ReporterCases
 from flows.model import Form
+from flows.queries import CaseQuery, CounsellorInbox, ReporterCases
 from storage import Storage
 from storage.database import Database, migrations, to_db
 

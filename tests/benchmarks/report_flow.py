@@ -411,7 +411,9 @@ async def file_report(emu: BotApiEmulator, user: SimUser, description: str, time
     prompt = await act(emu, user, walk, "perpetrator", ("press", "Inwoner of klant, naam onbekend"), asked, timeout)
     if "Wat is je rol" in prompt.text:
         await act(emu, user, walk, "role", ("press", "Medewerker"), contains("In welk werk"), timeout)
-        await act(emu, user, walk, "work_process", ("press", "Overslaan"), contains("Wat wil je met je melding"), timeout)
+        await act(
+            emu, user, walk, "work_process", ("press", "Overslaan"), contains("Wat wil je met je melding"), timeout
+        )
     await act(emu, user, walk, "wish", ("press", "Vertrouwelijk gesprek"), contains("Klopt dit?"), timeout)
     done = await act(emu, user, walk, "confirm", ("press", "Versturen"), contains("Je melding is verstuurd"), timeout)
     found = REFERENCE.search(done.text)
