@@ -10,6 +10,7 @@ from flows.intake import MAX_ATTACHMENTS, MAX_DESCRIPTION, tag_of
 from flows.lifecycle import Notice, Party
 from flows.model import AttachmentKind, IncomingAttachment, Step
 from flows.outcome import Answer, StartReport
+from messages import Label
 from storage import Storage
 from tests.support import (
     COORDINATOR,
@@ -492,3 +493,109 @@ async def test_the_conversation_can_be_removed_by_its_reporter_only_and_within_4
 async def test_the_language_follows_telegram(world, language_code, expected):
     out = await world.intake.start(reporter(lang=language_code))
     assert out.language.value == expected
+
+
+async def test_several_forms_are_ticked_in_place_and_one_press_still_answers_for_one(world, storage):
+    anna = reporter()
+    out = await world.intake.start(anna)
+    out = await world.press(anna, out, "forms.several")
+    assert out.edit_pressed.key == "ask.forms_several"
+    refused = await world.press(anna, out, "forms.done")  # nothing ticked yet: asked kindly to tick first
+    assert refused.toast.key == "toast.choose_a_form"
+    for form in ("threat_to_authority", "verbal_aggression", "threat"):
+        tick = next(
+            c.action
+            for row in last(out).keyboard
+            for c in row
+            if c.label == "forms.unticked" and c.params["form"].key == f"forms.{form}"
+        )
+        out = await world.intake.press(anna, tick)
+    untick = next(c.action for row in last(out).keyboard for c in row if c.params.get("form") == Label("forms.threat"))
+    out = await world.intake.press(anna, untick)  # a second press takes it off again
+    assert [c.label for row in last(out).keyboard for c in row].count("forms.ticked") == 2
+    out = await world.press(anna, out, "forms.done")
+    assert out.edit_pressed.key == "ask.when"
+    echoed = out.edit_pressed.before.params["answer"]
+    assert echoed.key == "forms.joined"  # in the question's order: verbal aggression first
+    assert echoed.params["first"] == Label("forms.verbal_aggression")
+    assert echoed.params["rest"] == Label("forms.threat_to_authority")
+    assert (await world.intake.draft_for(anna)).forms == {"verbal_aggression", "threat_to_authority"}
+
+
+async def test_another_form_is_added_from_the_summary_with_the_chosen_ones_ticked(world, storage):
+    anna = reporter()
+    out = await world.intake.start(anna)
+    for label in ("forms.threat", "when.today", "channel.in_person"):
+        out = await world.press(anna, out, label)
+    out = await world.intake.text(anna, "Hij dreigde naar de krant te stappen en mij op te wachten.")
+    for label in ("perpetrator.citizen_named", "role.employee", "work_process.skip", "wish.counsellor"):
+        out = await world.press(anna, out, label)
+    out = await world.press(anna, out, "button.change")
+    out = await world.press(anna, out, "change.forms")
+    assert keys(out) == ["ask.forms_several"]
+    ticked = [c.params["form"] for row in last(out).keyboard for c in row if c.label == "forms.ticked"]
+    assert ticked == [Label("forms.threat")]
+    add = next(
+        c.action
+        for row in last(out).keyboard
+        for c in row
+        if c.params.get("form") == Label("forms.threat_to_authority")
+    )
+    out = await world.intake.press(anna, add)
+    out = await world.press(anna, out, "forms.done")
+    assert keys(out) == ["summary"]
+    case = await storage.cases.by_reference(reference_of(await world.press(anna, out, "button.confirm")))
+    assert case.forms == {"threat", "threat_to_authority"}
+    assert case.perpetrator == "citizen_client" and case.perpetrator_named
+
+
+async def test_combining_with_reports_about_the_same_person_is_off_until_the_reporter_turns_it_on(world, storage):
+    anna = reporter()
+    out = await world.intake.start(anna)
+    for label in ("forms.intimidation", "when.today", "channel.online"):
+        out = await world.press(anna, out, label)
+    out = await world.intake.text(anna, "Hij volgt me online en stuurt berichten.")
+    for label in ("perpetrator.citizen_named", "role.employee", "work_process.skip", "wish.counsellor_and_register"):
+        out = await world.press(anna, out, label)
+    assert last(out).params["link"] == Label("summary.link_off")
+    out = await world.press(anna, out, "toggle.link_off")
+    assert out.edit_pressed.key == "summary" and out.edit_pressed.params["link"] == Label("summary.link_on")
+    assert (await world.intake.draft_for(anna)).link_consent
+    case = await storage.cases.by_reference(reference_of(await world.press(anna, out, "button.confirm")))
+    assert case.link_consent
+    assert not (await world.report(reporter(5002))).link_consent
+
+
+async def test_the_work_process_is_asked_once_and_may_be_skipped_in_one_tap(world, storage):
+    anna = reporter()
+    await file_report(world, anna)  # skips it
+    person = await storage.people.find(anna.telegram_id)
+    assert person.work_process is None and person.work_process_asked
+    out = await world.intake.start(anna)
+    for label in ("forms.other", "when.today", "channel.letter"):
+        out = await world.press(anna, out, label)
+    out = await world.intake.text(anna, "Een boze brief.")
+    out = await world.press(anna, out, "perpetrator.unknown")
+    assert keys(out) == ["ask.wish"]
+    out = await world.press(anna, out, "wish.counsellor")
+    out = await world.press(anna, out, "button.change")
+    out = await world.press(anna, out, "change.work_process")
+    options = [c.params["name"] for row in last(out).keyboard for c in row if c.label == "work_process.option"]
+    assert options[:2] == [Label("stats.work_process.permits"), Label("stats.work_process.enforcement")]
+    enforcement = next(c.action for row in last(out).keyboard for c in row if c.params.get("name") == options[1])
+    out = await world.intake.press(anna, enforcement)
+    assert keys(out) == ["summary"]
+    lines = last(out).params["profile"].params["lines"]
+    assert lines == (Label("summary.work_process", {"work_process": Label("stats.work_process.enforcement")}),)
+    case = await storage.cases.by_reference(reference_of(await world.press(anna, out, "button.confirm")))
+    assert case.work_process == "enforcement"
+
+
+async def test_a_forged_department_or_work_process_number_changes_nothing(world, storage):
+    anna = reporter()
+    out = await world.intake.start(anna)
+    draft = await world.intake.draft_for(anna)
+    for step, value in ((Step.DEPARTMENT, "0"), (Step.WORK_PROCESS, "99"), (Step.CHANGE, "department")):
+        out = await world.intake.press(anna, Answer(tag_of(draft), step, value))
+        assert out.toast.key == "toast.invalid"
+    assert (await world.intake.draft_for(anna)).step is Step.FORMS

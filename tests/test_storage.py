@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flows.lifecycle import CaseStatus, Delivery, Notice, Party, RegisterState
-from flows.model import Form
+from flows.model import Form, Step
 from flows.queries import CaseQuery, CounsellorInbox, ReporterCases
 from storage import Storage
 from storage.database import Database, migrations, to_db
@@ -160,3 +160,19 @@ async def test_a_retry_waits_until_its_time(storage, clock):
     assert await storage.outbox.next_due() == clock.now() + timedelta(seconds=30)
     clock.advance(seconds=31)
     assert len(await storage.outbox.claim_due(clock.now(), lease=timedelta(minutes=2), limit=10)) == 1
+
+
+async def test_a_draft_standing_at_the_old_category_question_continues_at_the_forms(tmp_path, clock):
+    old = await Storage.open(tmp_path / "m.db", tmp_path / "m.key", upgrade_to=9)
+    case_id = await _write_version_one_case(old.db, old.vault, now=clock.now())
+    async with old.db.transaction() as conn:
+        await conn.execute(
+            "UPDATE cases SET status = 'draft', step = 'category', category = 'bribery' WHERE id = ?", (case_id,)
+        )
+    await old.close()
+    new = await Storage.open(tmp_path / "m.db", tmp_path / "m.key")
+    anna = await new.people.find(42)
+    draft = await new.cases.draft_of(anna.id)
+    assert draft.step is Step.FORMS and draft.forms == {Form.BRIBERY}
+    assert draft.perpetrator is None and not draft.link_consent
+    await new.close()
