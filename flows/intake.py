@@ -54,6 +54,7 @@ from flows.outcome import (
     ResumeDraft,
     StartReport,
 )
+from flows.perpetrator import IdentifierKind
 from flows.routing import Route, Router
 from flows.views import forms_label, names, work_process_label
 from storage import Storage
@@ -87,6 +88,7 @@ BACK = "back"
 FORMS_SEVERAL = "several"  # "more than one thing happened": tick several forms
 FORMS_DONE = "done"
 SKIP = "skip"
+MAX_DETAIL = 200  # characters of one perpetrator detail
 TOGGLE_LINK = "link"  # may be combined with other reports about the same person
 
 # Who did it and whether the reporter knows their name, in one answer ("citizen, known by name").
@@ -140,6 +142,12 @@ def _clear_description(draft: Draft) -> None:
 def _clear_forms(draft: Draft) -> None:
     # Changing what happened starts from the forms chosen, so adding one is a single tick.
     draft.state.choosing_forms = True
+
+
+def _clear_details(draft: Draft) -> None:
+    # The details typed so far stay: changing them adds to or replaces them one by one.
+    draft.state.details_done = False
+    draft.state.asks_details = True
 
 
 def _clear_department(draft: Draft) -> None:
@@ -200,6 +208,15 @@ QUESTIONS_ASKED: dict[Step, Question] = {
             lambda d: d.perpetrator is not None,
             lambda d: None if d.perpetrator is None else perpetrator_answer(d.perpetrator, bool(d.perpetrator_named)),
             lambda d: setattr(d, "perpetrator", None),
+        ),
+        Question(
+            Step.DETAILS,
+            "ask.details",
+            (*(str(k) for k in IdentifierKind), FORMS_DONE, SKIP, BACK),
+            2,
+            lambda d: d.state.details_done or not (d.perpetrator_named or d.state.asks_details),
+            lambda d: None,
+            _clear_details,
         ),
         Question(
             Step.ROLE,
@@ -481,6 +498,9 @@ class Intake:
             await self._storage.cases.save_draft(draft, now)
             outcome.replies.append(await self._prompt(draft))
             return
+        if step is Step.DETAILS:
+            await self._details_action(draft, value, outcome)
+            return
         if step is Step.FORMS and (value in (FORMS_SEVERAL, FORMS_DONE) or draft.state.choosing_forms):
             await self._choose_forms(draft, value, outcome)
             return
@@ -550,6 +570,55 @@ class Intake:
             draft.forms = draft.forms - {form} if form in draft.forms else draft.forms | {form}
         await self._storage.cases.save_draft(draft, self._clock.now())
         outcome.edit_pressed = await self._prompt(draft)
+
+    async def _details_action(self, draft: Draft, value: str, outcome: Outcome) -> None:
+        """A kind of detail pressed (then typed), back to the list, or done (or skipped: nothing given)."""
+        if value in (FORMS_DONE, SKIP):
+            draft.state.detail_kind = None
+            draft.state.details_done = True
+            given = len(draft.state.details)
+            following = await self._advance(draft)
+            echo = Label("details.given", {"n": given}) if given else Label("details.skipped")
+            outcome.edit_pressed = replace(following, before=_answered(Step.DETAILS, echo))
+            return
+        draft.state.detail_kind = None if value == BACK else value
+        await self._storage.cases.save_draft(draft, self._clock.now())
+        outcome.edit_pressed = await self._prompt(draft)
+
+    async def _typed_detail(self, draft: Draft, text: str, outcome: Outcome) -> None:
+        """A typed detail, of the kind pressed before; typed without one, it describes the perpetrator."""
+        if messages.length(text) > MAX_DETAIL:
+            outcome.replies.append(Reply("details.too_long", {"max": MAX_DETAIL}))
+            outcome.replies.append(await self._prompt(draft))
+            return
+        kind = draft.state.detail_kind or IdentifierKind.DESCRIPTION.value
+        # One of each kind: typing a kind again replaces what was there.
+        draft.state.details = [[k, v] for k, v in draft.state.details if k != kind] + [[kind, text]]
+        draft.state.detail_kind = None
+        await self._storage.cases.save_draft(draft, self._clock.now())
+        outcome.replies.append(
+            replace(
+                await self._prompt(draft), before=Label("details.noted", {"kind": Label(f"perpetrator.kind.{kind}")})
+            )
+        )
+
+    def _details_prompt(self, draft: Draft) -> Reply:
+        tag, step = tag_of(draft), Step.DETAILS
+        if draft.state.detail_kind is not None:
+            return Reply(
+                "ask.detail_value",
+                {"kind": Label(f"perpetrator.kind.{draft.state.detail_kind}"), "max": MAX_DETAIL},
+                ((Choice("details.back", Answer(tag, step, BACK)),), self._cancel_row(draft)),
+            )
+        choices = [Choice(f"perpetrator.kind.{k.value}", Answer(tag, step, k.value)) for k in IdentifierKind]
+        rows = tuple(tuple(choices[i : i + 2]) for i in range(0, len(choices), 2))
+        finish = Choice("details.done", Answer(tag, step, FORMS_DONE)) if draft.state.details else None
+        last_row = (finish or Choice("details.skip", Answer(tag, step, SKIP)),)
+        return Reply(
+            "ask.details",
+            {"progress": self._progress(draft, step), "given": _details_lines(draft) or Label("details.none")},
+            (*rows, last_row, self._cancel_row(draft)),
+        )
 
     def _record(self, draft: Draft, step: Step, value: str) -> Label:
         """Keep a button answer on the draft; returns how to echo it."""
@@ -669,6 +738,9 @@ class Intake:
         outcome = Outcome(language, case_id=draft.id)
         if draft.step is Step.WHEN:
             await self._typed_date(draft, text, outcome)
+            return outcome
+        if draft.step is Step.DETAILS:
+            await self._typed_detail(draft, text, outcome)
             return outcome
         if draft.step is Step.DESCRIPTION:
             if draft.state.replacing_description:
@@ -971,7 +1043,9 @@ class Intake:
 
     @staticmethod
     def _asks(draft: Draft, step: Step) -> bool:
-        """Whether this report asks a profile question (one already known is skipped)."""
+        """Whether this report asks a question that not every report asks (a known profile is skipped)."""
+        if step is Step.DETAILS:
+            return bool(draft.perpetrator_named) or draft.state.asks_details
         if step is Step.ROLE:
             return draft.state.asks_role
         if step is Step.DEPARTMENT:
@@ -979,7 +1053,7 @@ class Intake:
         return draft.state.asks_work_process
 
     def _progress(self, draft: Draft, step: Step) -> Label:
-        asked = [s for s in QUESTIONS if s not in PROFILE_QUESTIONS or self._asks(draft, s)]
+        asked = [s for s in QUESTIONS if s not in (*PROFILE_QUESTIONS, Step.DETAILS) or self._asks(draft, s)]
         number = asked.index(step) + 1 if step in asked else len(asked)
         return Label("progress", {"n": number, "total": len(asked)})
 
@@ -1030,6 +1104,8 @@ class Intake:
             return Reply("ask.when_typed", keyboard=(self._cancel_row(draft),))
         if step is Step.DESCRIPTION:
             return self._description_prompt(draft)
+        if step is Step.DETAILS:
+            return self._details_prompt(draft)
         question = QUESTIONS_ASKED.get(step)
         if question is not None:
             ask = "ask.forms_several" if step is Step.FORMS and draft.state.choosing_forms else question.ask
@@ -1160,6 +1236,7 @@ class Intake:
                 "date": draft.incident_date,
                 "channel": Label(f"channel.{draft.channel.value}"),
                 "perpetrator": Label(f"perpetrator.{self._perpetrator_value(draft)}"),
+                "details": Label("summary.details", {"lines": _details_lines(draft)}) if draft.state.details else "",
                 "role": Label(f"role.{draft.role.value}"),
                 "profile": self._profile_lines(draft),
                 "description": description or "—",
@@ -1190,6 +1267,14 @@ class Intake:
 def _answered(step: Step, answer: Label) -> Label:
     """The answer just given, shown above the next question."""
     return Label("answered", {"question": Label(f"title.{step.value}"), "answer": answer})
+
+
+def _details_lines(draft: Draft) -> tuple[Label, ...]:
+    """What the reporter typed about the perpetrator, a line per detail (escaped when rendered)."""
+    return tuple(
+        Label("details.line", {"kind": Label(f"perpetrator.kind.{kind}"), "value": value})
+        for kind, value in draft.state.details
+    )
 
 
 def _serves(counsellor: Counsellor) -> Label:

@@ -27,6 +27,7 @@ from typing import Any
 
 import messages
 from flows.model import AttachmentKind, Audience, Channel, Form, Perpetrator, Role, Step, Wish, forms_code
+from flows.perpetrator import IdentifierKind
 
 # -- the words --------------------------------------------------------------------------
 
@@ -218,6 +219,10 @@ class DraftState:
     asks_department: bool = False  # likewise the department (only when the organisation lists them)
     asks_work_process: bool = False  # likewise the work process
     choosing_forms: bool = False  # picking several forms: each press ticks one, "done" answers
+    asks_details: bool = False  # the perpetrator details are asked (also when not known by name: a change)
+    details_done: bool = False  # the details question was answered ("done" or "skip")
+    detail_kind: str | None = None  # the kind of detail being typed now (flows.perpetrator.IdentifierKind)
+    details: list[list[str]] = field(default_factory=list)  # [kind, value] as typed, in order
     work_process_skipped: bool = False  # the work process question was answered "skip"
     before_cancel: Step | None = None  # where to return if they do not cancel after all
     typing_date: bool = False  # chose "earlier" and types the date
@@ -426,6 +431,16 @@ class NewNote:
 
 
 @dataclass(frozen=True, slots=True)
+class NewPerpetratorDetail:
+    """Something known about the perpetrator; storage seals the value and keeps its keyed index beside it."""
+
+    id: str
+    kind: IdentifierKind
+    value: str
+    added_by: Party
+
+
+@dataclass(frozen=True, slots=True)
 class NewAction:
     id: str
     kind: ActionKind
@@ -452,7 +467,16 @@ class SurveyAsked:
     pass
 
 
-Record = NewAttachment | NewMessage | NewNote | NewAction | ActionUpdate | NewCheckInAnswer | SurveyAsked
+Record = (
+    NewAttachment
+    | NewMessage
+    | NewNote
+    | NewAction
+    | ActionUpdate
+    | NewCheckInAnswer
+    | SurveyAsked
+    | NewPerpetratorDetail
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -949,6 +973,14 @@ def message(
 def note(case: Case, by: Actor, new: NewNote) -> Decision:
     """A counsellor's private note (sealed, for the counsellors on the case only)."""
     return _change(case, by, "added_note", records=(new,))
+
+
+def add_perpetrator_detail(case: Case, by: Actor, new: NewPerpetratorDetail) -> Decision:
+    """The reporter, or staff who handle the case, add what they know of the perpetrator. The trail
+    keeps its kind, never its value; a withdrawn case takes nothing more."""
+    if case.status is CaseStatus.WITHDRAWN:
+        return Refused("withdrawn")
+    return _change(case, by, "added_perpetrator_detail", detail=new.kind.value, records=(new,))
 
 
 def record_action(case: Case, by: Actor, new: NewAction, now: datetime, feedback_delay: timedelta | None) -> Decision:

@@ -124,6 +124,7 @@ class Step(StrEnum):
     CHANNEL = "channel"
     DESCRIPTION = "description"
     PERPETRATOR = "perpetrator"
+    DETAILS = "details"  # what the reporter knows of the perpetrator: asked when known by name
     ROLE = "role"
     DEPARTMENT = "department"  # only when the organisation lists departments; remembered
     WORK_PROCESS = "work_process"  # optional; remembered like the department
@@ -140,6 +141,7 @@ QUESTIONS: tuple[Step, ...] = (
     Step.CHANNEL,
     Step.DESCRIPTION,
     Step.PERPETRATOR,
+    Step.DETAILS,
     Step.ROLE,
     Step.DEPARTMENT,
     Step.WORK_PROCESS,

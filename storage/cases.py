@@ -38,6 +38,7 @@ from flows.lifecycle import (
     NewCheckInAnswer,
     NewMessage,
     NewNote,
+    NewPerpetratorDetail,
     Party,
     Record,
     Refused,
@@ -46,6 +47,7 @@ from flows.lifecycle import (
     SurveyAsked,
 )
 from flows.model import Audience, Channel, Perpetrator, Role, Step, Wish, forms_code, forms_of
+from flows.perpetrator import IdentifierKind, identifier_index, normalise
 from flows.queries import CaseQuery, CoordinatorRegister, CounsellorInbox, ListedCase, Page, ReporterCases
 from storage.audit import AuditTrail
 from storage.crypto import DataKey, Vault
@@ -55,6 +57,7 @@ from storage.schedule import Schedule
 
 TABLE = "cases"
 ATTACHMENTS = "attachments"
+DETAILS = "perpetrator_details"
 # No 0/O, 1/I/L or U: a reference is read aloud on the phone and typed from paper.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -102,6 +105,24 @@ class AttachmentRecord:
     mime_type: str | None
     duration: int | None
     content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDetail:
+    """A perpetrator detail as kept: the value opened, its keyed index (None: it identifies nobody)."""
+
+    id: str
+    kind: IdentifierKind
+    value: str
+    index: bytes | None
+    added_by: Party
+    added_at: datetime
+
+
+def detail_index(vault: Vault, kind: IdentifierKind, value: str) -> bytes | None:
+    """The keyed index of a detail's canonical form, under the vault's identifier key."""
+    canonical = None if not kind.matchable else normalise(kind, value)
+    return None if canonical is None else identifier_index(vault.identifier_key, kind, canonical)
 
 
 def _value(value: object) -> object:
@@ -516,6 +537,9 @@ class Cases:
                 "INSERT OR IGNORE INTO case_exclusions (case_id, staff_index) VALUES (?, ?)",
                 [(draft.id, index) for index in submission.excluded],
             )
+            for kind, value in draft.state.details:
+                detail = NewPerpetratorDetail(uuid.uuid4().hex, IdentifierKind(kind), value, Party.REPORTER)
+                await self._insert_detail(conn, key, draft.id, detail, now)
             await Outbox.insert(conn, draft.id, submission.deliveries, now)
             await Schedule.insert(conn, draft.id, submission.timers, now)
             await self._audit.append_note(conn, submission.audit, now, draft.reference)
@@ -635,6 +659,48 @@ class Cases:
                     "INSERT INTO surveys (case_id, asked_at) VALUES (?, ?) ON CONFLICT (case_id) DO NOTHING",
                     (case_id, to_db(now)),
                 )
+            case NewPerpetratorDetail():
+                await self._insert_detail(conn, key, case_id, record, now)
+
+    async def _insert_detail(
+        self, conn: aiosqlite.Connection, key: DataKey, case_id: str, detail: NewPerpetratorDetail, now: datetime
+    ) -> None:
+        """A detail sealed under the case's key (so erasing the case shreds it), bound to its row."""
+        await conn.execute(
+            "INSERT INTO perpetrator_details (id, case_id, kind, value, blind_index, added_by, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                detail.id,
+                case_id,
+                detail.kind.value,
+                key.seal_text(detail.value, table=DETAILS, column="value", row_id=detail.id),
+                detail_index(self._vault, detail.kind, detail.value),
+                detail.added_by.value,
+                to_db(now),
+            ),
+        )
+
+    async def perpetrator_details(self, case_id: str) -> list[StoredDetail]:
+        """What is known of the perpetrator of a case, in the order it was added."""
+        async with self._db.transaction() as conn:
+            key = await self._row_key(conn, case_id)
+            async with conn.execute(
+                "SELECT id, kind, value, blind_index, added_by, created_at FROM perpetrator_details"
+                " WHERE case_id = ? ORDER BY created_at, rowid",
+                (case_id,),
+            ) as cursor:
+                rows = list(await cursor.fetchall())
+        return [
+            StoredDetail(
+                row["id"],
+                IdentifierKind(row["kind"]),
+                key.open_text(row["value"], table=DETAILS, column="value", row_id=row["id"]),
+                None if row["blind_index"] is None else bytes(row["blind_index"]),
+                Party(row["added_by"]),
+                _moment(row["created_at"]),
+            )
+            for row in rows
+        ]
 
     @staticmethod
     async def _set_counsellor(

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 from flows.lifecycle import ActionKind, ActionOutcome, CheckInAnswer, RegisterState, SurveyAnswer, Thread
 from flows.model import AttachmentKind, IncomingAttachment
+from flows.perpetrator import IdentifierKind
 from storage import Storage
 from storage.backup import open_everything
+from storage.cases import detail_index
 from tests.support import SECOND_STAFF, STAFF_COUNSELLOR, ManualClock, World, reference_of, reporter, staff
 
 PHOTO = b"\xff\xd8\xff\xe0 photo of the scratched car INVENTORY"
@@ -27,6 +29,8 @@ NOTE = "Melder klonk geschrokken; morgen bellen."
 REPLY = "Dit stuurde hij gisteren nog"
 ACTION_NOTE = "Brief verstuurd door de afdeling Vergunningen."
 COMMENT = "Fijn dat er iets mee gedaan is, maar het duurde lang."
+PERPETRATOR_PHONE = "06-87654321"
+PERPETRATOR_NAME = "Karel Inventaris"
 
 # What people typed or sent, as bytes: none of it may be readable in a database file or a backup.
 PLAINTEXTS = tuple(
@@ -41,6 +45,8 @@ PLAINTEXTS = tuple(
         REPLY,
         ACTION_NOTE,
         COMMENT,
+        PERPETRATOR_PHONE,
+        PERPETRATOR_NAME,
         PHOTO,
         SCREENSHOT,
         DRAFT_FILE,
@@ -62,6 +68,7 @@ SEALED = frozenset(
         ("case_actions", "note"),
         ("checkin_answers", "answer"),
         ("surveys", "comment"),
+        ("perpetrator_details", "value"),
     }
 )
 # The other binary columns: data keys wrapped by the master key, keyed HMACs of Telegram ids
@@ -86,6 +93,7 @@ NOT_SEALED = frozenset(
         ("outbox", "recipient_index"),
         ("audit", "prev_hash"),
         ("audit", "hash"),
+        ("perpetrator_details", "blind_index"),  # keyed HMAC of a canonical identifier
     }
 )
 
@@ -105,8 +113,13 @@ async def fill(storage: Storage, clock: ManualClock) -> Inventory:
         out = await world.press(anna, out, label)
     await world.intake.attachment(anna, IncomingAttachment(AttachmentKind.PHOTO, PHOTO, None, "image/jpeg", None, None))
     out = await world.intake.text(anna, ANNA_TEXT)
+    # Anna knows who did it: his name and phone number, kept sealed with their keyed indexes.
+    out = await world.press(anna, out, "perpetrator.citizen_named")
+    for kind, value in (("name", PERPETRATOR_NAME), ("phone", PERPETRATOR_PHONE)):
+        out = await world.press(anna, out, f"perpetrator.kind.{kind}")
+        out = await world.intake.text(anna, value)
     for label in (
-        "perpetrator.citizen_named",
+        "details.done",
         "role.employee",
         "work_process.skip",
         "wish.counsellor",
@@ -189,6 +202,13 @@ async def assert_all_there(storage: Storage, inventory: Inventory) -> None:
     assert [m.body for m in replies] == ["Dank voor je melding.", REPLY]
     screenshot = await storage.cases.attachment(case.id, replies[1].attachment_id or "")
     assert screenshot is not None and screenshot.content == SCREENSHOT
+    details = await storage.cases.perpetrator_details(case.id)
+    assert [(d.kind, d.value) for d in details] == [("name", PERPETRATOR_NAME), ("phone", PERPETRATOR_PHONE)]
+    # Each index is the one the current key gives the canonical form (rotation indexes them again).
+    assert [d.index for d in details] == [
+        detail_index(storage.vault, IdentifierKind.NAME, "inventaris karel"),
+        detail_index(storage.vault, IdentifierKind.PHONE, "+31687654321"),
+    ]
 
     registered = await storage.cases.by_reference(inventory.bert_reference)
     assert registered is not None and registered.description == BERT_TEXT

@@ -142,7 +142,7 @@ async def test_a_restart_in_the_middle_of_a_report_loses_nothing(emu, meldbot):
     await anna.next_screen(lambda m: "nog bezig met een melding" in m.text)
     await anna.press("Verder waar ik was")
     await anna.next_screen(lambda m: "Wie deed het" in m.text)
-    await anna.press("Iemand anders, naam bekend")
+    await anna.press("Iemand anders, naam onbekend")
     await anna.next_screen(lambda m: "Wat is je rol" in m.text)
     await anna.press("Medewerker")
     await anna.next_screen(lambda m: "In welk werk" in m.text)

@@ -60,7 +60,7 @@ async def file_with_name_for_coordinator(reporter) -> str:
     await reporter.next_screen(lambda m: "eigen woorden" in m.text)
     await reporter.send("Hij schold me uit en zei dat hij wist waar ik woon. GEHEIMEDETAIL")
     await reporter.next_screen(lambda m: "Wie deed het" in m.text)
-    await reporter.press("Inwoner of klant, naam bekend")
+    await reporter.press("Inwoner of klant, naam onbekend")
     await reporter.next_screen(lambda m: "Wat is je rol" in m.text)
     await reporter.press("Medewerker")
     await reporter.next_screen(lambda m: "In welk werk" in m.text)

@@ -10,8 +10,10 @@ from flows.intake import MAX_ATTACHMENTS, MAX_DESCRIPTION, tag_of
 from flows.lifecycle import Notice, Party
 from flows.model import AttachmentKind, IncomingAttachment, Step
 from flows.outcome import Answer, StartReport
+from flows.perpetrator import IdentifierKind
 from messages import Label
 from storage import Storage
+from storage.cases import detail_index
 from tests.support import (
     COORDINATOR,
     HOLDERS_COUNSELLOR,
@@ -83,7 +85,7 @@ async def test_a_known_reporter_reports_in_seven_inputs_and_profile_questions_ar
         seen += keys(out)
         inputs += 1
     out = await world.intake.text(anna, "Een aannemer bood me een cadeaubon aan.")
-    out = await world.press(anna, out, "perpetrator.business_named")
+    out = await world.press(anna, out, "perpetrator.business_unnamed")
     seen += keys(out)
     assert keys(out) == ["ask.wish"]
     assert last(out).params["progress"].params == {"n": 6, "total": 6}
@@ -464,7 +466,7 @@ async def test_attachments_are_queued_after_the_report_for_each_recipient(world,
     )
     out = await world.intake.attachment(anna, IncomingAttachment(AttachmentKind.PHOTO, b"b", None, None, None, None))
     draft = await world.intake.draft_for(anna)
-    out = await world.intake.press(anna, Answer(tag_of(draft), Step.PERPETRATOR, "other_named"))
+    out = await world.intake.press(anna, Answer(tag_of(draft), Step.PERPETRATOR, "other_unnamed"))
     out = await world.intake.press(anna, Answer(tag_of(draft), Step.ROLE, "employee"))
     out = await world.press(anna, out, "work_process.skip")
     out = await world.press(anna, out, "wish.counsellor")
@@ -528,7 +530,7 @@ async def test_another_form_is_added_from_the_summary_with_the_chosen_ones_ticke
     for label in ("forms.threat", "when.today", "channel.in_person"):
         out = await world.press(anna, out, label)
     out = await world.intake.text(anna, "Hij dreigde naar de krant te stappen en mij op te wachten.")
-    for label in ("perpetrator.citizen_named", "role.employee", "work_process.skip", "wish.counsellor"):
+    for label in ("perpetrator.citizen_named", "details.skip", "role.employee", "work_process.skip", "wish.counsellor"):
         out = await world.press(anna, out, label)
     out = await world.press(anna, out, "button.change")
     out = await world.press(anna, out, "change.forms")
@@ -555,7 +557,7 @@ async def test_combining_with_reports_about_the_same_person_is_off_until_the_rep
     for label in ("forms.intimidation", "when.today", "channel.online"):
         out = await world.press(anna, out, label)
     out = await world.intake.text(anna, "Hij volgt me online en stuurt berichten.")
-    for label in ("perpetrator.citizen_named", "role.employee", "work_process.skip", "wish.counsellor_and_register"):
+    for label in ("perpetrator.citizen_unnamed", "role.employee", "work_process.skip", "wish.counsellor_and_register"):
         out = await world.press(anna, out, label)
     assert last(out).params["link"] == Label("summary.link_off")
     out = await world.press(anna, out, "toggle.link_off")
@@ -599,3 +601,81 @@ async def test_a_forged_department_or_work_process_number_changes_nothing(world,
         out = await world.intake.press(anna, Answer(tag_of(draft), step, value))
         assert out.toast.key == "toast.invalid"
     assert (await world.intake.draft_for(anna)).step is Step.FORMS
+
+
+async def test_who_knows_the_name_is_asked_what_else_they_know_and_it_is_kept_sealed(world, storage):
+    anna = reporter()
+    out = await world.intake.start(anna)
+    for label in ("forms.threat", "when.today", "channel.phone"):
+        out = await world.press(anna, out, label)
+    out = await world.intake.text(anna, "Hij belde en dreigde.")
+    out = await world.press(anna, out, "perpetrator.citizen_named")
+    assert keys(out) == ["ask.details"]
+    assert last(out).params["progress"].params == {"n": 6, "total": 9}
+    out = await world.press(anna, out, "perpetrator.kind.phone")
+    assert out.edit_pressed.key == "ask.detail_value"
+    out = await world.intake.text(anna, "06 12 34 56 78")
+    assert keys(out) == ["ask.details"] and last(out).before == Label(
+        "details.noted", {"kind": Label("perpetrator.kind.phone")}
+    )
+    out = await world.intake.text(anna, "Man van een jaar of vijftig, zware stem")  # typed without a kind
+    out = await world.press(anna, out, "perpetrator.kind.name")
+    out = await world.press(anna, out, "details.back")  # changed their mind: nothing is added
+    assert out.edit_pressed.key == "ask.details"
+    draft = await world.intake.draft_for(anna)  # kept in the sealed draft: a restart loses nothing
+    assert draft.state.details == [
+        ["phone", "06 12 34 56 78"],
+        ["description", "Man van een jaar of vijftig, zware stem"],
+    ]
+    out = await world.press(anna, out, "details.done")
+    assert out.edit_pressed.before.params["answer"] == Label("details.given", {"n": 2})
+    for label in ("role.employee", "work_process.skip", "wish.counsellor"):
+        out = await world.press(anna, out, label)
+    assert len(last(out).params["details"].params["lines"]) == 2
+    case = await storage.cases.by_reference(reference_of(await world.press(anna, out, "button.confirm")))
+    details = await storage.cases.perpetrator_details(case.id)
+    assert [(d.kind, d.value, d.added_by) for d in details] == [
+        ("phone", "06 12 34 56 78", "reporter"),
+        ("description", "Man van een jaar of vijftig, zware stem", "reporter"),
+    ]
+    phone, description = details
+    assert phone.index == detail_index(storage.vault, IdentifierKind.PHONE, "+31612345678")
+    assert description.index is None  # a description never links reports
+    async with storage.db.transaction() as conn:
+        async with conn.execute("SELECT value FROM perpetrator_details") as cursor:
+            stored = b"".join(bytes(row[0]) for row in await cursor.fetchall())
+    assert b"12 34 56" not in stored and b"vijftig" not in stored
+    assert [e.detail for e in await storage.audit.entries() if e.action == "submitted"]  # the trail has no values
+
+
+async def test_who_does_not_know_the_name_skips_the_details_and_can_still_add_them_from_the_summary(world, storage):
+    anna = reporter()
+    out = await world.intake.start(anna)
+    for label in ("forms.violence", "when.today", "channel.in_person"):
+        out = await world.press(anna, out, label)
+    out = await world.intake.text(anna, "Hij trapte tegen mijn auto en reed weg.")
+    out = await world.press(anna, out, "perpetrator.citizen_unnamed")
+    assert keys(out) == ["ask.role"]
+    for label in ("role.employee", "work_process.skip", "wish.counsellor", "button.change", "change.details"):
+        out = await world.press(anna, out, label)
+    assert keys(out) == ["ask.details"]
+    out = await world.press(anna, out, "perpetrator.kind.plate")
+    out = await world.intake.text(anna, "12-ABC-3")
+    out = await world.press(anna, out, "details.done")
+    assert keys(out) == ["summary"]
+    case = await storage.cases.by_reference(reference_of(await world.press(anna, out, "button.confirm")))
+    (plate,) = await storage.cases.perpetrator_details(case.id)
+    assert plate.index == detail_index(storage.vault, IdentifierKind.PLATE, "12ABC3")
+
+
+async def test_a_detail_that_is_too_long_is_refused_kindly(world, storage):
+    anna = reporter()
+    out = await world.intake.start(anna)
+    for label in ("forms.threat", "when.today", "channel.online"):
+        out = await world.press(anna, out, label)
+    out = await world.intake.text(anna, "Bedreigd via Instagram.")
+    out = await world.press(anna, out, "perpetrator.other_named")
+    out = await world.press(anna, out, "perpetrator.kind.handle")
+    out = await world.intake.text(anna, "x" * 201)
+    assert keys(out) == ["details.too_long", "ask.detail_value"]
+    assert (await world.intake.draft_for(anna)).state.details == []
