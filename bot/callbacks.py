@@ -24,6 +24,7 @@ from flows.model import Language, Role, Step
 from flows.outcome import (
     Acknowledge,
     Action,
+    AddDetail,
     AddInfo,
     Answer,
     AskConsent,
@@ -59,6 +60,7 @@ from flows.outcome import (
     UpdateAction,
     Withdraw,
 )
+from flows.perpetrator import IdentifierKind
 
 MAX_BYTES = 64  # Telegram's limit for callback_data
 
@@ -178,6 +180,7 @@ DECLARATIONS: tuple[Declaration, ...] = (
     _declare(ReplyTo, _CASE + "mr", reference=REFERENCE, thread=_choice(Thread)),
     _declare(GiveConsent, _CASE + "mc", reference=REFERENCE, answer=_choice(ConsentAnswer)),
     _declare(ToggleName, _CASE + "mn", reference=REFERENCE),
+    _declare(AddDetail, _CASE + "pd", reference=REFERENCE, kind=_optional(_choice(IdentifierKind))),
     _declare(Withdraw, _CASE + "mw", reference=REFERENCE, confirm=FLAG),
     _declare(CheckIn, _CASE + "ci", reference=REFERENCE, step=STEP_NUMBER, answer=_choice(CheckInAnswer)),
     _declare(Reoffer, _CASE + "ro", reference=REFERENCE, yes=FLAG),

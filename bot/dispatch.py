@@ -18,6 +18,7 @@ from flows.model import Language, Sender
 from flows.outcome import (
     Acknowledge,
     Action,
+    AddDetail,
     AddInfo,
     Answer,
     AskConsent,
@@ -115,6 +116,7 @@ HANDLERS: dict[type[Any], Handler] = {
     UpdateAction: lambda svc, s, a: svc.casework.update_action(s, a.reference, a.action, a.outcome),
     OpenMine: lambda svc, s, a: svc.mycases.open(s, a.reference),
     AddInfo: lambda svc, s, a: svc.mycases.start(s, a.reference, "addition", ""),
+    AddDetail: lambda svc, s, a: svc.relay.detail(s, a),
     ReplyTo: lambda svc, s, a: svc.mycases.start(s, a.reference, "reply", a.thread.value),
     GiveConsent: lambda svc, s, a: svc.mycases.consent(s, a.reference, a.answer.value),
     ToggleName: lambda svc, s, a: svc.mycases.toggle_name(s, a.reference),

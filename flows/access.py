@@ -53,6 +53,7 @@ class Permission(StrEnum):
     WITHDRAW = "withdraw"
     SHARE_NAME = "share_name"
     AFTERCARE = "aftercare"  # answer check-ins, pause or stop them, answer the closing question
+    PERPETRATOR_DETAILS = "perpetrator_details"  # add what is known of the perpetrator
 
 
 _C, _A, _K, _O = Relation.COUNSELLOR, Relation.ALERTED, Relation.COORDINATOR, Relation.OWNER
@@ -73,6 +74,7 @@ RULES: dict[Permission, tuple[frozenset[Relation], frozenset[CaseStatus]]] = {
     Permission.WITHDRAW: (frozenset({_O}), LIVE),
     Permission.SHARE_NAME: (frozenset({_O}), LIVE),
     Permission.AFTERCARE: (frozenset({_O}), LIVE),
+    Permission.PERPETRATOR_DETAILS: (frozenset({_C, _K, _O}), LIVE),
 }
 
 

@@ -46,6 +46,7 @@ from flows.lifecycle import (
 from flows.model import Audience, Coordinator, Counsellor, Form, Language, Sender
 from flows.outcome import (
     Acknowledge,
+    AddDetail,
     AskConsent,
     Choice,
     HandOver,
@@ -339,6 +340,7 @@ class Casework:
             rows.append((Choice("case.message", StartMessage(ref)), Choice("case.note", StartNote(ref))))
             rows.append((Choice("case.notes", ShowNotes(ref)), Choice("case.status", SetStatus(ref))))
             rows.append((Choice("case.record_action", RecordAction(ref)), Choice("case.files", SendFiles(ref))))
+            rows.append((Choice("case.add_details", AddDetail(ref)),))
             if not case.in_register:
                 rows.append((Choice("case.ask_consent", AskConsent(ref)),))
             if case.is_open:
@@ -351,6 +353,7 @@ class Casework:
             if not case.has_counsellor_side:
                 row.append(Choice("case.status", SetStatus(ref)))
             rows.append(tuple(row))
+            rows.append((Choice("case.add_details", AddDetail(ref)),))
         return tuple(rows)
 
     async def files(self, sender: Sender, reference: str) -> Outcome:

@@ -29,6 +29,7 @@ from flows.lifecycle import (
 )
 from flows.model import Language, Sender
 from flows.outcome import (
+    AddDetail,
     AddInfo,
     Choice,
     Forget,
@@ -188,7 +189,9 @@ class MyCaseFlow:
         ref = case.reference
         if case.status is CaseStatus.WITHDRAWN:
             return ()
-        rows: list[tuple[Choice, ...]] = [(Choice("mine.add", AddInfo(ref)),)]
+        rows: list[tuple[Choice, ...]] = [
+            (Choice("mine.add", AddInfo(ref)), Choice("mine.add_details", AddDetail(ref)))
+        ]
         replies = []
         if case.has_counsellor_side:
             replies.append(Choice("mine.reply_counsellor", ReplyTo(ref, Thread.COUNSELLOR)))

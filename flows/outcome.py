@@ -13,6 +13,7 @@ from datetime import date
 
 from flows.lifecycle import ActionKind, ActionOutcome, CaseStatus, CheckInAnswer, ConsentAnswer, SurveyAnswer, Thread
 from flows.model import Language, Role, Step
+from flows.perpetrator import IdentifierKind
 from messages import Label
 
 # -- what a button asks for -------------------------------------------------------------
@@ -201,6 +202,14 @@ class AddInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class AddDetail:
+    """Add something known about the perpetrator (reporter, counsellor or coordinator); no kind: choose one."""
+
+    reference: str
+    kind: IdentifierKind | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ReplyTo:
     """Write to the counsellor or to the coordinator of the case."""
 
@@ -287,6 +296,7 @@ Action = (
     | UpdateAction
     | OpenMine
     | AddInfo
+    | AddDetail
     | ReplyTo
     | GiveConsent
     | ToggleName

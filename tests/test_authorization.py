@@ -35,6 +35,7 @@ from flows.model import Sender
 from flows.outcome import (
     Acknowledge,
     Action,
+    AddDetail,
     AddInfo,
     AskConsent,
     CheckIn,
@@ -61,6 +62,7 @@ from flows.outcome import (
     UpdateAction,
     Withdraw,
 )
+from flows.perpetrator import IdentifierKind
 from storage import Storage
 from tests.support import (
     COORDINATOR,
@@ -223,6 +225,8 @@ STAFF_ACTIONS: dict[str, Press] = {
     "record_action": lambda t: RecordAction(t.reference, ActionKind.WARNING_LETTER, ActionOutcome.COMPLETED),
     "update_action_menu": lambda t: UpdateAction(t.reference, t.action),
     "update_action": lambda t: UpdateAction(t.reference, t.action, ActionOutcome.COMPLETED),
+    "details_menu": lambda t: AddDetail(t.reference),
+    "details_kind": lambda t: AddDetail(t.reference, IdentifierKind.PHONE),
 }
 REPORTER_ACTIONS: dict[str, Press] = {
     "mine_open": lambda t: OpenMine(t.reference),
@@ -272,8 +276,11 @@ COORDINATOR_ALLOWED = {
     "record_action",
     "update_action_menu",
     "update_action",
+    "details_menu",
+    "details_kind",
 }
-OWNER_ALLOWED = set(REPORTER_ACTIONS) - {"survey"}
+# What is known of the perpetrator may be added by the reporter as well as by staff on the case.
+OWNER_ALLOWED = set(REPORTER_ACTIONS) - {"survey"} | {"details_menu", "details_kind"}
 NOT_IN_REGISTER = OWNER_ALLOWED - {"reply_coordinator"}
 NOTHING: set[str] = set()
 

@@ -24,6 +24,7 @@ from flows.model import Language, Role, Step
 from flows.outcome import (
     Acknowledge,
     Action,
+    AddDetail,
     AddInfo,
     Answer,
     AskConsent,
@@ -59,6 +60,7 @@ from flows.outcome import (
     UpdateAction,
     Withdraw,
 )
+from flows.perpetrator import IdentifierKind
 
 REFERENCE = "MB-ABCD-2345"
 LAST_PAGE = 9999  # the flows refuse pages from 10,000 on
@@ -116,6 +118,9 @@ def every_action() -> Iterator[Action]:
         yield UpdateAction(REFERENCE, "0123abcd", outcome)
     yield OpenMine(REFERENCE)
     yield AddInfo(REFERENCE)
+    yield AddDetail(REFERENCE)
+    for kind in IdentifierKind:
+        yield AddDetail(REFERENCE, kind)
     for thread in (Thread.COUNSELLOR, Thread.COORDINATOR):
         yield ReplyTo(REFERENCE, thread)
     for answer in ConsentAnswer:

@@ -37,6 +37,7 @@ from flows.lifecycle import (
     register_for,
 )
 from flows.model import Audience, Channel, Form, Role, Wish
+from flows.perpetrator import IdentifierKind
 
 DIAGRAM = Path(__file__).resolve().parent.parent / "flows" / "casework.mmd"
 ARROW = re.compile(r"^\s*(\[\*\]|\w+) --> (\[\*\]|\w+)(?::\s*(.*))?$")
@@ -302,6 +303,20 @@ class CaseLife(RuleBasedStateMachine):
         if not self.case.handlers and self.case.has_counsellor_side and self.case.is_open:
             self._apply("assign (configured later)", lifecycle.assign(self.case, to, send_report=True))
 
+    @rule(kind=st.sampled_from(IdentifierKind), by_staff=st.booleans())
+    @precondition(lambda self: self.case is not None)
+    def perpetrator_detail(self, kind: IdentifierKind, by_staff: bool) -> None:
+        assert self.case is not None
+        actor = counsellor(COUNSELLORS[0]) if by_staff else lifecycle.REPORTER_ACTOR
+        new = lifecycle.NewPerpetratorDetail(f"d{self.item}", kind, "Piet Jansen 06-12345678", Party.REPORTER)
+        self.item += 1
+        decision = lifecycle.add_perpetrator_detail(self.case, actor, new)
+        if isinstance(decision, Change):
+            assert decision.records == (new,) and not decision.deliveries
+            assert decision.audit.detail == kind.value  # the kind, never the value
+            assert decision.after == decision.before
+        self._apply("perpetrator detail", decision)
+
     @rule()
     @precondition(lambda self: self.case is not None and self.case.status is CaseStatus.WITHDRAWN)
     def a_withdrawn_case_takes_nothing(self) -> None:
@@ -315,6 +330,14 @@ class CaseLife(RuleBasedStateMachine):
             ("consent", lifecycle.consent(case, ConsentAnswer.NAMED, COORDINATORS)),
             ("escalate", lifecycle.escalate_to_counsellors(case, COUNSELLORS, "late")),
             ("status", lifecycle.set_status(case, CaseStatus.IN_PROGRESS, counsellor(who), self.now, ask_survey=False)),
+            (
+                "perpetrator detail",
+                lifecycle.add_perpetrator_detail(
+                    case,
+                    lifecycle.REPORTER_ACTOR,
+                    lifecycle.NewPerpetratorDetail("late", IdentifierKind.NAME, "Piet Jansen", Party.REPORTER),
+                ),
+            ),
         ):
             assert not isinstance(decision, Change), f"{name} acted on a withdrawn case"
 
