@@ -21,6 +21,7 @@ async def file_report(
     wish="Vertrouwelijk gesprek",
     attachments=(),
     perpetrator="Inwoner of klant, naam onbekend",
+    details=(),
 ):
     """Walk the shortest path as a Dutch-speaking reporter; returns the confirmation message.
     (A pressed answer turns its question into the next one; a typed answer gets a new message.)"""
@@ -40,6 +41,14 @@ async def file_report(
     await user.send(text)
     await user.next_screen(lambda m: "Wie deed het?" in m.text)
     await user.press(perpetrator)
+    if "naam bekend" in perpetrator:  # asked what else they know: each detail a kind and a typed value
+        await user.next_screen(lambda m: "Wat weet je van diegene?" in m.text)
+        for kind, value in details:
+            await user.press(kind)
+            await user.next_screen(lambda m: "typ het hieronder" in m.text)
+            await user.send(value)
+            await user.next_screen(lambda m: "genoteerd" in m.text)
+        await user.press("Klaar" if details else "Overslaan")
     prompt = await user.next_screen(lambda m: "Wat is je rol" in m.text or "Wat wil je met je melding" in m.text)
     if "Wat is je rol" in prompt.text:
         await user.press(role)
