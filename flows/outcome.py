@@ -11,7 +11,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from flows.lifecycle import ActionKind, ActionOutcome, CaseStatus, CheckInAnswer, ConsentAnswer, SurveyAnswer, Thread
+from flows.lifecycle import (
+    ActionKind,
+    ActionOutcome,
+    CaseStatus,
+    CheckInAnswer,
+    ConsentAnswer,
+    InfluenceAnswer,
+    SurveyAnswer,
+    Thread,
+)
 from flows.model import Language, Role, Step
 from flows.perpetrator import IdentifierKind
 from messages import Label
@@ -202,6 +211,24 @@ class AddInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class Consequences:
+    """What the incident did, ticked at the first check-in. The buttons carry the ticks so far
+    (a bit per :class:`flows.model.Consequence`, in order); ``done`` keeps them."""
+
+    reference: str
+    ticked: int
+    done: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Influence:
+    """Whether the incident influenced a decision the reporter took."""
+
+    reference: str
+    answer: InfluenceAnswer
+
+
+@dataclass(frozen=True, slots=True)
 class AddDetail:
     """Add something known about the perpetrator (reporter, counsellor or coordinator); no kind: choose one."""
 
@@ -297,6 +324,8 @@ Action = (
     | OpenMine
     | AddInfo
     | AddDetail
+    | Consequences
+    | Influence
     | ReplyTo
     | GiveConsent
     | ToggleName
