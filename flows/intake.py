@@ -726,6 +726,15 @@ class Intake:
         if draft.step is Step.DETAILS:
             await self._typed_detail(draft, text, outcome)
             return outcome
+        typed = next((n for n in self._departments if n.casefold() == text.casefold()), None)
+        if draft.step is Step.DEPARTMENT and typed is not None:  # the department typed instead of pressed
+            draft.department = typed
+            await self._storage.people.set_department(draft.person_id, typed, self._clock.now())
+            following = await self._advance(draft)
+            outcome.replies.append(
+                replace(following, before=_answered(Step.DEPARTMENT, Label("department.option", {"name": typed})))
+            )
+            return outcome
         if draft.step is Step.DESCRIPTION:
             if draft.state.replacing_description:
                 draft.state.replacing_description = False

@@ -679,3 +679,18 @@ async def test_a_detail_that_is_too_long_is_refused_kindly(world, storage):
     out = await world.intake.text(anna, "x" * 201)
     assert keys(out) == ["details.too_long", "ask.detail_value"]
     assert (await world.intake.draft_for(anna)).state.details == []
+
+
+async def test_a_department_may_be_typed_instead_of_pressed(storage, clock):
+    world = World(storage, clock, departments=("Burgerzaken", "Handhaving"), work_processes=())
+    anna = reporter()
+    out = await world.intake.start(anna)
+    for label in ("forms.threat", "when.today", "channel.in_person"):
+        out = await world.press(anna, out, label)
+    out = await world.intake.text(anna, "Hij dreigde me.")
+    for label in ("perpetrator.unknown", "role.employee"):
+        out = await world.press(anna, out, label)
+    out = await world.intake.text(anna, "handhaving")
+    assert keys(out) == ["ask.wish"]
+    assert (await world.intake.draft_for(anna)).department == "Handhaving"
+    assert (await storage.people.find(anna.telegram_id)).department == "Handhaving"
