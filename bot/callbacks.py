@@ -29,6 +29,7 @@ from flows.lifecycle import (
     CostKind,
     DossierConsent,
     FootageState,
+    InfluenceAnswer,
     PoliceStep,
     SurveyAnswer,
     Thread,
@@ -37,6 +38,7 @@ from flows.model import Language, Role, StaffRole, Step
 from flows.outcome import (
     Acknowledge,
     Action,
+    AddDetail,
     AddInfo,
     AllReactions,
     Answer,
@@ -45,6 +47,7 @@ from flows.outcome import (
     CheckIn,
     ChooseLanguage,
     CleanUp,
+    Consequences,
     CreateInvite,
     CreateStaffInvite,
     Damages,
@@ -57,6 +60,7 @@ from flows.outcome import (
     GiveConsent,
     HandOver,
     Inbox,
+    Influence,
     MyCases,
     OpenCase,
     OpenMine,
@@ -86,6 +90,7 @@ from flows.outcome import (
     UpdateAction,
     Withdraw,
 )
+from flows.perpetrator import IdentifierKind
 
 MAX_BYTES = 64  # Telegram's limit for callback_data
 
@@ -135,9 +140,10 @@ STEP_NUMBER = _number(2)
 STATUS_FILTER = _text("[aocw]", 1)
 ROLE_FILTER = _text("[ash]", 1)
 PERIOD_FILTER = _text("[awmqy]", 1)
-CATEGORY_FILTER = _text("a|[a-z_]{1,20}", 20)
 PULSE_PERIOD = _text(r"20[0-9]{2}(?:m(?:[1-9]|1[0-2])|q[1-4]|y1)", 7)  # flows/pulse.py period_key
 DIGIT = _number(1)
+FORM_FILTER = _text("a|[a-z_]{1,20}", 20)
+CONSEQUENCE_TICKS = _number(2)  # a bit per flows.model.Consequence
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +184,7 @@ DECLARATIONS: tuple[Declaration, ...] = (
         RegisterView,
         "g",
         status=STATUS_FILTER,
-        category=CATEGORY_FILTER,
+        form=FORM_FILTER,
         role=ROLE_FILTER,
         period=PERIOD_FILTER,
         page=PAGE,
@@ -216,6 +222,9 @@ DECLARATIONS: tuple[Declaration, ...] = (
     _declare(ReplyTo, _CASE + "mr", reference=REFERENCE, thread=_choice(Thread)),
     _declare(GiveConsent, _CASE + "mc", reference=REFERENCE, answer=_choice(ConsentAnswer)),
     _declare(ToggleName, _CASE + "mn", reference=REFERENCE),
+    _declare(AddDetail, _CASE + "pd", reference=REFERENCE, kind=_optional(_choice(IdentifierKind))),
+    _declare(Consequences, _CASE + "cq", reference=REFERENCE, ticked=CONSEQUENCE_TICKS, done=FLAG),
+    _declare(Influence, _CASE + "if", reference=REFERENCE, answer=_choice(InfluenceAnswer)),
     _declare(Withdraw, _CASE + "mw", reference=REFERENCE, confirm=FLAG),
     _declare(CheckIn, _CASE + "ci", reference=REFERENCE, step=STEP_NUMBER, answer=_choice(CheckInAnswer)),
     _declare(Reoffer, _CASE + "ro", reference=REFERENCE, yes=FLAG),

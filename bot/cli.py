@@ -387,7 +387,8 @@ async def _rotate_key(settings: Settings, args: argparse.Namespace) -> int:
     key_file = settings.storage.key_file
     rotated = await rotate_key(settings.storage.database, key_file)
     print(
-        f"new master key in {key_file}: {rotated.persons} person and {rotated.cases} case key(s) re-wrapped; "
+        f"new master key in {key_file}: {rotated.persons} person and {rotated.cases} case key(s) re-wrapped, "
+        f"{rotated.identifiers} perpetrator identifier(s) indexed again; "
         f"search and the audit trail unchanged (audit head {rotated.head})"
     )
     print(

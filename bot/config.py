@@ -24,6 +24,7 @@ from pydantic import (
     Field,
     PositiveInt,
     SecretStr,
+    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
@@ -32,7 +33,7 @@ from pydantic import (
 from flows.aftercare import AftercarePlan, CheckInStep, SupportContact
 from flows.clock import Periods
 from flows.lifecycle import RegisterRules
-from flows.model import Audience, Coordinator, Counsellor, DamagesHelper, Language, Manager
+from flows.model import DEFAULT_WORK_PROCESSES, Audience, Coordinator, Counsellor, DamagesHelper, Language, Manager
 from flows.privacy import Organisation
 from flows.pulse import PulsePlan
 from flows.statistics import PeriodKind
@@ -75,6 +76,8 @@ def _duration(value: object) -> timedelta:
 
 # An ISO 8601 duration in the file ("PT24H", "P3D"), a timedelta in the program.
 Period = Annotated[timedelta, BeforeValidator(_duration)]
+# A department or work process: shown on a button, so one short line.
+ListedName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60, pattern=r"^[^\n]+$")]
 
 
 class _Section(BaseModel):
@@ -327,6 +330,17 @@ class OrganisationSettings(_Section):
     privacy_contact: Annotated[str, Field(min_length=1, max_length=120)]
     # The data protection officer (functionaris gegevensbescherming), if reporters may turn to them.
     privacy_officer: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    # Departments a reporter chooses from (asked once, remembered); none: the question is not asked.
+    departments: list[ListedName] = []
+    # Work processes for the register (asked once, skippable); an empty list: not asked.
+    work_processes: list[ListedName] = list(DEFAULT_WORK_PROCESSES)
+
+    @field_validator("departments", "work_processes")
+    @classmethod
+    def _distinct(cls, values: list[str]) -> list[str]:
+        if len(set(values)) != len(values):
+            raise ValueError("each name may appear only once")
+        return values
 
     @field_validator("name", "address", "privacy_contact", "privacy_officer")
     @classmethod
@@ -482,6 +496,8 @@ class Settings(_Section):
             register=self.register_rules(),
             retention=self.retention.closed_cases,
             pulse=self.pulse.plan(tuple(s for s in self.aftercare_plan().support if s.kind == "office_holders")),
+            departments=tuple(self.organisation.departments) if self.organisation else (),
+            work_processes=(tuple(self.organisation.work_processes) if self.organisation else DEFAULT_WORK_PROCESSES),
         )
 
     def register_rules(self) -> RegisterRules:

@@ -23,6 +23,7 @@ from flows.escalation import Escalation
 from flows.intake import MAX_ATTACHMENT_MB, Intake
 from flows.invites import OPEN_MODE, Admission
 from flows.lifecycle import RegisterRules
+from flows.model import DEFAULT_WORK_PROCESSES
 from flows.mycases import MyCaseFlow
 from flows.notices import Notices
 from flows.privacy import Organisation
@@ -54,6 +55,8 @@ class Policy:
     # Who besides the coordinators may see the pulse's results (/pulse): the management role's
     # Telegram ids beyond the Router's management (configured or enrolled), who always may.
     pulse_viewers: frozenset[int] = frozenset()
+    departments: tuple[str, ...] = ()  # [organisation] departments: asked in the intake when set
+    work_processes: tuple[str, ...] = DEFAULT_WORK_PROCESSES
 
 
 class RecentIds:
@@ -115,6 +118,8 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
         aftercare,
         max_attachment_mb=policy.max_attachment_mb,
         register=policy.register,
+        departments=policy.departments,
+        work_processes=policy.work_processes,
     )
     pulse = PulseFlow(storage, router, clock, policy.zone, policy.pulse, policy.pulse_viewers)
     dossiers = DossierFlow(storage, router, access, clock, policy.zone, policy.organisation)

@@ -55,6 +55,7 @@ class Permission(StrEnum):
     AFTERCARE = "aftercare"  # answer check-ins, pause or stop them, answer the closing question
     DOSSIER = "dossier"  # have the case file for the police drawn up
     OWN_COPY = "own_copy"  # the reporter's own copy of the case file
+    PERPETRATOR_DETAILS = "perpetrator_details"  # add what is known of the perpetrator
 
 
 _C, _A, _K, _O = Relation.COUNSELLOR, Relation.ALERTED, Relation.COORDINATOR, Relation.OWNER
@@ -77,6 +78,7 @@ RULES: dict[Permission, tuple[frozenset[Relation], frozenset[CaseStatus]]] = {
     Permission.AFTERCARE: (frozenset({_O}), LIVE),
     Permission.DOSSIER: (frozenset({_C, _K}), LIVE),
     Permission.OWN_COPY: (frozenset({_O}), LIVE),
+    Permission.PERPETRATOR_DETAILS: (frozenset({_C, _K, _O}), LIVE),
 }
 
 

@@ -44,9 +44,10 @@ from flows.lifecycle import (
     Thread,
     shows_name,
 )
-from flows.model import Audience, Category, Coordinator, Counsellor, Language, Sender
+from flows.model import Audience, Coordinator, Counsellor, Form, Language, Sender
 from flows.outcome import (
     Acknowledge,
+    AddDetail,
     AllReactions,
     AskConsent,
     Choice,
@@ -73,7 +74,7 @@ from flows.outcome import (
 )
 from flows.queries import CaseQuery, CoordinatorRegister, CounsellorInbox, ListedCase, Page, turned
 from flows.routing import Router
-from flows.views import NOTES_BUDGET, latest_actions, pages, track_lines
+from flows.views import NOTES_BUDGET, case_facts, forms_label, latest_actions, pages, track_lines
 from storage import Storage
 
 PAGE = 6
@@ -83,7 +84,7 @@ HISTORY = 6
 # The register's filters as short codes (so they fit in a button's 64 bytes), in cycling order.
 FILTERS: dict[str, tuple[str, ...]] = {
     "status": ("a", "o", "c", "w"),  # all, open, closed, withdrawn
-    "category": ("a", *(c.value for c in Category)),
+    "form": ("a", *(f.value for f in Form)),
     "role": ("a", "s", "h"),  # all, staff, office holders
     "period": ("a", "w", "m", "q", "y"),  # all, 7, 30, 91, 365 days
 }
@@ -185,7 +186,7 @@ class Casework:
                 CoordinatorRegister(self._router.index(member)),
                 PAGE,
                 statuses=_STATUS_FILTER[view.status],
-                category=None if view.category == "a" else Category(view.category),
+                form=None if view.form == "a" else Form(view.form),
                 audience=_ROLE_FILTER[view.role],
                 since=since,
                 older_than=None if view.newer else view.anchor,
@@ -209,9 +210,9 @@ class Casework:
             ),
             (
                 Choice(
-                    "register.filter_category",
-                    cycle("category"),
-                    {"value": Label("register.all") if view.category == "a" else Label(f"category.{view.category}")},
+                    "register.filter_form",
+                    cycle("form"),
+                    {"value": Label("register.all") if view.form == "a" else Label(f"forms.{view.form}")},
                 ),
             ),
             (Choice("register.filter_role", cycle("role"), {"value": Label(f"register.role_{view.role}")}),),
@@ -244,7 +245,7 @@ class Casework:
                 "unread": "● " if item.unread else "",
                 "reference": item.reference,
                 "status": Label(f"status.{item.status.value}"),
-                "category": Label(f"category.{item.category.value}"),
+                "forms": forms_label(item.forms),
                 "age": Label("age", {"days": max(0, (self._clock.now() - item.submitted_at).days)}),
             },
         )
@@ -317,9 +318,10 @@ class Casework:
             {
                 "reference": case.reference,
                 "status": Label(f"status.{case.status.value}"),
-                "category": Label(f"category.{case.category.value}"),
+                "forms": forms_label(case.forms),
                 "date": case.incident_date,
                 "channel": Label(f"channel.{case.channel.value}"),
+                "facts": case_facts(case, await self._storage.cases.perpetrator_details(case.id)),
                 "role": Label(f"role.{case.role.value}"),
                 "who": who,
                 "wish": Label(f"wish.{case.wish.value}"),
@@ -348,6 +350,7 @@ class Casework:
             rows.append((Choice("case.notes", ShowNotes(ref)), Choice("case.status", SetStatus(ref))))
             rows.append((Choice("case.record_action", RecordAction(ref)), Choice("case.files", SendFiles(ref))))
             rows.append((Choice("case.police", Police(ref)),))
+            rows.append((Choice("case.add_details", AddDetail(ref)),))
             if not case.in_register:
                 rows.append((Choice("case.ask_consent", AskConsent(ref)),))
             if case.is_open:
@@ -363,6 +366,7 @@ class Casework:
             rows.append((Choice("case.police", Police(ref)), Choice("case.damages", Damages(ref))))
             if case.footage is FootageState.DUE:
                 rows.append((Choice("case.footage", Footage(ref)),))
+            rows.append((Choice("case.add_details", AddDetail(ref)),))
         return tuple(rows)
 
     async def files(self, sender: Sender, reference: str) -> Outcome:
@@ -612,7 +616,7 @@ class Casework:
         if grant is None:
             return self._denied(sender)
         if not kind:
-            suggested, _ = lifecycle.reaction_menu((grant.case.category,))
+            suggested, _ = lifecycle.reaction_menu(grant.case.forms)
             rows = (
                 *((Choice(f"action.{k.value}", RecordAction(reference, k)),) for k in suggested),
                 (Choice("action.more", AllReactions(reference)),),
@@ -659,7 +663,7 @@ class Casework:
         grant = await self._access.check(sender, Permission.RECORD_ACTION, reference)
         if grant is None:
             return self._denied(sender)
-        suggested, rest = lifecycle.reaction_menu((grant.case.category,))
+        suggested, rest = lifecycle.reaction_menu(grant.case.forms)
         choices = [Choice(f"action.{k.value}", RecordAction(reference, k)) for k in (*suggested, *rest)]
         rows = (
             *(tuple(choices[i : i + 2]) for i in range(0, len(choices), 2)),

@@ -35,7 +35,7 @@ from fpdf.fonts import TTFFont
 from PIL import Image, ImageOps
 
 import messages
-from flows.model import AttachmentKind, Category, Channel, Language, Role
+from flows.model import AttachmentKind, Channel, Form, Language, Role
 from flows.perpetrator import IdentifierKind, PerpetratorDetail, normalise
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -91,7 +91,7 @@ class Attachment:
 class Facts:
     """What is known of the incident; None (or empty) where it is not."""
 
-    forms: tuple[Category, ...] = ()
+    forms: tuple[Form, ...] = ()
     when: date | None = None
     where: str | None = None
     channel: Channel | None = None

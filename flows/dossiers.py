@@ -45,7 +45,7 @@ from flows.lifecycle import (
     Refused,
     Thread,
 )
-from flows.model import AttachmentKind, Language, Sender
+from flows.model import AttachmentKind, Language, Sender, in_order
 from flows.outcome import AnswerDossier, Choice, Outcome, Reply
 from flows.perpetrator import recorded_details
 from flows.privacy import Organisation as Configured
@@ -179,7 +179,7 @@ async def section(storage: Storage, case: Case, inclusion: Inclusion, language: 
         person = await storage.people.get(case.person_id)
         name = person.display_name if person is not None else None
     facts = Facts(
-        forms=(case.category,),
+        forms=in_order(case.forms),
         when=case.incident_date,
         channel=case.channel,
         role=case.role,

@@ -5,7 +5,7 @@ counsellor has acknowledged the case, the other counsellors of the reporter's gr
 receive it (to take over), and the reporter is told honestly that more people were
 asked (flows.lifecycle.escalate_to_counsellors). When the second falls due and still
 nobody has, the coordinators are alerted that a case is waiting: its reference, group,
-category and age, never its content or who reported it
+forms and age, never its content or who reported it
 (flows.lifecycle.escalate_to_coordinators).
 
 Running an item twice (a crash between its effect and its completion) changes nothing:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
@@ -25,14 +25,16 @@ from flows import lifecycle
 from flows.aftercare import AftercareFlow
 from flows.clock import Clock, Periods, local_today
 from flows.dates import parse_incident_date
-from flows.lifecycle import CaseStatus, Draft, NewAttachment, RegisterRules, Timer, TimerKind
+from flows.lifecycle import CaseStatus, Draft, DraftState, NewAttachment, RegisterRules, Timer, TimerKind
 from flows.model import (
+    DEFAULT_WORK_PROCESSES,
+    PROFILE_QUESTIONS,
     QUESTIONS,
     Audience,
-    Category,
     Channel,
     Coordinator,
     Counsellor,
+    Form,
     IncomingAttachment,
     Language,
     Role,
@@ -51,8 +53,17 @@ from flows.outcome import (
     ResumeDraft,
     StartReport,
 )
+from flows.perpetrator import IdentifierKind
 from flows.routing import Route, Router
-from flows.views import names
+from flows.views import (
+    PERPETRATOR_ANSWERS,
+    detail_line,
+    forms_label,
+    names,
+    perpetrator_answer,
+    perpetrator_label,
+    work_process_label,
+)
 from storage import Storage
 from storage.crypto import DecryptionError
 from storage.people import PersonRecord
@@ -81,6 +92,11 @@ TOGGLE_COUNSELLOR = "name_counsellor"
 TOGGLE_COORDINATOR = "name_coordinator"
 REMOVE_ATTACHMENTS = "remove_attachments"
 BACK = "back"
+FORMS_SEVERAL = "several"  # "more than one thing happened": tick several forms
+FORMS_DONE = "done"
+SKIP = "skip"
+MAX_DETAIL = 200  # characters of one perpetrator detail
+TOGGLE_LINK = "link"  # may be combined with other reports about the same person
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,17 +123,39 @@ def _clear_description(draft: Draft) -> None:
     draft.state.replacing_description = True
 
 
+def _clear_forms(draft: Draft) -> None:
+    # Changing what happened starts from the forms chosen, so adding one is a single tick.
+    draft.state.choosing_forms = True
+
+
+def _clear_details(draft: Draft) -> None:
+    # The details typed so far stay: changing them adds to or replaces them one by one.
+    draft.state.details_done = False
+    draft.state.asks_details = True
+
+
+def _clear_department(draft: Draft) -> None:
+    draft.department = None
+    draft.state.asks_department = True
+
+
+def _clear_work_process(draft: Draft) -> None:
+    draft.work_process = None
+    draft.state.work_process_skipped = False
+    draft.state.asks_work_process = True
+
+
 QUESTIONS_ASKED: dict[Step, Question] = {
     q.step: q
     for q in (
         Question(
-            Step.CATEGORY,
-            "ask.category",
-            tuple(Category),
+            Step.FORMS,
+            "ask.forms",
+            (*(str(f) for f in Form), FORMS_SEVERAL, FORMS_DONE),
             1,
-            lambda d: d.category is not None,
-            lambda d: d.category,
-            lambda d: setattr(d, "category", None),
+            lambda d: bool(d.forms) and not d.state.choosing_forms,
+            lambda d: next(iter(d.forms)).value if len(d.forms) == 1 and not d.state.choosing_forms else None,
+            _clear_forms,
         ),
         Question(
             Step.WHEN,
@@ -147,6 +185,24 @@ QUESTIONS_ASKED: dict[Step, Question] = {
             _clear_description,
         ),
         Question(
+            Step.PERPETRATOR,
+            "ask.perpetrator",
+            tuple(PERPETRATOR_ANSWERS),
+            2,
+            lambda d: d.perpetrator is not None,
+            lambda d: None if d.perpetrator is None else perpetrator_answer(d.perpetrator, bool(d.perpetrator_named)),
+            lambda d: setattr(d, "perpetrator", None),
+        ),
+        Question(
+            Step.DETAILS,
+            "ask.details",
+            (*(str(k) for k in IdentifierKind), FORMS_DONE, SKIP, BACK),
+            2,
+            lambda d: d.state.details_done or not (d.perpetrator_named or d.state.asks_details),
+            lambda d: None,
+            _clear_details,
+        ),
+        Question(
             Step.ROLE,
             "ask.role",
             tuple(Role),
@@ -154,6 +210,25 @@ QUESTIONS_ASKED: dict[Step, Question] = {
             lambda d: d.role is not None,
             lambda d: d.role,
             lambda d: setattr(d, "role", None),
+        ),
+        # The options of these two come from the configuration (Intake._values): a number each.
+        Question(
+            Step.DEPARTMENT,
+            "ask.department",
+            (),
+            1,
+            lambda d: d.department is not None or not d.state.asks_department,
+            lambda d: None,
+            _clear_department,
+        ),
+        Question(
+            Step.WORK_PROCESS,
+            "ask.work_process",
+            (),
+            2,
+            lambda d: d.work_process is not None or d.state.work_process_skipped or not d.state.asks_work_process,
+            lambda d: None,
+            _clear_work_process,
         ),
         Question(
             Step.WISH,
@@ -170,7 +245,7 @@ QUESTIONS_ASKED: dict[Step, Question] = {
 # Every button value each step accepts (for decoding and tests).
 _OPTIONS: dict[Step, tuple[str, ...]] = {
     **{step: tuple(str(v) for v in q.options) for step, q in QUESTIONS_ASKED.items()},
-    Step.SUMMARY: (SUMMARY_CONFIRM, SUMMARY_CHANGE, TOGGLE_COUNSELLOR, TOGGLE_COORDINATOR, EXCLUDE),
+    Step.SUMMARY: (SUMMARY_CONFIRM, SUMMARY_CHANGE, TOGGLE_COUNSELLOR, TOGGLE_COORDINATOR, TOGGLE_LINK, EXCLUDE),
     Step.CHANGE: (*(s.value for s in QUESTIONS), REMOVE_ATTACHMENTS, BACK),
     Step.CANCEL: (CANCEL_ASK, CANCEL_YES, CANCEL_NO),
 }
@@ -197,9 +272,13 @@ class Intake:
         *,
         max_attachment_mb: int = MAX_ATTACHMENT_MB,
         register: RegisterRules | None = None,
+        departments: Sequence[str] = (),
+        work_processes: Sequence[str] = DEFAULT_WORK_PROCESSES,
     ) -> None:
         self._aftercare = aftercare
         self._register = register or RegisterRules()
+        self._departments = tuple(departments)  # none: the department is not asked
+        self._work_processes = tuple(work_processes)  # none: the work process is not asked
         self.max_attachment_mb = max_attachment_mb
         self._storage = storage
         self._router = router
@@ -286,10 +365,22 @@ class Intake:
         return outcome
 
     async def _new_draft(self, person: PersonRecord) -> Draft:
+        """A new draft that already knows what the person's profile says (role, department, work
+        process); the profile questions still open belong to this report ("step n of m")."""
         role = None if person.role is None else Role(person.role)
-        # Whether the role question belongs to this report, for "step n of m".
+        state = DraftState(
+            asks_role=role is None,
+            asks_department=bool(self._departments) and person.department is None,
+            asks_work_process=bool(self._work_processes) and not person.work_process_asked,
+        )
         return await self._storage.cases.create_draft(
-            person_id=person.id, role=role, asks_role=role is None, now=self._clock.now()
+            person_id=person.id,
+            role=role,
+            asks_role=state.asks_role,
+            now=self._clock.now(),
+            department=person.department,
+            work_process=person.work_process,
+            state=state,
         )
 
     def _resume_question(self, draft: Draft) -> Reply:
@@ -348,7 +439,7 @@ class Intake:
                 outcome.replies.append(await self._prompt(draft))
             return outcome
         outcome.case_id = draft.id
-        if answer.value not in _OPTIONS.get(answer.step, ()) and answer.step is not Step.EXCLUDE:
+        if not self._accepts(answer.step, answer.value):
             outcome.toast = Label("toast.invalid")
             return outcome
         if answer.step is Step.CANCEL and answer.value == CANCEL_ASK:
@@ -388,11 +479,17 @@ class Intake:
                 outcome.replies.append(Reply("cancel.after", keyboard=self._report_button()))
                 outcome.case_id = None
                 return
-            draft.step = draft.state.before_cancel or Step.CATEGORY
+            draft.step = draft.state.before_cancel or Step.FORMS
             draft.state.before_cancel = None
             outcome.clear_pressed_buttons = True
             await self._storage.cases.save_draft(draft, now)
             outcome.replies.append(await self._prompt(draft))
+            return
+        if step is Step.DETAILS:
+            await self._details_action(draft, value, outcome)
+            return
+        if step is Step.FORMS and (value in (FORMS_SEVERAL, FORMS_DONE) or draft.state.choosing_forms):
+            await self._choose_forms(draft, value, outcome)
             return
         if step is Step.WHEN and value == WHEN_EARLIER:
             draft.state.typing_date = True
@@ -417,14 +514,116 @@ class Intake:
             echo = self._record(draft, step, value)
         if step is Step.ROLE:
             await self._storage.people.set_role(person.id, value, now)
+        elif step is Step.DEPARTMENT and draft.department is not None:
+            await self._storage.people.set_department(person.id, draft.department, now)
+        elif step is Step.WORK_PROCESS:
+            await self._storage.people.set_work_process(person.id, draft.work_process, now)
         # The pressed question becomes the next one, with this answer above it.
         following = await self._advance(draft)
         outcome.edit_pressed = replace(following, before=_answered(step, echo))
 
+    def _accepts(self, step: Step, value: str) -> bool:
+        """Whether ``value`` is an answer the step can have (the exclusion codes are checked there)."""
+        if step is Step.EXCLUDE:
+            return True
+        if step in (Step.DEPARTMENT, Step.WORK_PROCESS):
+            return value in self._values(step)
+        if step is Step.CHANGE and value in (Step.DEPARTMENT.value, Step.WORK_PROCESS.value):
+            return bool(self._values(Step(value)))
+        return value in _OPTIONS.get(step, ())
+
+    def _values(self, step: Step) -> tuple[str, ...]:
+        """The button values of a question; the department and work process are numbered from the configuration."""
+        if step is Step.DEPARTMENT:
+            return tuple(str(n) for n in range(len(self._departments)))
+        if step is Step.WORK_PROCESS:
+            return (*(str(n) for n in range(len(self._work_processes))), SKIP) if self._work_processes else ()
+        return QUESTIONS_ASKED[step].options
+
+    async def _choose_forms(self, draft: Draft, value: str, outcome: Outcome) -> None:
+        """Several forms: "more than one thing" turns the question into ticks, "done" answers it."""
+        if value == FORMS_SEVERAL:
+            draft.state.choosing_forms = True
+        elif value == FORMS_DONE:
+            if not draft.state.choosing_forms or not draft.forms:
+                outcome.toast = Label("toast.choose_a_form")
+                return
+            draft.state.choosing_forms = False
+            following = await self._advance(draft)
+            outcome.edit_pressed = replace(following, before=_answered(Step.FORMS, forms_label(draft.forms)))
+            return
+        else:
+            form = Form(value)
+            draft.forms = draft.forms - {form} if form in draft.forms else draft.forms | {form}
+        await self._storage.cases.save_draft(draft, self._clock.now())
+        outcome.edit_pressed = await self._prompt(draft)
+
+    async def _details_action(self, draft: Draft, value: str, outcome: Outcome) -> None:
+        """A kind of detail pressed (then typed), back to the list, or done (or skipped: nothing given)."""
+        if value in (FORMS_DONE, SKIP):
+            draft.state.detail_kind = None
+            draft.state.details_done = True
+            given = len(draft.state.details)
+            following = await self._advance(draft)
+            echo = Label("details.given", {"n": given}) if given else Label("details.skipped")
+            outcome.edit_pressed = replace(following, before=_answered(Step.DETAILS, echo))
+            return
+        draft.state.detail_kind = None if value == BACK else value
+        await self._storage.cases.save_draft(draft, self._clock.now())
+        outcome.edit_pressed = await self._prompt(draft)
+
+    async def _typed_detail(self, draft: Draft, text: str, outcome: Outcome) -> None:
+        """A typed detail, of the kind pressed before; typed without one, it describes the perpetrator."""
+        if messages.length(text) > MAX_DETAIL:
+            outcome.replies.append(Reply("details.too_long", {"max": MAX_DETAIL}))
+            outcome.replies.append(await self._prompt(draft))
+            return
+        kind = draft.state.detail_kind or IdentifierKind.DESCRIPTION.value
+        # One of each kind: typing a kind again replaces what was there.
+        draft.state.details = [[k, v] for k, v in draft.state.details if k != kind] + [[kind, text]]
+        draft.state.detail_kind = None
+        await self._storage.cases.save_draft(draft, self._clock.now())
+        outcome.replies.append(
+            replace(
+                await self._prompt(draft), before=Label("details.noted", {"kind": Label(f"perpetrator.kind.{kind}")})
+            )
+        )
+
+    def _details_prompt(self, draft: Draft) -> Reply:
+        tag, step = tag_of(draft), Step.DETAILS
+        if draft.state.detail_kind is not None:
+            return Reply(
+                "ask.detail_value",
+                {"kind": Label(f"perpetrator.kind.{draft.state.detail_kind}"), "max": MAX_DETAIL},
+                ((Choice("details.back", Answer(tag, step, BACK)),), self._cancel_row(draft)),
+            )
+        choices = [Choice(f"perpetrator.kind.{k.value}", Answer(tag, step, k.value)) for k in IdentifierKind]
+        rows = tuple(tuple(choices[i : i + 2]) for i in range(0, len(choices), 2))
+        finish = Choice("details.done", Answer(tag, step, FORMS_DONE)) if draft.state.details else None
+        last_row = (finish or Choice("details.skip", Answer(tag, step, SKIP)),)
+        return Reply(
+            "ask.details",
+            {"progress": self._progress(draft, step), "given": _details_lines(draft) or Label("details.none")},
+            (*rows, last_row, self._cancel_row(draft)),
+        )
+
     def _record(self, draft: Draft, step: Step, value: str) -> Label:
         """Keep a button answer on the draft; returns how to echo it."""
-        if step is Step.CATEGORY:
-            draft.category = Category(value)
+        if step is Step.FORMS:
+            draft.forms = frozenset({Form(value)})
+            return forms_label(draft.forms)
+        if step is Step.PERPETRATOR:
+            draft.perpetrator, draft.perpetrator_named = PERPETRATOR_ANSWERS[value]
+        elif step is Step.DEPARTMENT:
+            draft.department = self._departments[int(value)]
+            return Label("department.option", {"name": draft.department})
+        elif step is Step.WORK_PROCESS:
+            if value == SKIP:
+                draft.work_process = None
+                draft.state.work_process_skipped = True
+                return Label("work_process.skip")
+            draft.work_process = self._work_processes[int(value)]
+            return work_process_label(draft.work_process)
         elif step is Step.WHEN:
             today = local_today(self._clock, self._zone)
             draft.incident_date = today if value == WHEN_TODAY else today - timedelta(days=1)
@@ -464,6 +663,8 @@ class Intake:
             draft.share_name_counsellor = not draft.share_name_counsellor
         elif value == TOGGLE_COORDINATOR and draft.wish is Wish.COUNSELLOR_AND_REGISTER:
             draft.share_name_coordinator = not draft.share_name_coordinator
+        elif value == TOGGLE_LINK:
+            draft.link_consent = not draft.link_consent
         elif value == SUMMARY_CHANGE:
             draft.step = Step.CHANGE
             await self._storage.cases.save_draft(draft, now)
@@ -524,6 +725,18 @@ class Intake:
         outcome = Outcome(language, case_id=draft.id)
         if draft.step is Step.WHEN:
             await self._typed_date(draft, text, outcome)
+            return outcome
+        if draft.step is Step.DETAILS:
+            await self._typed_detail(draft, text, outcome)
+            return outcome
+        typed = next((n for n in self._departments if n.casefold() == text.casefold()), None)
+        if draft.step is Step.DEPARTMENT and typed is not None:  # the department typed instead of pressed
+            draft.department = typed
+            await self._storage.people.set_department(draft.person_id, typed, self._clock.now())
+            following = await self._advance(draft)
+            outcome.replies.append(
+                replace(following, before=_answered(Step.DEPARTMENT, Label("department.option", {"name": typed})))
+            )
             return outcome
         if draft.step is Step.DESCRIPTION:
             if draft.state.replacing_description:
@@ -725,7 +938,7 @@ class Intake:
         submission = lifecycle.submit(
             draft,
             audience=route.audience,
-            department=person.department,
+            department=draft.department,
             counsellors=[self._router.index(c) for c in route.counsellors],
             coordinators=[self._router.index(c) for c in route.coordinators],
             waiting_for=[i for i in self._router.coordinator_indexes() if i not in barred] if nobody_else else [],
@@ -826,29 +1039,79 @@ class Intake:
     def _cancel_row(self, draft: Draft) -> tuple[Choice, ...]:
         return (Choice("button.cancel", Answer(tag_of(draft), Step.CANCEL, CANCEL_ASK)),)
 
+    @staticmethod
+    def _asks(draft: Draft, step: Step) -> bool:
+        """Whether this report asks a question that not every report asks (a known profile is skipped)."""
+        if step is Step.DETAILS:
+            return bool(draft.perpetrator_named) or draft.state.asks_details
+        if step is Step.ROLE:
+            return draft.state.asks_role
+        if step is Step.DEPARTMENT:
+            return draft.state.asks_department
+        return draft.state.asks_work_process
+
     def _progress(self, draft: Draft, step: Step) -> Label:
-        asked = [s for s in QUESTIONS if s is not Step.ROLE or draft.state.asks_role]
+        asked = [s for s in QUESTIONS if s not in (*PROFILE_QUESTIONS, Step.DETAILS) or self._asks(draft, s)]
         number = asked.index(step) + 1 if step in asked else len(asked)
         return Label("progress", {"n": number, "total": len(asked)})
 
     def _options(self, draft: Draft, question: Question) -> Keyboard:
-        tag = tag_of(draft)
-        values = [str(v) for v in question.options]
-        choices = [Choice(f"{question.step.value}.{v}", Answer(tag, question.step, v)) for v in values]
+        tag, step = tag_of(draft), question.step
+        choices = [Choice(f"{step.value}.{v}", Answer(tag, step, v)) for v in self._values(step)]
+        if step is Step.DEPARTMENT:
+            choices = [
+                Choice("department.option", Answer(tag, step, str(n)), {"name": name})
+                for n, name in enumerate(self._departments)
+            ]
+        elif step is Step.WORK_PROCESS:
+            choices = [
+                Choice("work_process.option", Answer(tag, step, str(n)), {"name": work_process_label(name)})
+                for n, name in enumerate(self._work_processes)
+            ]
+        elif step is Step.FORMS:
+            return self._forms_options(draft)
         rows = tuple(tuple(choices[i : i + question.per_row]) for i in range(0, len(choices), question.per_row))
+        if step is Step.WORK_PROCESS:  # optional: one tap passes it
+            rows = (*rows, (Choice("work_process.skip", Answer(tag, step, SKIP)),))
         return (*rows, self._cancel_row(draft))
+
+    def _forms_options(self, draft: Draft) -> Keyboard:
+        """One press on a form answers; "more than one thing" turns the buttons into ticks."""
+        tag, step = tag_of(draft), Step.FORMS
+        if not draft.state.choosing_forms:
+            rows = [(Choice(f"forms.{form.value}", Answer(tag, step, form.value)),) for form in Form]
+            rows.append((Choice("forms.several", Answer(tag, step, FORMS_SEVERAL)),))
+            return (*rows, self._cancel_row(draft))
+        ticks = [
+            (
+                Choice(
+                    "forms.ticked" if form in draft.forms else "forms.unticked",
+                    Answer(tag, step, form.value),
+                    {"form": Label(f"forms.{form.value}")},
+                ),
+            )
+            for form in Form
+        ]
+        return (*ticks, (Choice("forms.done", Answer(tag, step, FORMS_DONE)),), self._cancel_row(draft))
 
     async def _prompt(self, draft: Draft) -> Reply:
         """The question for the step the draft stands at, with its buttons."""
         step = draft.step
         tag = tag_of(draft)
+        if step is Step.SUMMARY and (missing := self._next_step(draft)) is not Step.SUMMARY:
+            # A draft from before a question was added (an upgrade): that question first.
+            draft.step = step = missing
+            await self._storage.cases.save_draft(draft, self._clock.now())
         if step is Step.WHEN and draft.state.typing_date:
             return Reply("ask.when_typed", keyboard=(self._cancel_row(draft),))
         if step is Step.DESCRIPTION:
             return self._description_prompt(draft)
+        if step is Step.DETAILS:
+            return self._details_prompt(draft)
         question = QUESTIONS_ASKED.get(step)
         if question is not None:
-            return Reply(question.ask, {"progress": self._progress(draft, step)}, self._options(draft, question))
+            ask = "ask.forms_several" if step is Step.FORMS and draft.state.choosing_forms else question.ask
+            return Reply(ask, {"progress": self._progress(draft, step)}, self._options(draft, question))
         if step is Step.SUMMARY:
             return await self._summary(draft)
         if step is Step.EXCLUDE:
@@ -868,7 +1131,7 @@ class Intake:
             )
             return Reply("ask.exclude", keyboard=(*rows, (Choice("change.back", Answer(tag, step, BACK)),)))
         if step is Step.CHANGE:
-            values = [s.value for s in QUESTIONS]
+            values = [s.value for s in QUESTIONS if s not in (Step.DEPARTMENT, Step.WORK_PROCESS) or self._values(s)]
             if draft.attachment_count:
                 values.append(REMOVE_ATTACHMENTS)
             choices = [Choice(f"change.{v}", Answer(tag, step, v)) for v in values]
@@ -905,7 +1168,8 @@ class Intake:
         return Reply(key, {"progress": progress, "max": MAX_DESCRIPTION}, keyboard)
 
     async def _summary(self, draft: Draft) -> Reply:
-        assert draft.category and draft.incident_date and draft.channel and draft.role and draft.wish
+        assert draft.forms and draft.incident_date and draft.channel and draft.role and draft.wish
+        assert draft.perpetrator is not None
         tag = tag_of(draft)
         route, excluded, nobody_else = await self._route(draft)
         description = draft.description
@@ -952,6 +1216,14 @@ class Intake:
         if route.wish is Wish.COUNSELLOR_AND_REGISTER and route.coordinators:
             label = "toggle.coordinator_on" if draft.share_name_coordinator else "toggle.coordinator_off"
             rows.append((Choice(label, Answer(tag, Step.SUMMARY, TOGGLE_COORDINATOR)),))
+        rows.append(
+            (
+                Choice(
+                    "toggle.link_on" if draft.link_consent else "toggle.link_off",
+                    Answer(tag, Step.SUMMARY, TOGGLE_LINK),
+                ),
+            )
+        )
         if self._exclusion_candidates(draft):
             rows.append((Choice("button.exclude", Answer(tag, Step.SUMMARY, EXCLUDE)),))
         rows.append(
@@ -963,23 +1235,42 @@ class Intake:
         return Reply(
             "summary",
             {
-                "category": Label(f"category.{draft.category.value}"),
+                "forms": forms_label(draft.forms),
                 "date": draft.incident_date,
                 "channel": Label(f"channel.{draft.channel.value}"),
+                "perpetrator": perpetrator_label(draft.perpetrator, bool(draft.perpetrator_named)),
+                "details": Label("summary.details", {"lines": _details_lines(draft)}) if draft.state.details else "",
                 "role": Label(f"role.{draft.role.value}"),
+                "profile": self._profile_lines(draft),
                 "description": description or "—",
                 "more": more,
                 "attachments": draft.attachment_count,
                 "wish": Label(f"wish.{draft.wish.value}"),
                 "receivers": tuple(receivers),
+                "link": Label("summary.link_on" if draft.link_consent else "summary.link_off"),
             },
             tuple(rows),
         )
+
+    def _profile_lines(self, draft: Draft) -> Label | str:
+        """The department and work process on the summary, where the organisation asks them."""
+        lines: list[Label] = []
+        if self._departments or draft.department is not None:
+            lines.append(Label("summary.department", {"department": draft.department or Label("summary.not_given")}))
+        if self._work_processes:
+            given = None if draft.work_process is None else work_process_label(draft.work_process)
+            lines.append(Label("summary.work_process", {"work_process": given or Label("summary.not_given")}))
+        return Label("summary.profile", {"lines": tuple(lines)}) if lines else ""
 
 
 def _answered(step: Step, answer: Label) -> Label:
     """The answer just given, shown above the next question."""
     return Label("answered", {"question": Label(f"title.{step.value}"), "answer": answer})
+
+
+def _details_lines(draft: Draft) -> tuple[Label, ...]:
+    """What the reporter typed about the perpetrator, a line per detail (escaped when rendered)."""
+    return tuple(detail_line(kind, value) for kind, value in draft.state.details)
 
 
 def _serves(counsellor: Counsellor) -> Label:

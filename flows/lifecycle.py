@@ -26,7 +26,20 @@ from enum import StrEnum
 from typing import Any
 
 import messages
-from flows.model import AttachmentKind, Audience, Category, Channel, Role, Step, Wish
+from flows.model import (
+    AttachmentKind,
+    Audience,
+    Channel,
+    Consequence,
+    Form,
+    Perpetrator,
+    Role,
+    Step,
+    Wish,
+    consequences_code,
+    forms_code,
+)
+from flows.perpetrator import IdentifierKind
 
 # -- the words --------------------------------------------------------------------------
 
@@ -198,18 +211,19 @@ class ActionKind(StrEnum):
 
 
 # What fits each form of incident best, offered first (all others follow, a tap away).
-SUGGESTED_REACTIONS: dict[Category, tuple[ActionKind, ...]] = {
-    Category.VERBAL_AGGRESSION: (ActionKind.CONVERSATION, ActionKind.WARNING_LETTER, ActionKind.ACCESS_BAN),
-    Category.THREAT: (ActionKind.POLICE_REPORT_EMPLOYER, ActionKind.WARNING_LETTER, ActionKind.CONTACT_BAN),
-    Category.INTIMIDATION: (ActionKind.CONTACT_BAN, ActionKind.WARNING_LETTER, ActionKind.POLICE_REPORT_EMPLOYER),
-    Category.DISCRIMINATION: (ActionKind.CONVERSATION, ActionKind.WARNING_LETTER, ActionKind.MEDIATION),
-    Category.VIOLENCE: (ActionKind.POLICE_REPORT_EMPLOYER, ActionKind.DAMAGES_CLAIMED, ActionKind.ACCESS_BAN),
-    Category.BRIBERY: (ActionKind.POLICE_REPORT_EMPLOYER, ActionKind.SERVICE_SUSPENDED, ActionKind.WARNING_LETTER),
-    Category.OTHER: (ActionKind.CONVERSATION, ActionKind.WARNING_LETTER),
+SUGGESTED_REACTIONS: dict[Form, tuple[ActionKind, ...]] = {
+    Form.VERBAL_AGGRESSION: (ActionKind.CONVERSATION, ActionKind.WARNING_LETTER, ActionKind.ACCESS_BAN),
+    Form.THREAT_TO_AUTHORITY: (ActionKind.CONVERSATION, ActionKind.WARNING_LETTER, ActionKind.CONTACT_BAN),
+    Form.THREAT: (ActionKind.POLICE_REPORT_EMPLOYER, ActionKind.WARNING_LETTER, ActionKind.CONTACT_BAN),
+    Form.INTIMIDATION: (ActionKind.CONTACT_BAN, ActionKind.WARNING_LETTER, ActionKind.POLICE_REPORT_EMPLOYER),
+    Form.DISCRIMINATION: (ActionKind.CONVERSATION, ActionKind.WARNING_LETTER, ActionKind.MEDIATION),
+    Form.VIOLENCE: (ActionKind.POLICE_REPORT_EMPLOYER, ActionKind.DAMAGES_CLAIMED, ActionKind.ACCESS_BAN),
+    Form.BRIBERY: (ActionKind.POLICE_REPORT_EMPLOYER, ActionKind.SERVICE_SUSPENDED, ActionKind.WARNING_LETTER),
+    Form.OTHER: (ActionKind.CONVERSATION, ActionKind.WARNING_LETTER),
 }
 
 
-def reaction_menu(forms: Iterable[Category]) -> tuple[tuple[ActionKind, ...], tuple[ActionKind, ...]]:
+def reaction_menu(forms: Iterable[Form]) -> tuple[tuple[ActionKind, ...], tuple[ActionKind, ...]]:
     """The reactions to offer for an incident of these forms (incidents combine forms): what fits
     them first, the best fit of each form before the second of any, then all the others (without
     "no reaction", which is offered on its own)."""
@@ -346,6 +360,14 @@ class CheckInAnswer(StrEnum):
     STOP = "stop"
 
 
+class InfluenceAnswer(StrEnum):
+    """Did the incident influence a decision the reporter took?"""
+
+    YES = "yes"
+    NO = "no"
+    RATHER_NOT = "rather_not"
+
+
 class SurveyAnswer(StrEnum):
     YES = "yes"
     PARTLY = "partly"
@@ -361,6 +383,14 @@ class DraftState:
 
     message_ids: list[int] = field(default_factory=list)  # chat messages to remove on request
     asks_role: bool = True  # whether the role question belongs to this report ("step n of m")
+    asks_department: bool = False  # likewise the department (only when the organisation lists them)
+    asks_work_process: bool = False  # likewise the work process
+    choosing_forms: bool = False  # picking several forms: each press ticks one, "done" answers
+    asks_details: bool = False  # the perpetrator details are asked (also when not known by name: a change)
+    details_done: bool = False  # the details question was answered ("done" or "skip")
+    detail_kind: str | None = None  # the kind of detail being typed now (flows.perpetrator.IdentifierKind)
+    details: list[list[str]] = field(default_factory=list)  # [kind, value] as typed, in order
+    work_process_skipped: bool = False  # the work process question was answered "skip"
     before_cancel: Step | None = None  # where to return if they do not cancel after all
     typing_date: bool = False  # chose "earlier" and types the date
     no_text: bool = False  # files only, no words
@@ -377,7 +407,7 @@ class Draft:
     reference: str
     person_id: str
     step: Step
-    category: Category | None
+    forms: frozenset[Form]  # empty until answered
     incident_date: date | None
     channel: Channel | None
     role: Role | None
@@ -388,6 +418,11 @@ class Draft:
     state: DraftState
     attachment_count: int
     created_at: datetime
+    perpetrator: Perpetrator | None = None
+    perpetrator_named: bool | None = None  # whether the reporter knows the perpetrator by name
+    department: str | None = None
+    work_process: str | None = None
+    link_consent: bool = False  # may be combined with other reports about the same person
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,7 +433,7 @@ class Case:
     reference: str
     person_id: str | None  # None once the reporter was erased
     status: CaseStatus
-    category: Category
+    forms: frozenset[Form]
     incident_date: date
     channel: Channel
     role: Role
@@ -442,6 +477,12 @@ class Case:
     dossier_requester: bytes | None = None
     dossier_requester_role: Party | None = None
     dossier_consent: DossierConsent | None = None  # the reporter's last word on a case file
+    perpetrator: Perpetrator = Perpetrator.UNKNOWN
+    perpetrator_named: bool = False
+    work_process: str | None = None
+    link_consent: bool = False  # the reporter lets it be combined with reports about the same person
+    consequences: frozenset[Consequence] | None = None  # told at the first check-in; None: not (yet) told
+    influenced_decision: bool | None = None  # likewise; None also for "rather not say"
 
     @property
     def in_register(self) -> bool:
@@ -575,6 +616,16 @@ class NewNote:
 
 
 @dataclass(frozen=True, slots=True)
+class NewPerpetratorDetail:
+    """Something known about the perpetrator; storage seals the value and keeps its keyed index beside it."""
+
+    id: str
+    kind: IdentifierKind
+    value: str
+    added_by: Party
+
+
+@dataclass(frozen=True, slots=True)
 class NewAction:
     id: str
     kind: ActionKind
@@ -638,6 +689,7 @@ Record = (
     | SurveyAsked
     | NewPoliceStep
     | NewCostItem
+    | NewPerpetratorDetail
 )
 
 
@@ -817,7 +869,7 @@ def submit(
         excluded=tuple(excluded),
         deliveries=tuple(deliveries),
         timers=(*timers, *added),
-        audit=REPORTER_ACTOR.note("submitted", f"{draft.category}/{draft.wish.value}"),
+        audit=REPORTER_ACTOR.note("submitted", f"{forms_code(draft.forms)}/{draft.wish.value}"),
         starts=starts,
     )
 
@@ -1145,7 +1197,7 @@ def escalate_to_counsellors(case: Case, serving: Sequence[bytes], item_id: str) 
 
 
 def escalate_to_coordinators(case: Case, coordinators: Sequence[bytes], item_id: str) -> Decision:
-    """Still nobody: the coordinators are alerted that a case waits (reference, group, category
+    """Still nobody: the coordinators are alerted that a case waits (reference, group, forms
     and age; never its content, and not who reported)."""
     if not case.is_open or case.acknowledged_at is not None or case.escalation >= 2:
         return Refused("not_due")
@@ -1242,6 +1294,14 @@ def note(case: Case, by: Actor, new: NewNote) -> Decision:
     return _change(case, by, "added_note", records=(new,))
 
 
+def add_perpetrator_detail(case: Case, by: Actor, new: NewPerpetratorDetail) -> Decision:
+    """The reporter, or staff who handle the case, add what they know of the perpetrator. The trail
+    keeps its kind, never its value; a withdrawn case takes nothing more."""
+    if case.status is CaseStatus.WITHDRAWN:
+        return Refused("withdrawn")
+    return _change(case, by, "added_perpetrator_detail", detail=new.kind.value, records=(new,))
+
+
 def record_action(case: Case, by: Actor, new: NewAction, now: datetime, feedback_delay: timedelta | None) -> Decision:
     """What the organisation did towards the perpetrator. The reporter hears it, after a short wait
     for the personal note typed next (the text is composed when it goes out, so the note is in it).
@@ -1311,6 +1371,22 @@ def check_in_answered(case: Case, new: NewCheckInAnswer, *, counsellor: bytes | 
     newly = {counsellor: CounsellorState.ASSIGNED} if not case.handlers and counsellor is not None else {}
     alerts = [Delivery(i, Party.COUNSELLOR, Notice.CHECKIN_ALERT, new.answer.value) for i in handlers]
     return _change(case, REPORTER_ACTOR, "checkin_answered", records=(new,), counsellors=newly, deliveries=alerts)
+
+
+def consequences_told(case: Case, consequences: frozenset[Consequence]) -> Decision:
+    """What the incident did to the reporter (first check-in): coarse codes for the register."""
+    if case.status is CaseStatus.WITHDRAWN:
+        return Refused("withdrawn")
+    code = consequences_code(consequences) or "none"
+    return _change(case, REPORTER_ACTOR, "told_consequences", detail=code, consequences=consequences)
+
+
+def influence_told(case: Case, answer: InfluenceAnswer) -> Decision:
+    """Whether the incident influenced a decision the reporter took; "rather not say" is kept as unknown."""
+    if case.status is CaseStatus.WITHDRAWN:
+        return Refused("withdrawn")
+    influenced = None if answer is InfluenceAnswer.RATHER_NOT else answer is InfluenceAnswer.YES
+    return _change(case, REPORTER_ACTOR, "told_influence", detail=answer.value, influenced_decision=influenced)
 
 
 def stop_check_ins(case: Case, reoffer_at: datetime) -> Decision:
@@ -1662,7 +1738,7 @@ FOLLOWS_THE_HANDLER = frozenset(
         Notice.SILENCE_REMINDER,
     }
 )
-# Metadata only (reference, group, category, age): for coordinators about open cases.
+# Metadata only (reference, group, forms, age): for coordinators about open cases.
 _ALERTS = frozenset({Notice.COORDINATOR_ALERT, Notice.CASE_WAITING})
 
 

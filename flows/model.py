@@ -7,20 +7,82 @@ message catalogue uses as label keys.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 
-class Category(StrEnum):
-    """What happened, in the classes of the Dutch monitors (see shared/domain.md)."""
+class Form(StrEnum):
+    """What happened, in the classes of the Dutch monitors (see shared/domain.md).
+
+    An incident often combines several forms; a report keeps them as a set.
+    """
 
     VERBAL_AGGRESSION = "verbal_aggression"  # shouting, swearing, threatening posture
+    THREAT_TO_AUTHORITY = "threat_to_authority"  # threatening to go to a superior, the media, a judge, the mayor
     THREAT = "threat"  # of violence, against family or property
     INTIMIDATION = "intimidation"  # following, lying in wait, repeated messages, online harassment
     DISCRIMINATION = "discrimination"  # discrimination or sexual intimidation
     VIOLENCE = "violence"  # vandalism or physical violence
     BRIBERY = "bribery"  # money, gift or favour offered
     OTHER = "other"
+
+
+def forms_code(forms: Iterable[Form]) -> str:
+    """The coarse code storage keeps for a set of forms: their values sorted, comma separated."""
+    return ",".join(sorted({form.value for form in forms}))
+
+
+def forms_of(code: str) -> frozenset[Form]:
+    """The forms a :func:`forms_code` names."""
+    return frozenset(Form(value) for value in code.split(",") if value)
+
+
+def in_order(forms: Iterable[Form]) -> tuple[Form, ...]:
+    """The forms in the order the question lists them (for showing them)."""
+    chosen = set(forms)
+    return tuple(form for form in Form if form in chosen)
+
+
+class Perpetrator(StrEnum):
+    """Who did it, coarsely: for the register and statistics, never an identity."""
+
+    CITIZEN_CLIENT = "citizen_client"
+    BUSINESS_OWNER = "business_owner"
+    COLLEAGUE_OR_OFFICE_HOLDER = "colleague_or_office_holder"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class Consequence(StrEnum):
+    """What the incident did to the reporter, as they told at the first check-in."""
+
+    STRESS = "stress"
+    UNSAFE = "unsafe"
+    LESS_PLEASURE = "less_pleasure"
+    AVOIDING = "avoiding"  # avoiding places or people
+    REORGANISED = "reorganised"  # work reorganised
+
+
+def consequences_code(consequences: Iterable[Consequence]) -> str:
+    """The coarse code storage keeps: the values sorted, comma separated ("" for none of them)."""
+    return ",".join(sorted(c.value for c in set(consequences)))
+
+
+def consequences_of(code: str) -> frozenset[Consequence]:
+    return frozenset(Consequence(value) for value in code.split(",") if value)
+
+
+# Work processes the register distinguishes unless [organisation] work_processes names others.
+DEFAULT_WORK_PROCESSES = (
+    "permits",
+    "enforcement",
+    "benefits",
+    "counter",
+    "procurement_subsidies",
+    "council_work",
+    "other",
+)
 
 
 class Channel(StrEnum):
@@ -82,13 +144,17 @@ class Wish(StrEnum):
 
 
 class Step(StrEnum):
-    """Where a draft report stands. The order of the first six is the order asked."""
+    """Where a draft report stands. The questions are asked in the order of :data:`QUESTIONS`."""
 
-    CATEGORY = "category"
+    FORMS = "forms"
     WHEN = "when"
     CHANNEL = "channel"
     DESCRIPTION = "description"
+    PERPETRATOR = "perpetrator"
+    DETAILS = "details"  # what the reporter knows of the perpetrator: asked when known by name
     ROLE = "role"
+    DEPARTMENT = "department"  # only when the organisation lists departments; remembered
+    WORK_PROCESS = "work_process"  # optional; remembered like the department
     WISH = "wish"
     SUMMARY = "summary"
     CHANGE = "change"  # choosing which answer to change from the summary
@@ -96,7 +162,20 @@ class Step(StrEnum):
     CANCEL = "cancel"  # asked to confirm deleting the draft
 
 
-QUESTIONS: tuple[Step, ...] = (Step.CATEGORY, Step.WHEN, Step.CHANNEL, Step.DESCRIPTION, Step.ROLE, Step.WISH)
+QUESTIONS: tuple[Step, ...] = (
+    Step.FORMS,
+    Step.WHEN,
+    Step.CHANNEL,
+    Step.DESCRIPTION,
+    Step.PERPETRATOR,
+    Step.DETAILS,
+    Step.ROLE,
+    Step.DEPARTMENT,
+    Step.WORK_PROCESS,
+    Step.WISH,
+)
+# Asked once and remembered on the person: a later report skips them when they are known.
+PROFILE_QUESTIONS = frozenset({Step.ROLE, Step.DEPARTMENT, Step.WORK_PROCESS})
 
 
 class CaseStatus(StrEnum):

@@ -30,6 +30,7 @@ from flows.lifecycle import (
 )
 from flows.model import Language, Sender
 from flows.outcome import (
+    AddDetail,
     AddInfo,
     Choice,
     Forget,
@@ -51,7 +52,7 @@ from flows.outcome import (
 )
 from flows.queries import CaseQuery, ReporterCases, turned
 from flows.routing import Router
-from flows.views import latest_actions, police_and_damages_lines
+from flows.views import forms_label, latest_actions, police_and_damages_lines
 from storage import Storage
 from storage.casefile import News
 
@@ -114,7 +115,7 @@ class MyCaseFlow:
                     "mycases.line",
                     {
                         "reference": case.reference,
-                        "category": Label(f"category.{case.category.value}"),
+                        "forms": forms_label(case.forms),
                         "status": Label(f"status.{case.status.value}"),
                         "news": self._news(case, news[case.id]),
                     },
@@ -186,7 +187,7 @@ class MyCaseFlow:
             {
                 "reference": case.reference,
                 "status": Label(f"status.{case.status.value}"),
-                "category": Label(f"category.{case.category.value}"),
+                "forms": forms_label(case.forms),
                 "date": case.incident_date,
                 "register": Label(f"mine.register_{case.register.value}"),
                 "aftercare": Label(f"mine.aftercare_{case.aftercare.value}"),
@@ -201,7 +202,9 @@ class MyCaseFlow:
         ref = case.reference
         if case.status is CaseStatus.WITHDRAWN:
             return ()
-        rows: list[tuple[Choice, ...]] = [(Choice("mine.add", AddInfo(ref)),)]
+        rows: list[tuple[Choice, ...]] = [
+            (Choice("mine.add", AddInfo(ref)), Choice("mine.add_details", AddDetail(ref)))
+        ]
         replies = []
         if case.has_counsellor_side:
             replies.append(Choice("mine.reply_counsellor", ReplyTo(ref, Thread.COUNSELLOR)))

@@ -4,7 +4,7 @@ The case is read (and decrypted) only then, so the outbox never holds readable c
 Before that, :meth:`Notices.authorise` asks flows.lifecycle.delivery_verdict whether the
 item may still go to this recipient, given the case as it is now. Whether a recipient
 sees the reporter's name is flows.lifecycle.shows_name, nowhere else; alerts to
-coordinators about cases that are not theirs carry only the reference, group, category
+coordinators about cases that are not theirs carry only the reference, group, forms
 and age.
 """
 
@@ -52,6 +52,7 @@ from flows.outcome import (
 from flows.pulse import PulseFlow
 from flows.routing import Router
 from flows.tracks import euro, footage_task
+from flows.views import case_facts, forms_label
 from storage import Storage
 from storage.cases import AttachmentRecord
 from storage.outbox import OutboxItem
@@ -207,9 +208,10 @@ class Notices:
             {
                 "banner": Label(banner) if banner else "",
                 "reference": case.reference,
-                "category": Label(f"category.{case.category.value}"),
+                "forms": forms_label(case.forms),
                 "date": case.incident_date,
                 "channel": Label(f"channel.{case.channel.value}"),
+                "facts": case_facts(case),
                 "role": Label(f"role.{case.role.value}"),
                 "wish": Label(f"wish.{case.wish.value}"),
                 "who": who,
@@ -395,7 +397,7 @@ class Notices:
                         **reference,
                         "days": int(item.ref or 0),
                         "audience": Label(f"audience.{case.audience.value}"),
-                        "category": Label(f"category.{case.category.value}"),
+                        "forms": forms_label(case.forms),
                     },
                     ((Choice("case.open", OpenCase(case.reference)),),) if in_view else (),
                 )
@@ -404,7 +406,7 @@ class Notices:
                     "staff.reaction_reminder",
                     {
                         **reference,
-                        "category": Label(f"category.{case.category.value}"),
+                        "category": forms_label(case.forms),
                         "due": _local(case.reaction_due_at or case.submitted_at, self._zone),
                     },
                     (
@@ -419,7 +421,7 @@ class Notices:
                     {
                         **reference,
                         "audience": Label(f"audience.{case.audience.value}"),
-                        "category": Label(f"category.{case.category.value}"),
+                        "category": forms_label(case.forms),
                         "hours": int((self._clock.now() - since).total_seconds() // 3600),
                     },
                 )
@@ -444,7 +446,7 @@ class Notices:
                     {
                         **reference,
                         "audience": Label(f"audience.{case.audience.value}"),
-                        "category": Label(f"category.{case.category.value}"),
+                        "forms": forms_label(case.forms),
                         "hours": int((self._clock.now() - case.submitted_at).total_seconds() // 3600),
                     },
                 )

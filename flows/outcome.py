@@ -22,11 +22,13 @@ from flows.lifecycle import (
     CostKind,
     DossierConsent,
     FootageState,
+    InfluenceAnswer,
     PoliceStep,
     SurveyAnswer,
     Thread,
 )
 from flows.model import Audience, Language, Role, StaffRole, Step
+from flows.perpetrator import IdentifierKind
 from messages import Label
 
 # -- what a button asks for -------------------------------------------------------------
@@ -136,7 +138,7 @@ class RegisterView:
     """The coordinator's register with its filters (short codes, see flows.casework.FILTERS)."""
 
     status: str = "a"
-    category: str = "a"
+    form: str = "a"
     role: str = "a"
     period: str = "a"
     page: int = 0
@@ -295,6 +297,32 @@ class AddInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class Consequences:
+    """What the incident did, ticked at the first check-in. The buttons carry the ticks so far
+    (a bit per :class:`flows.model.Consequence`, in order); ``done`` keeps them."""
+
+    reference: str
+    ticked: int
+    done: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Influence:
+    """Whether the incident influenced a decision the reporter took."""
+
+    reference: str
+    answer: InfluenceAnswer
+
+
+@dataclass(frozen=True, slots=True)
+class AddDetail:
+    """Add something known about the perpetrator (reporter, counsellor or coordinator); no kind: choose one."""
+
+    reference: str
+    kind: IdentifierKind | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ReplyTo:
     """Write to the counsellor or to the coordinator of the case."""
 
@@ -433,6 +461,9 @@ Action = (
     | DamagesRecovered
     | OpenMine
     | AddInfo
+    | AddDetail
+    | Consequences
+    | Influence
     | ReplyTo
     | GiveConsent
     | ToggleName

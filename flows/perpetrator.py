@@ -350,9 +350,7 @@ def reports_naming_the_same_person(
 async def recorded_details(storage: Storage, case_id: str) -> Sequence[PerpetratorDetail]:
     """The perpetrator details recorded for a case, decrypted, in the order they were entered.
 
-    The one place the case file (flows/dossiers.py) gets them from. The sealed table of details
-    comes with the intake's perpetrator question (migration 0010) and is read here once it is
-    merged; until then no case has any details, so there are none to return.
+    The one place the case file (flows/dossiers.py) gets them from (storage/cases.py keeps them
+    sealed under the case's key, migration 0010).
     """
-    del storage, case_id  # read once the table exists
-    return ()
+    return tuple(PerpetratorDetail(d.kind, d.value) for d in await storage.cases.perpetrator_details(case_id))

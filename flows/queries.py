@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flows.lifecycle import CaseStatus, RegisterState
-from flows.model import Audience, Category, Role
+from flows.model import Audience, Form, Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,7 @@ class CaseQuery:
     viewer: Viewer
     limit: int
     statuses: frozenset[CaseStatus] | None = None
-    category: Category | None = None
+    form: Form | None = None  # cases with this form among theirs
     audience: Audience | None = None
     since: datetime | None = None
     older_than: str | None = None  # a case reference: the page after it
@@ -57,7 +57,7 @@ class ListedCase:
     id: str
     reference: str
     status: CaseStatus
-    category: Category
+    forms: frozenset[Form]
     role: Role
     audience: Audience
     submitted_at: datetime

@@ -21,8 +21,9 @@ from datetime import timedelta
 
 import messages
 from flows import lifecycle
-from flows.access import Access, Grant, Permission
+from flows.access import Access, Grant, Permission, Relation
 from flows.clock import Clock
+from flows.intake import MAX_DETAIL
 from flows.lifecycle import (
     REPORTER_ACTOR,
     ActionKind,
@@ -40,7 +41,8 @@ from flows.lifecycle import (
 )
 from flows.model import IncomingAttachment, Language, Sender
 from flows.mycases import MyCaseFlow
-from flows.outcome import Choice, Label, Outcome, Reply, StartMessage
+from flows.outcome import AddDetail, Choice, Label, Outcome, Reply, StartMessage, StopComposing
+from flows.perpetrator import IdentifierKind
 from flows.routing import Router
 from storage import Storage
 from storage.composing import Composing
@@ -76,6 +78,7 @@ class Relay:
             "message": (Permission.MESSAGE, True, MAX_MESSAGE, self._staff_message),
             "addition": (Permission.ADD_INFO, True, MAX_MESSAGE, self._addition),
             "reply": (Permission.REPLY, True, MAX_MESSAGE, self._reply),
+            "perpetrator_detail": (Permission.PERPETRATOR_DETAILS, False, MAX_DETAIL, self._perpetrator_detail),
         }
 
     def add_purpose(
@@ -161,6 +164,56 @@ class Relay:
         if grant.member is None:
             return REPORTER_ACTOR
         return Actor(grant.relation.value, grant.member.name, grant.index)
+
+    # -- perpetrator details added later --------------------------------------------------
+
+    async def detail(self, sender: Sender, action: AddDetail) -> Outcome:
+        """Without a kind: which kind to add; with one: the next text is that detail."""
+        grant = await self._access.check(sender, Permission.PERPETRATOR_DETAILS, action.reference)
+        if grant is None:
+            return Outcome(await self._language(sender, None), toast=Label("toast.not_yours"))
+        reference = grant.case.reference
+        if action.kind is None:
+            choices = [Choice(f"perpetrator.kind.{k.value}", AddDetail(reference, k)) for k in IdentifierKind]
+            rows = tuple(tuple(choices[i : i + 2]) for i in range(0, len(choices), 2))
+            return Outcome(grant.language, replies=[Reply("details.later", {"reference": reference}, rows)])
+        await self._storage.composing.start(
+            grant.index, grant.case.id, "perpetrator_detail", action.kind.value, self._clock.now()
+        )
+        return Outcome(
+            grant.language,
+            edit_pressed=Reply(
+                "compose.detail",
+                {"reference": reference, "kind": Label(f"perpetrator.kind.{action.kind.value}"), "max": MAX_DETAIL},
+                ((Choice("compose.stop", StopComposing()),),),
+            ),
+        )
+
+    async def _perpetrator_detail(self, typed: Typed) -> Outcome:
+        grant = typed.grant
+        kind = IdentifierKind(typed.composing.detail or IdentifierKind.DESCRIPTION.value)
+        added_by = {None: Party.REPORTER, Relation.COORDINATOR: Party.COORDINATOR}.get(
+            None if grant.member is None else grant.relation, Party.COUNSELLOR
+        )
+        new = lifecycle.NewPerpetratorDetail(uuid.uuid4().hex, kind, typed.text, added_by)
+        _, decision = await self._storage.cases.change(
+            grant.case.id,
+            lambda case: lifecycle.add_perpetrator_detail(case, self._actor(grant), new),
+            self._clock.now(),
+        )
+        if isinstance(decision, Refused):
+            return Outcome(grant.language, replies=[Reply("compose.no_longer")])
+        reference = grant.case.reference
+        return Outcome(
+            grant.language,
+            replies=[
+                Reply(
+                    "details.saved",
+                    {"reference": reference, "kind": Label(f"perpetrator.kind.{kind.value}")},
+                    ((Choice("details.another", AddDetail(reference)),),),
+                )
+            ],
+        )
 
     # -- what each purpose does --------------------------------------------------------------
 

@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo
 import numpy
 
 from flows.lifecycle import CheckInAnswer, SurveyAnswer
-from flows.model import Audience, Channel, Role
+from flows.model import DEFAULT_WORK_PROCESSES, Audience, Channel, Form, Perpetrator, Role
 from flows.suppression import (
     ALL,
     MONTHS,
@@ -56,40 +56,7 @@ from flows.suppression import (
     months_of,
 )
 
-
-class Form(StrEnum):
-    """What happened. An incident can combine several forms."""
-
-    VERBAL_AGGRESSION = "verbal_aggression"  # shouting, swearing, threatening posture
-    THREAT_TO_AUTHORITY = "threat_to_authority"  # threatening to go to a superior, the media, a judge, the mayor
-    THREAT = "threat"
-    INTIMIDATION = "intimidation"
-    DISCRIMINATION = "discrimination"
-    VIOLENCE = "violence"
-    BRIBERY = "bribery"
-    OTHER = "other"
-
-
-class Perpetrator(StrEnum):
-    CITIZEN_CLIENT = "citizen_client"
-    BUSINESS_OWNER = "business_owner"
-    COLLEAGUE_OR_OFFICE_HOLDER = "colleague_or_office_holder"
-    OTHER = "other"
-    UNKNOWN = "unknown"
-
-
 REACTION_GUIDANCE = timedelta(hours=48)  # the national guidance: the employer reacts within 48 hours
-
-# Work processes the issue names; a configuration may use its own names instead.
-DEFAULT_WORK_PROCESSES = (
-    "permits",
-    "enforcement",
-    "benefits",
-    "counter",
-    "procurement_subsidies",
-    "council_work",
-    "other",
-)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""Views whose length grows with what people typed, made to fit one Telegram message.
+"""Views whose length grows with what people typed, made to fit one Telegram message; and the
+words for a case's coarse facts (its forms, its work process) wherever they are shown.
 
 Telegram refuses a message over 4096 characters (messages.MAX_TEXT). A list of notes or
 of actions towards the perpetrator can grow without end, so it is paged by size or
@@ -13,13 +14,52 @@ from zoneinfo import ZoneInfo
 
 import messages
 from flows.lifecycle import Case, ClaimStatus, FootageState, ReactionState
+from flows.model import DEFAULT_WORK_PROCESSES, Form, Perpetrator, in_order
 from messages import Label
 from storage.casefile import ActionRecord
+from storage.cases import StoredDetail
+
+# Who did it and whether the reporter knows their name, in one answer ("citizen, known by name").
+_PERPETRATOR_WORD = {
+    Perpetrator.CITIZEN_CLIENT: "citizen",
+    Perpetrator.BUSINESS_OWNER: "business",
+    Perpetrator.COLLEAGUE_OR_OFFICE_HOLDER: "colleague",
+    Perpetrator.OTHER: "other",
+}
+PERPETRATOR_ANSWERS: dict[str, tuple[Perpetrator, bool]] = {
+    **{
+        f"{word}_{'named' if named else 'unnamed'}": (perpetrator, named)
+        for perpetrator, word in _PERPETRATOR_WORD.items()
+        for named in (True, False)
+    },
+    "unknown": (Perpetrator.UNKNOWN, False),
+}
+
+
+def perpetrator_answer(perpetrator: Perpetrator, named: bool) -> str:
+    """The button value for this perpetrator answer."""
+    if perpetrator is Perpetrator.UNKNOWN:
+        return "unknown"
+    return f"{_PERPETRATOR_WORD[perpetrator]}_{'named' if named else 'unnamed'}"
+
+
+def perpetrator_label(perpetrator: Perpetrator, named: bool) -> Label:
+    return Label(f"perpetrator.{perpetrator_answer(perpetrator, named)}")
+
+
+def detail_line(kind: str, value: str) -> Label:
+    """One thing known of the perpetrator, as typed (escaped when rendered)."""
+    return Label("details.line", {"kind": Label(f"perpetrator.kind.{kind}"), "value": value})
+
 
 # What one page of notes may hold, leaving room for its heading within Telegram's 4096.
 NOTES_BUDGET = 3800
 ACTIONS_SHOWN = 8
 NAMES_SHOWN = 4
+# What staff see of the perpetrator details in a case view: the latest few, each shortened (the
+# case file keeps them all, in full).
+DETAILS_SHOWN = 4
+DETAIL_EXCERPT = 60
 
 
 def pages(language: str, lines: Sequence[Label], budget: int) -> list[tuple[Label, ...]]:
@@ -82,3 +122,39 @@ def track_lines(case: Case, zone: ZoneInfo) -> tuple[Label, ...]:
     if case.footage is not FootageState.NONE:
         lines.append(Label(f"track.footage_{case.footage.value}", {"due": at(case.footage_due_at)}))
     return (*lines, *police_and_damages_lines(case))
+
+
+def forms_label(forms: Iterable[Form]) -> Label:
+    """What happened, every form of it in the question's order, on one line."""
+    ordered = in_order(forms)
+    if not ordered:
+        raise ValueError("a report has at least one form")
+    label = Label(f"forms.{ordered[-1].value}")
+    for form in reversed(ordered[:-1]):
+        label = Label("forms.joined", {"first": Label(f"forms.{form.value}"), "rest": label})
+    return label
+
+
+def work_process_label(name: str) -> Label:
+    """A work process: the catalogue's words for the default ones, the configured name for others."""
+    if name in DEFAULT_WORK_PROCESSES:
+        return Label(f"stats.work_process.{name}")
+    return Label("work_process.named", {"name": name})
+
+
+def case_facts(case: Case, details: Sequence[StoredDetail] = ()) -> Label:
+    """What staff see of the register's facts: who did it, department, work process, and (in the
+    case view) what is known of the perpetrator."""
+    lines = [Label("facts.perpetrator", {"answer": perpetrator_label(case.perpetrator, case.perpetrator_named)})]
+    if case.department is not None:
+        lines.append(Label("facts.department", {"department": case.department}))
+    if case.work_process is not None:
+        lines.append(Label("facts.work_process", {"work_process": work_process_label(case.work_process)}))
+    if details:
+        known = tuple(
+            detail_line(d.kind.value, messages.shorten(d.value, DETAIL_EXCERPT)) for d in details[-DETAILS_SHOWN:]
+        )
+        if len(details) > DETAILS_SHOWN:
+            known = (Label("details.earlier", {"n": len(details) - DETAILS_SHOWN}), *known)
+        lines.append(Label("facts.details", {"lines": known}))
+    return Label("facts", {"lines": tuple(lines)})

@@ -195,6 +195,7 @@ async def open_everything(storage: Storage) -> Opened:
             await storage.casefile.check_ins(case_id)
             await storage.casefile.survey(case_id)
             await storage.casefile.police_steps(case_id)
+            await storage.cases.perpetrator_details(case_id)
             cases += 1
         after = ids[-1]
     after = ""

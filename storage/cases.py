@@ -43,6 +43,7 @@ from flows.lifecycle import (
     NewCostItem,
     NewMessage,
     NewNote,
+    NewPerpetratorDetail,
     NewPoliceStep,
     Party,
     ReactionState,
@@ -52,7 +53,19 @@ from flows.lifecycle import (
     Submission,
     SurveyAsked,
 )
-from flows.model import Audience, Category, Channel, Role, Step, Wish
+from flows.model import (
+    Audience,
+    Channel,
+    Perpetrator,
+    Role,
+    Step,
+    Wish,
+    consequences_code,
+    consequences_of,
+    forms_code,
+    forms_of,
+)
+from flows.perpetrator import IdentifierKind, identifier_index, normalise
 from flows.queries import CaseQuery, CoordinatorRegister, CounsellorInbox, ListedCase, Page, ReporterCases
 from storage.audit import AuditTrail
 from storage.crypto import DataKey, Vault
@@ -62,6 +75,7 @@ from storage.schedule import Schedule
 
 TABLE = "cases"
 ATTACHMENTS = "attachments"
+DETAILS = "perpetrator_details"
 # No 0/O, 1/I/L or U: a reference is read aloud on the phone and typed from paper.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -94,6 +108,8 @@ _CHANGEABLE = (
     "dossier_requester",
     "dossier_requester_role",
     "dossier_consent",
+    "consequences",
+    "influenced_decision",
 )
 
 _CASE_SELECT = """
@@ -126,6 +142,24 @@ class AttachmentRecord:
     content: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class StoredDetail:
+    """A perpetrator detail as kept: the value opened, its keyed index (None: it identifies nobody)."""
+
+    id: str
+    kind: IdentifierKind
+    value: str
+    index: bytes | None
+    added_by: Party
+    added_at: datetime
+
+
+def detail_index(vault: Vault, kind: IdentifierKind, value: str) -> bytes | None:
+    """The keyed index of a detail's canonical form, under the vault's identifier key."""
+    canonical = None if not kind.matchable else normalise(kind, value)
+    return None if canonical is None else identifier_index(vault.identifier_key, kind, canonical)
+
+
 def _value(value: object) -> object:
     """A Python value as SQLite keeps it."""
     if isinstance(value, datetime):
@@ -134,6 +168,8 @@ def _value(value: object) -> object:
         return value.isoformat()
     if isinstance(value, bool):
         return int(value)
+    if isinstance(value, frozenset):  # the one set a change sets: the consequences told
+        return consequences_code(value)
     return value
 
 
@@ -169,7 +205,7 @@ class Cases:
             reference=row["reference"],
             person_id=row["person_id"],
             step=Step(row["step"]),
-            category=None if row["category"] is None else Category(row["category"]),
+            forms=forms_of(row["forms"] or ""),
             incident_date=None if row["incident_date"] is None else date.fromisoformat(row["incident_date"]),
             channel=None if row["channel"] is None else Channel(row["channel"]),
             role=None if row["role"] is None else Role(row["role"]),
@@ -180,6 +216,11 @@ class Cases:
             state=_open_state(key, row["id"], row["draft_state"]),
             attachment_count=row["n_attachments"],
             created_at=_moment(row["created_at"]),
+            perpetrator=None if row["perpetrator"] is None else Perpetrator(row["perpetrator"]),
+            perpetrator_named=None if row["perpetrator_named"] is None else bool(row["perpetrator_named"]),
+            department=row["department"],
+            work_process=row["work_process"],
+            link_consent=bool(row["link_consent"]),
         )
 
     @staticmethod
@@ -199,10 +240,22 @@ class Cases:
                 row = await cursor.fetchone()
         return None if row is None else self._draft(row)
 
-    async def create_draft(self, *, person_id: str, role: Role | None, asks_role: bool, now: datetime) -> Draft:
+    async def create_draft(
+        self,
+        *,
+        person_id: str,
+        role: Role | None,
+        asks_role: bool,
+        now: datetime,
+        department: str | None = None,
+        work_process: str | None = None,
+        state: DraftState | None = None,
+    ) -> Draft:
+        """A new draft; ``role``, ``department`` and ``work_process`` are what the person's profile
+        already says, ``state`` which profile questions this report asks (default: the role's)."""
         case_id = uuid.uuid4().hex
         key, wrapped = self._vault.new_data_key(table=TABLE, row_id=case_id)
-        state = DraftState(asks_role=asks_role)
+        state = state if state is not None else DraftState(asks_role=asks_role)
         async with self._db.transaction() as conn:
             while True:
                 reference = new_reference()
@@ -210,15 +263,18 @@ class Cases:
                     if await cursor.fetchone() is None:
                         break
             await conn.execute(
-                "INSERT INTO cases (id, reference, person_id, wrapped_key, status, step, role, draft_state,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?)",
+                "INSERT INTO cases (id, reference, person_id, wrapped_key, status, step, role, department,"
+                " work_process, draft_state, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?)",
                 (
                     case_id,
                     reference,
                     person_id,
                     wrapped,
-                    Step.CATEGORY.value,
+                    Step.FORMS.value,
                     None if role is None else role.value,
+                    department,
+                    work_process,
                     _seal_state(key, case_id, state),
                     to_db(now),
                     to_db(now),
@@ -228,8 +284,8 @@ class Cases:
             id=case_id,
             reference=reference,
             person_id=person_id,
-            step=Step.CATEGORY,
-            category=None,
+            step=Step.FORMS,
+            forms=frozenset(),
             incident_date=None,
             channel=None,
             role=role,
@@ -240,6 +296,8 @@ class Cases:
             state=state,
             attachment_count=0,
             created_at=now,
+            department=department,
+            work_process=work_process,
         )
 
     async def save_draft(self, draft: Draft, now: datetime) -> None:
@@ -247,12 +305,13 @@ class Cases:
         async with self._db.transaction() as conn:
             key = await self._row_key(conn, draft.id)
             await conn.execute(
-                "UPDATE cases SET step = ?, category = ?, incident_date = ?, channel = ?, role = ?, wish = ?,"
+                "UPDATE cases SET step = ?, forms = ?, incident_date = ?, channel = ?, role = ?, wish = ?,"
                 " share_name_counsellor = ?, share_name_coordinator = ?, description = ?, draft_state = ?,"
+                " perpetrator = ?, perpetrator_named = ?, department = ?, work_process = ?, link_consent = ?,"
                 " updated_at = ? WHERE id = ? AND status = 'draft'",
                 (
                     draft.step.value,
-                    None if draft.category is None else draft.category.value,
+                    forms_code(draft.forms) or None,
                     None if draft.incident_date is None else draft.incident_date.isoformat(),
                     None if draft.channel is None else draft.channel.value,
                     None if draft.role is None else draft.role.value,
@@ -261,6 +320,11 @@ class Cases:
                     int(draft.share_name_coordinator),
                     self._seal_description(key, draft.id, draft.description),
                     _seal_state(key, draft.id, draft.state),
+                    None if draft.perpetrator is None else draft.perpetrator.value,
+                    None if draft.perpetrator_named is None else int(draft.perpetrator_named),
+                    draft.department,
+                    draft.work_process,
+                    int(draft.link_consent),
                     to_db(now),
                     draft.id,
                 ),
@@ -421,7 +485,7 @@ class Cases:
             reference=row["reference"],
             person_id=row["person_id"],
             status=CaseStatus(row["status"]),
-            category=Category(row["category"]),
+            forms=forms_of(row["forms"]),
             incident_date=date.fromisoformat(row["incident_date"]),
             channel=Channel(row["channel"]),
             role=Role(row["role"]),
@@ -468,6 +532,12 @@ class Cases:
             if row["dossier_requester_role"] is None
             else Party(row["dossier_requester_role"]),
             dossier_consent=None if row["dossier_consent"] is None else DossierConsent(row["dossier_consent"]),
+            perpetrator=Perpetrator(row["perpetrator"] or Perpetrator.UNKNOWN),
+            perpetrator_named=bool(row["perpetrator_named"]),
+            work_process=row["work_process"],
+            link_consent=bool(row["link_consent"]),
+            consequences=None if row["consequences"] is None else consequences_of(row["consequences"]),
+            influenced_decision=None if row["influenced_decision"] is None else bool(row["influenced_decision"]),
         )
 
     async def _load(self, conn: aiosqlite.Connection, where: str, args: tuple[object, ...]) -> Case | None:
@@ -487,16 +557,17 @@ class Cases:
         """Turn a draft into a new case with its counsellor(s), notifications, timers and audit entry,
         in one transaction: either all of it happened or none."""
         draft = submission.draft
-        assert draft.category and draft.incident_date and draft.channel and draft.role and draft.wish
+        assert draft.forms and draft.incident_date and draft.channel and draft.role and draft.wish
         async with self._db.transaction() as conn:
             key = await self._row_key(conn, draft.id)
             cursor = await conn.execute(
-                "UPDATE cases SET status = 'new', step = NULL, category = ?, incident_date = ?, channel = ?, role = ?,"
+                "UPDATE cases SET status = 'new', step = NULL, forms = ?, incident_date = ?, channel = ?, role = ?,"
                 " audience = ?, wish = ?, share_name_counsellor = ?, share_name_coordinator = ?, description = ?,"
-                " draft_state = ?, register = ?, department = ?, submitted_at = ?, last_news_at = ?, updated_at = ?"
+                " draft_state = ?, register = ?, department = ?, submitted_at = ?, last_news_at = ?, updated_at = ?,"
+                " perpetrator = ?, perpetrator_named = ?, work_process = ?, link_consent = ?"
                 " WHERE id = ? AND status = 'draft'",
                 (
-                    draft.category.value,
+                    forms_code(draft.forms),
                     draft.incident_date.isoformat(),
                     draft.channel.value,
                     draft.role.value,
@@ -511,6 +582,10 @@ class Cases:
                     to_db(now),
                     to_db(now),
                     to_db(now),
+                    (draft.perpetrator or Perpetrator.UNKNOWN).value,
+                    int(bool(draft.perpetrator_named)),
+                    draft.work_process,
+                    int(draft.link_consent),
                     draft.id,
                 ),
             )
@@ -528,6 +603,9 @@ class Cases:
                     f"UPDATE cases SET {', '.join(f'{name} = ?' for name in starts)} WHERE id = ?",
                     (*starts.values(), draft.id),
                 )
+            for kind, value in draft.state.details:
+                detail = NewPerpetratorDetail(uuid.uuid4().hex, IdentifierKind(kind), value, Party.REPORTER)
+                await self._insert_detail(conn, key, draft.id, detail, now)
             await Outbox.insert(conn, draft.id, submission.deliveries, now)
             await Schedule.insert(conn, draft.id, submission.timers, now)
             await self._audit.append_note(conn, submission.audit, now, draft.reference)
@@ -680,6 +758,48 @@ class Cases:
                     "INSERT INTO case_cost_items (id, case_id, kind, amount_cents, recorded_at) VALUES (?, ?, ?, ?, ?)",
                     (record.id, case_id, record.kind.value, record.amount_cents, to_db(now)),
                 )
+            case NewPerpetratorDetail():
+                await self._insert_detail(conn, key, case_id, record, now)
+
+    async def _insert_detail(
+        self, conn: aiosqlite.Connection, key: DataKey, case_id: str, detail: NewPerpetratorDetail, now: datetime
+    ) -> None:
+        """A detail sealed under the case's key (so erasing the case shreds it), bound to its row."""
+        await conn.execute(
+            "INSERT INTO perpetrator_details (id, case_id, kind, value, blind_index, added_by, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                detail.id,
+                case_id,
+                detail.kind.value,
+                key.seal_text(detail.value, table=DETAILS, column="value", row_id=detail.id),
+                detail_index(self._vault, detail.kind, detail.value),
+                detail.added_by.value,
+                to_db(now),
+            ),
+        )
+
+    async def perpetrator_details(self, case_id: str) -> list[StoredDetail]:
+        """What is known of the perpetrator of a case, in the order it was added."""
+        async with self._db.transaction() as conn:
+            key = await self._row_key(conn, case_id)
+            async with conn.execute(
+                "SELECT id, kind, value, blind_index, added_by, created_at FROM perpetrator_details"
+                " WHERE case_id = ? ORDER BY created_at, rowid",
+                (case_id,),
+            ) as cursor:
+                rows = list(await cursor.fetchall())
+        return [
+            StoredDetail(
+                row["id"],
+                IdentifierKind(row["kind"]),
+                key.open_text(row["value"], table=DETAILS, column="value", row_id=row["id"]),
+                None if row["blind_index"] is None else bytes(row["blind_index"]),
+                Party(row["added_by"]),
+                _moment(row["created_at"]),
+            )
+            for row in rows
+        ]
 
     @staticmethod
     async def _set_counsellor(
@@ -781,9 +901,10 @@ class Cases:
             plus = "+" if len(query.statuses) > 1 else ""
             where.append(f"{plus}c.status IN ({', '.join('?' * len(query.statuses))})")
             args += sorted(status.value for status in query.statuses)
-        if query.category is not None:
-            where.append("c.category = ?")
-            args.append(query.category.value)
+        if query.form is not None:
+            # The forms are one sorted, comma-separated code: a form is one whole item of it.
+            where.append("(',' || c.forms || ',') LIKE ?")
+            args.append(f"%,{query.form.value},%")
         if query.audience is not None:
             where.append("c.audience = ?")
             args.append(query.audience.value)
@@ -803,7 +924,7 @@ class Cases:
         direction = "ASC" if newer else "DESC"
         async with self._db.transaction() as conn:
             async with conn.execute(
-                f"SELECT c.id, c.reference, c.status, c.category, c.role, c.audience, c.submitted_at, c.register,"
+                f"SELECT c.id, c.reference, c.status, c.forms, c.role, c.audience, c.submitted_at, c.register,"
                 f" c.last_reporter_at, {seen} AS seen_at FROM {source} WHERE {' AND '.join(keyed)}"
                 f" ORDER BY {order[0]} {direction}, {order[1]} {direction} LIMIT ?",
                 (*seen_args, *keyed_args, query.limit + 1),
@@ -884,7 +1005,7 @@ def _listed(row: aiosqlite.Row) -> ListedCase:
         id=row["id"],
         reference=row["reference"],
         status=CaseStatus(row["status"]),
-        category=Category(row["category"]),
+        forms=forms_of(row["forms"]),
         role=Role(row["role"]),
         audience=Audience(row["audience"]),
         submitted_at=submitted,

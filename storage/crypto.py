@@ -17,7 +17,11 @@ This module is the one place that encrypts. It owns the key hierarchy:
 - sealing a value with AES-256-GCM where the associated data names the table, the
   column and the row, so a ciphertext copied to another row or column will not open;
 - the **blind index**: a keyed HMAC of a Telegram id, so a person can be found again
-  without the id being stored in plaintext.
+  without the id being stored in plaintext;
+- the **identifier key**, derived from the master key for one purpose only: the keyed
+  indexes of perpetrator details (flows/perpetrator.py), so equal identifiers match
+  without being decrypted. Being derived, it changes with the master key: key rotation
+  (storage/rotation.py) computes those indexes again.
 """
 
 from __future__ import annotations
@@ -215,7 +219,7 @@ SUB_KEYS = ("index_key", "audit_key")  # their names in the database's meta tabl
 class Vault:
     """Holds the master key's wrapping and check keys and the stored sub-keys; never exposes the master key."""
 
-    __slots__ = ("_wrapper", "_check_key", "_index_key", "_audit_key")
+    __slots__ = ("_wrapper", "_check_key", "_index_key", "_audit_key", "_identifier_key")
 
     def __init__(self, master: bytes, *, index_key: bytes | None = None, audit_key: bytes | None = None) -> None:
         """Without sub-keys: the ones derived from ``master``, as databases from before stored sub-keys use."""
@@ -225,6 +229,7 @@ class Vault:
         self._check_key = _derive(master, "key-check")
         self._index_key = index_key if index_key is not None else _derive(master, "blind-index")
         self._audit_key = audit_key if audit_key is not None else _derive(master, "audit-chain")
+        self._identifier_key = _derive(master, "perpetrator-identifier")
 
     @classmethod
     def generate(cls, master: bytes) -> Vault:
@@ -253,6 +258,11 @@ class Vault:
     def audit_key(self) -> bytes:
         """The key of the audit trail's hash chain (separate from every other key)."""
         return self._audit_key
+
+    @property
+    def identifier_key(self) -> bytes:
+        """The key of the perpetrator identifiers' indexes (derived for that alone)."""
+        return self._identifier_key
 
     def key_check(self) -> bytes:
         """A value stored in the database so a different key file is recognised at start-up."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import aiosqlite
@@ -35,6 +35,8 @@ class PersonRecord:
     role: str | None
     department: str | None = None
     admitted: bool = False
+    work_process: str | None = None  # the work process they usually report from (asked once)
+    work_process_asked: bool = False  # asked already (also when they skipped it)
 
 
 class People:
@@ -64,6 +66,8 @@ class People:
             role=row["role"],
             department=row["department"],
             admitted=row["admitted_at"] is not None,
+            work_process=row["work_process"],
+            work_process_asked=bool(row["work_process_asked"]),
         )
 
     async def get(self, person_id: str | None) -> PersonRecord | None:
@@ -125,16 +129,12 @@ class People:
             changes["language"] = language
         if changes:
             await self._update(existing.id, changes, now)
-            return PersonRecord(
-                existing.id,
-                telegram_id,
-                display_name,
-                username,
-                language if "language" in changes else existing.language,
-                existing.language_chosen,
-                existing.role,
-                existing.department,
-                existing.admitted,
+            return replace(
+                existing,
+                telegram_id=telegram_id,
+                display_name=display_name,
+                username=username,
+                language=language if "language" in changes else existing.language,
             )
         return existing
 
@@ -143,6 +143,13 @@ class People:
 
     async def set_role(self, person_id: str, role: str, now: datetime) -> None:
         await self._update(person_id, {"role": role}, now)
+
+    async def set_department(self, person_id: str, department: str, now: datetime) -> None:
+        await self._update(person_id, {"department": department}, now)
+
+    async def set_work_process(self, person_id: str, work_process: str | None, now: datetime) -> None:
+        """Remember the work process (None: skipped), so later reports do not ask it again."""
+        await self._update(person_id, {"work_process": work_process, "work_process_asked": 1}, now)
 
     async def erase(
         self, person_id: str, deliveries: Sequence[Delivery], audit: Sequence[tuple[str, AuditNote]], now: datetime

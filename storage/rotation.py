@@ -4,7 +4,10 @@ What the master key protects (storage/crypto.py) is re-wrapped, never re-encrypt
 each person's and each case's data key, and the stored sub-keys (blind index, audit
 chain). The sub-keys themselves do not change, so every blind index still finds its
 person and the audit chain still verifies; only the key check is replaced, so the old
-key file is refused afterwards. The contents of the reports are not touched.
+key file is refused afterwards. The contents of the reports are not touched. The one
+key derived from the master key for an index, the perpetrator identifiers' key, does
+change: each identifier's index is computed again under the new one, in the same
+transaction.
 
 The steps, and what an interruption (a kill, a power cut) at each leaves:
 
@@ -31,8 +34,10 @@ from pathlib import Path
 
 import aiosqlite
 
+from flows.perpetrator import IdentifierKind
 from storage import Storage
 from storage.audit import AuditHead
+from storage.cases import DETAILS, detail_index
 from storage.crypto import Vault, pending_key_path, sync_folder, write_key_file
 
 WRAPPED_KEYS = ("persons", "cases")  # the tables whose rows carry a data key wrapped by the master key
@@ -44,6 +49,7 @@ class Rotated:
     persons: int
     cases: int
     head: AuditHead | None
+    identifiers: int = 0  # perpetrator identifiers indexed again under the new key
 
 
 async def _rewrap_table(conn: aiosqlite.Connection, table: str, old: Vault, new: Vault) -> int:
@@ -63,6 +69,29 @@ async def _rewrap_table(conn: aiosqlite.Connection, table: str, old: Vault, new:
         after = rows[-1][0]
 
 
+async def _reindex_identifiers(conn: aiosqlite.Connection, old: Vault, new: Vault) -> int:
+    """Every perpetrator identifier's index under ``new``'s identifier key (its value opened with
+    its case's data key, which rotation does not change)."""
+    count, after = 0, ""
+    while True:
+        async with conn.execute(
+            "SELECT d.id, d.kind, d.value, d.case_id, c.wrapped_key FROM perpetrator_details d"
+            " JOIN cases c ON c.id = d.case_id WHERE d.blind_index IS NOT NULL AND d.id > ? ORDER BY d.id LIMIT ?",
+            (after, _BATCH),
+        ) as cursor:
+            rows = list(await cursor.fetchall())
+        if not rows:
+            return count
+        updates = []
+        for detail_id, kind, sealed, case_id, wrapped in rows:
+            key = old.unwrap(bytes(wrapped), table="cases", row_id=case_id)
+            value = key.open_text(bytes(sealed), table=DETAILS, column="value", row_id=detail_id)
+            updates.append((detail_index(new, IdentifierKind(kind), value), detail_id))
+        await conn.executemany("UPDATE perpetrator_details SET blind_index = ? WHERE id = ?", updates)
+        count += len(rows)
+        after = rows[-1][0]
+
+
 async def rotate_key(database: Path, key_path: Path) -> Rotated:
     """Replace the master key in ``key_path`` by a new one; the database must not be in use."""
     storage = await Storage.open(database, key_path, lock="exclusive")
@@ -73,6 +102,8 @@ async def rotate_key(database: Path, key_path: Path) -> Rotated:
         write_key_file(pending, new_master)
         new = old.with_master(new_master)
         async with storage.db.transaction() as conn:
+            # Identifiers first: their values open with the case keys as wrapped by the old master key.
+            identifiers = await _reindex_identifiers(conn, old, new)
             counts = {table: await _rewrap_table(conn, table, old, new) for table in WRAPPED_KEYS}
             await conn.executemany(
                 "UPDATE meta SET value = ? WHERE name = ?", [(v, k) for k, v in new.sealed_sub_keys().items()]
@@ -86,4 +117,4 @@ async def rotate_key(database: Path, key_path: Path) -> Rotated:
         head = await storage.audit.head()
     finally:
         await storage.close()
-    return Rotated(counts["persons"], counts["cases"], head)
+    return Rotated(counts["persons"], counts["cases"], head, identifiers)

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from flows.lifecycle import ActionKind, ActionOutcome, CheckInAnswer, PoliceStep, RegisterState, SurveyAnswer, Thread
 from flows.model import AttachmentKind, Audience, IncomingAttachment
 from flows.outcome import Serves
+from flows.perpetrator import IdentifierKind
 from storage import Storage
 from storage.backup import open_everything
+from storage.cases import detail_index
 from tests.support import COORDINATOR, SECOND_STAFF, STAFF_COUNSELLOR, ManualClock, World, reference_of, reporter, staff
 
 PHOTO = b"\xff\xd8\xff\xe0 photo of the scratched car INVENTORY"
@@ -31,6 +33,8 @@ COMMENT = "Fijn dat er iets mee gedaan is, maar het duurde lang."
 POLICE_NUMBER = "PL0900-2026INVENTORY"
 ENROLLED_NAME = "Eva Ingeschreven"  # a counsellor enrolled by a link
 INVITED_NAME = "Ivo Uitgenodigd"  # a link made for a colleague, not opened yet
+PERPETRATOR_PHONE = "06-87654321"
+PERPETRATOR_NAME = "Karel Inventaris"
 
 # What people typed or sent, as bytes: none of it may be readable in a database file or a backup.
 PLAINTEXTS = tuple(
@@ -48,6 +52,8 @@ PLAINTEXTS = tuple(
         POLICE_NUMBER,
         ENROLLED_NAME,
         INVITED_NAME,
+        PERPETRATOR_PHONE,
+        PERPETRATOR_NAME,
         PHOTO,
         SCREENSHOT,
         DRAFT_FILE,
@@ -72,6 +78,7 @@ SEALED = frozenset(
         ("case_police_steps", "number"),
         ("enrolled_staff", "name"),
         ("staff_invites", "name"),
+        ("perpetrator_details", "value"),
     }
 )
 # The other binary columns: data keys wrapped by the master key, keyed HMACs of Telegram ids
@@ -101,6 +108,7 @@ NOT_SEALED = frozenset(
         ("audit", "prev_hash"),
         ("audit", "hash"),
         ("pulse_closed", "marker"),  # a keyed hash per period (flows/pulse.py), not sealed content
+        ("perpetrator_details", "blind_index"),  # keyed HMAC of a canonical identifier
     }
 )
 
@@ -116,11 +124,22 @@ async def fill(storage: Storage, clock: ManualClock) -> Inventory:
     world = World(storage, clock)
     anna, bert, dirk = reporter(5001, "Anna de Vries", "annadv"), reporter(5002, "Bert Bakker", None), reporter(5004)
     out = await world.intake.start(anna)
-    for label in ("category.threat", "when.today", "channel.in_person"):
+    for label in ("forms.threat", "when.today", "channel.in_person"):
         out = await world.press(anna, out, label)
     await world.intake.attachment(anna, IncomingAttachment(AttachmentKind.PHOTO, PHOTO, None, "image/jpeg", None, None))
     out = await world.intake.text(anna, ANNA_TEXT)
-    for label in ("role.employee", "wish.counsellor", "button.confirm"):
+    # Anna knows who did it: his name and phone number, kept sealed with their keyed indexes.
+    out = await world.press(anna, out, "perpetrator.citizen_named")
+    for kind, value in (("name", PERPETRATOR_NAME), ("phone", PERPETRATOR_PHONE)):
+        out = await world.press(anna, out, f"perpetrator.kind.{kind}")
+        out = await world.intake.text(anna, value)
+    for label in (
+        "details.done",
+        "role.employee",
+        "work_process.skip",
+        "wish.counsellor",
+        "button.confirm",
+    ):
         out = await world.press(anna, out, label)
     anna_case = await world.case(reference_of(out))
     carla = staff(STAFF_COUNSELLOR)
@@ -211,6 +230,13 @@ async def assert_all_there(storage: Storage, inventory: Inventory) -> None:
     assert [m.body for m in replies] == ["Dank voor je melding.", REPLY]
     screenshot = await storage.cases.attachment(case.id, replies[1].attachment_id or "")
     assert screenshot is not None and screenshot.content == SCREENSHOT
+    details = await storage.cases.perpetrator_details(case.id)
+    assert [(d.kind, d.value) for d in details] == [("name", PERPETRATOR_NAME), ("phone", PERPETRATOR_PHONE)]
+    # Each index is the one the current key gives the canonical form (rotation indexes them again).
+    assert [d.index for d in details] == [
+        detail_index(storage.vault, IdentifierKind.NAME, "inventaris karel"),
+        detail_index(storage.vault, IdentifierKind.PHONE, "+31687654321"),
+    ]
 
     registered = await storage.cases.by_reference(inventory.bert_reference)
     assert registered is not None and registered.description == BERT_TEXT

@@ -223,15 +223,23 @@ async def file_report(
     wish: str = "counsellor",
     text: str = "Hij schreeuwde tegen me.",
     share_coordinator: bool = False,
+    form: str = "threat",
+    perpetrator: str = "citizen_unnamed",
 ) -> Outcome:
     """The shortest path through the questions (or one toggle more, to share the name with the
-    coordinator); returns the outcome of the confirmation."""
+    coordinator); the profile questions a first report asks are answered with the first
+    department and by skipping the work process. Returns the outcome of the confirmation."""
     out = await world.intake.start(sender)
-    for label in ("category.threat", "when.today", "channel.in_person"):
+    for label in (f"forms.{form}", "when.today", "channel.in_person"):
         out = await world.press(sender, out, label)
     out = await world.intake.text(sender, text)
+    out = await world.press(sender, out, f"perpetrator.{perpetrator}")
     if last(out).key == "ask.role":
         out = await world.press(sender, out, f"role.{role}")
+    if last(out).key == "ask.department":
+        out = await world.press(sender, out, "department.option")
+    if last(out).key == "ask.work_process":
+        out = await world.press(sender, out, "work_process.skip")
     out = await world.press(sender, out, f"wish.{wish}")
     if share_coordinator and wish == "counsellor_and_register":
         out = await world.press(sender, out, "toggle.coordinator_off")

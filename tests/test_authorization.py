@@ -30,6 +30,7 @@ from flows.lifecycle import (
     CostKind,
     CounsellorState,
     FootageState,
+    InfluenceAnswer,
     PoliceStep,
     RegisterState,
     SurveyAnswer,
@@ -39,11 +40,13 @@ from flows.model import Sender
 from flows.outcome import (
     Acknowledge,
     Action,
+    AddDetail,
     AddInfo,
     AllReactions,
     AskConsent,
     CheckIn,
     CleanUp,
+    Consequences,
     Damages,
     DamagesClaim,
     DamagesInsurance,
@@ -52,6 +55,7 @@ from flows.outcome import (
     Footage,
     GiveConsent,
     HandOver,
+    Influence,
     OpenCase,
     OpenMine,
     Outcome,
@@ -73,6 +77,7 @@ from flows.outcome import (
     UpdateAction,
     Withdraw,
 )
+from flows.perpetrator import IdentifierKind
 from storage import Storage
 from tests.support import (
     COORDINATOR,
@@ -118,10 +123,12 @@ async def press(world: World, sender: Sender, action: Action) -> Outcome:
 async def file_keeping_out(world: World, who: Sender, kept_out: list[str], wish: str) -> str:
     """A report whose reporter keeps the named staff out of it (at the summary); its reference."""
     out = await world.intake.start(who)
-    for label in ("category.threat", "when.today", "channel.in_person"):
+    for label in ("forms.threat", "when.today", "channel.in_person"):
         out = await world.press(who, out, label)
     out = await world.intake.text(who, "Hij schreeuwde tegen me.")
+    out = await world.press(who, out, "perpetrator.citizen_unnamed")
     out = await world.press(who, out, "role.employee")
+    out = await world.press(who, out, "work_process.skip")
     out = await world.press(who, out, f"wish.{wish}")
     out = await world.press(who, out, "button.exclude")
     for name in kept_out:
@@ -234,6 +241,8 @@ STAFF_ACTIONS: dict[str, Press] = {
     "record_action": lambda t: RecordAction(t.reference, ActionKind.WARNING_LETTER, ActionOutcome.COMPLETED),
     "update_action_menu": lambda t: UpdateAction(t.reference, t.action),
     "update_action": lambda t: UpdateAction(t.reference, t.action, ActionOutcome.COMPLETED),
+    "details_menu": lambda t: AddDetail(t.reference),
+    "details_kind": lambda t: AddDetail(t.reference, IdentifierKind.PHONE),
     "all_reactions": lambda t: AllReactions(t.reference),
     "no_reaction": lambda t: RecordAction(t.reference, ActionKind.NOTHING),
 }
@@ -276,6 +285,9 @@ REPORTER_ACTIONS: dict[str, Press] = {
     "reoffer_no": lambda t: Reoffer(t.reference, False),
     # No closing question was asked on these cases: an answer to one never asked is refused too.
     "survey": lambda t: Survey(t.reference, SurveyAnswer.PARTLY),
+    "consequences_tick": lambda t: Consequences(t.reference, 3),
+    "consequences_done": lambda t: Consequences(t.reference, 3, done=True),
+    "influence": lambda t: Influence(t.reference, InfluenceAnswer.NO),
 }
 # Shapes the codec reads but the bot never writes: refused to everyone, on every case.
 NEVER_WRITTEN: dict[str, Press] = {
@@ -305,9 +317,12 @@ COORDINATOR_ALLOWED = (
         "update_action",
         "all_reactions",
         "no_reaction",
+        "details_menu",
+        "details_kind",
     }
 )
-OWNER_ALLOWED = (set(REPORTER_ACTIONS) | set(POLICE_ACTIONS)) - {"survey"}
+# What is known of the perpetrator may be added by the reporter as well as by staff on the case.
+OWNER_ALLOWED = (set(REPORTER_ACTIONS) | set(POLICE_ACTIONS)) - {"survey"} | {"details_menu", "details_kind"}
 NOT_IN_REGISTER = OWNER_ALLOWED - {"reply_coordinator"}
 NOTHING: set[str] = set()
 

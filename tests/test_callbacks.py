@@ -22,6 +22,7 @@ from flows.lifecycle import (
     CostKind,
     DossierConsent,
     FootageState,
+    InfluenceAnswer,
     PoliceStep,
     SurveyAnswer,
     Thread,
@@ -30,6 +31,7 @@ from flows.model import Language, Role, Step
 from flows.outcome import (
     Acknowledge,
     Action,
+    AddDetail,
     AddInfo,
     AllReactions,
     Answer,
@@ -38,6 +40,7 @@ from flows.outcome import (
     CheckIn,
     ChooseLanguage,
     CleanUp,
+    Consequences,
     CreateInvite,
     CreateStaffInvite,
     Damages,
@@ -50,6 +53,7 @@ from flows.outcome import (
     GiveConsent,
     HandOver,
     Inbox,
+    Influence,
     MyCases,
     OpenCase,
     OpenMine,
@@ -78,6 +82,7 @@ from flows.outcome import (
     UpdateAction,
     Withdraw,
 )
+from flows.perpetrator import IdentifierKind
 
 REFERENCE = "MB-ABCD-2345"
 LAST_PAGE = 9999  # the flows refuse pages from 10,000 on
@@ -138,6 +143,9 @@ def every_action() -> Iterator[Action]:
         yield UpdateAction(REFERENCE, "0123abcd", outcome)
     yield OpenMine(REFERENCE)
     yield AddInfo(REFERENCE)
+    yield AddDetail(REFERENCE)
+    for kind in IdentifierKind:
+        yield AddDetail(REFERENCE, kind)
     for thread in (Thread.COUNSELLOR, Thread.COORDINATOR):
         yield ReplyTo(REFERENCE, thread)
     for answer in ConsentAnswer:
@@ -150,6 +158,11 @@ def every_action() -> Iterator[Action]:
         yield Reoffer(REFERENCE, yes)
     for said in SurveyAnswer:
         yield Survey(REFERENCE, said)
+    for ticked in (0, 5, 31):
+        for done in (True, False):
+            yield Consequences(REFERENCE, ticked, done)
+    for influence in InfluenceAnswer:
+        yield Influence(REFERENCE, influence)
     yield PauseCheckIns(REFERENCE)
     yield StopCheckIns(REFERENCE)
     yield ResumeCheckIns(REFERENCE)
@@ -193,8 +206,8 @@ def test_every_action_is_declared_once_and_reaches_a_flow():
 def test_forged_and_mangled_data_is_refused():
     for forged in [
         "",
-        "i:0123abcd:category:nonsense!",
-        "i:0123ABCD:category:threat",
+        "i:0123abcd:forms:nonsense!",
+        "i:0123ABCD:forms:threat",
         "i:0123abcd:nostep:threat",
         "a:MB-0000-0000",
         "a:MB-ABCD-2345;DROP TABLE",

@@ -306,7 +306,7 @@ async def test_the_coordinator_records_actions_towards_the_perpetrator_and_their
     assert unknown.toast.key == "toast.not_yours"
 
 
-async def test_the_register_filters_by_status_category_role_and_period(world, storage, clock):
+async def test_the_register_filters_by_status_form_role_and_period(world, storage, clock):
     coby = staff(COORDINATOR)
     old = await world.report(reporter(5001), wish="anonymous_register")
     clock.advance(days=40)
@@ -328,7 +328,8 @@ async def test_the_register_filters_by_status_category_role_and_period(world, st
     assert await refs(status="o") == {old.reference, holder.reference}
     assert await refs(role="h") == {holder.reference}
     assert await refs(period="m") == {threat.reference, holder.reference}
-    assert await refs(category="bribery") == set()
+    assert await refs(form="bribery") == set()
+    assert await refs(form="threat") == {old.reference, threat.reference, holder.reference}
     assert (await world.casework.register(coby, RegisterView(status="x"))).toast.key == "toast.not_yours"
     assert (await world.casework.register(staff(STAFF_COUNSELLOR), RegisterView())).toast.key == "toast.not_yours"
 

@@ -210,3 +210,28 @@ def test_without_management_check_config_says_who_will_not_hear_of_overdue_react
     assert any("no [[management]]" in note for note in load_settings(path, environ={}).warnings())
     twice = '[[management]]\ntelegram_id = 3001\nname = "A"\n[[management]]\ntelegram_id = 3001\nname = "B"\n'
     assert "appears more than once in [[management]]" in problems(tmp_path, twice)
+
+
+def test_departments_and_work_processes_come_from_the_organisation(tmp_path):
+    from flows.model import DEFAULT_WORK_PROCESSES
+
+    path = tmp_path / "config.toml"
+    path.write_text(TOKEN, encoding="utf-8")
+    policy = load_settings(path, environ={}).policy()
+    assert (policy.departments, policy.work_processes) == ((), DEFAULT_WORK_PROCESSES)
+    listed = ORGANISATION + 'departments = ["Burgerzaken", " Handhaving "]\nwork_processes = []\n'
+    path.write_text(TOKEN + listed, encoding="utf-8")
+    policy = load_settings(path, environ={}).policy()
+    assert (policy.departments, policy.work_processes) == (("Burgerzaken", "Handhaving"), ())
+
+
+@pytest.mark.parametrize(
+    "listed, expected",
+    [
+        ('departments = ["Handhaving", "Handhaving"]', "organisation.departments: each name may appear only once"),
+        ('departments = [""]', "organisation.departments #1: must be at least 1 character"),
+        (f'work_processes = ["{"x" * 61}"]', "organisation.work_processes #1: must be at most 60 characters"),
+    ],
+)
+def test_a_department_list_that_cannot_be_shown_is_refused_with_its_reason(tmp_path, listed, expected):
+    assert expected in problems(tmp_path, ORGANISATION + listed + "\n")

@@ -7,6 +7,7 @@ import stat
 
 import pytest
 
+from flows.perpetrator import IdentifierKind, identifier_index
 from storage import Storage, StorageRefused
 from storage.crypto import DecryptionError, KeyFileError, Vault, read_or_create_key_file
 from tests.conftest import reporter
@@ -193,3 +194,13 @@ def test_a_key_file_others_can_read_is_refused_with_the_command_that_fixes_it(tm
     (tmp_path / "k.key").chmod(0o640)
     with pytest.raises(KeyFileError, match=r"mode 0640.*chmod 600 .*k\.key$"):
         read_or_create_key_file(tmp_path / "k.key", may_create=False)
+
+
+def test_the_perpetrator_identifier_key_is_derived_from_the_master_key_for_that_alone():
+    master = os.urandom(32)
+    vault = Vault.generate(master)
+    assert vault.identifier_key == Vault.generate(master).identifier_key  # derived, so stable for one master key
+    assert vault.with_master(os.urandom(32)).identifier_key != vault.identifier_key  # and new with a new one
+    assert len(vault.identifier_key) == 32 and vault.identifier_key != vault.audit_key
+    identifier = identifier_index(vault.identifier_key, IdentifierKind.PHONE, "+31612345678")
+    assert identifier != vault.blind_index("phone", "+31612345678")

@@ -46,7 +46,7 @@ from flows.lifecycle import (
     TimerKind,
     delivery_verdict,
 )
-from flows.model import Audience, Category, Channel, Role, Wish
+from flows.model import Audience, Channel, Form, Role, Wish
 from flows.outcome import Forget
 from storage import Storage
 from tests.support import (
@@ -101,7 +101,7 @@ CONVERSATION = frozenset(
         Notice.SILENCE_REMINDER,
     }
 )
-# Metadata only (reference, group, category, age), about open cases.
+# Metadata only (reference, group, forms, age), about open cases.
 ALERTS = frozenset({Notice.COORDINATOR_ALERT, Notice.CASE_WAITING, Notice.SILENCE_REMINDER})
 
 
@@ -141,7 +141,7 @@ def cases(draw: st.DrawFn) -> Case:
         reference="MB-TEST-CASE",
         person_id=draw(st.sampled_from(["p", None])),
         status=draw(st.sampled_from([s for s in CaseStatus if s is not CaseStatus.DRAFT])),
-        category=Category.THREAT,
+        forms=frozenset({Form.THREAT}),
         incident_date=date(2026, 11, 18),
         channel=Channel.IN_PERSON,
         role=Role.EMPLOYEE,

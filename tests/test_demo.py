@@ -125,7 +125,7 @@ async def test_typing_pressing_and_attaching_work_as_in_telegram(demo, page):
     ) as response:
         assert (await response.json())["ok"] is True
     await sanne.next_screen(lambda m: "Wat is er gebeurd?" in m.text)
-    await sanne.press(messages.plain("nl", "category.threat"))
+    await sanne.press(messages.plain("nl", "forms.threat"))
     await sanne.next_screen(lambda m: "Wanneer gebeurde het?" in m.text)
     await sanne.press(messages.plain("nl", "when.today"))
     await sanne.next_screen(lambda m: "Op welke manier gebeurde het?" in m.text)

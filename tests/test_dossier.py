@@ -31,7 +31,7 @@ from flows.dossier import (
     printable,
     render_dossier,
 )
-from flows.model import AttachmentKind, Category, Channel, Language, Role
+from flows.model import AttachmentKind, Channel, Form, Language, Role
 from flows.perpetrator import IdentifierKind, PerpetratorDetail
 
 REPORTED = datetime(2026, 3, 14, 9, 12, tzinfo=UTC)  # 10:12 in Amsterdam
@@ -83,7 +83,7 @@ TIMELINE = (
 THREAT_AT_THE_COUNTER = CaseSection(
     reference="MB-2345-6789",
     facts=Facts(
-        forms=(Category.THREAT, Category.VERBAL_AGGRESSION),
+        forms=(Form.THREAT, Form.VERBAL_AGGRESSION),
         when=date(2026, 3, 14),
         where="Stadskantoor, balie Burgerzaken, Markt 1",
         channel=Channel.IN_PERSON,
@@ -107,7 +107,7 @@ THREAT_AT_THE_COUNTER = CaseSection(
 MESSAGES_TO_THE_ALDERMAN = CaseSection(
     reference="MB-3456-7890",
     facts=Facts(
-        forms=(Category.INTIMIDATION,),
+        forms=(Form.INTIMIDATION,),
         when=date(2026, 2, 2),
         channel=Channel.ONLINE,
         role=Role.ALDERMAN,
@@ -366,7 +366,7 @@ def test_a_fingerprint_must_be_a_sha256():
 
 
 def test_every_kind_of_fact_has_words_in_both_languages():
-    keys = [f"dossier.form.{c.value}" for c in Category] + [f"dossier.channel.{c.value}" for c in Channel]
+    keys = [f"dossier.form.{f.value}" for f in Form] + [f"dossier.channel.{c.value}" for c in Channel]
     keys += [f"role.{r.value}" for r in Role] + [f"dossier.timeline.{k.value}" for k in TimelineKind]
     keys += [f"dossier.attachment.{k.value}" for k in AttachmentKind]
     keys += [f"perpetrator.kind.{k.value}" for k in IdentifierKind]

@@ -29,7 +29,7 @@ async def test_a_sticker_mid_report_is_explained_and_the_report_goes_on(emu, mel
     await anna.next_screen(lambda m: "kan ik niet bewaren" in m.text)
     again = await anna.next_screen(lambda m: "Wanneer" in m.text)
     assert [label for label, _ in again.buttons][:3] == ["Vandaag", "Gisteren", "📅 Eerder"]
-    assert (await draft_of(meldbot, 5101)).category == "threat"
+    assert (await draft_of(meldbot, 5101)).forms == {"threat"}
     emu.assert_healthy()
 
 
@@ -45,7 +45,7 @@ async def test_an_old_button_pressed_again_changes_nothing(emu, meldbot):
     other = dict(question.buttons)["🗣 Schelden, schreeuwen, dreigende houding"]
     answer = await anna.press_data(question.message_id, other)
     assert "al geweest" in answer.text
-    assert (await draft_of(meldbot, 5102)).category == "threat"
+    assert (await draft_of(meldbot, 5102)).forms == {"threat"}
     emu.assert_healthy()
 
 
@@ -53,13 +53,13 @@ async def test_forged_callback_data_is_refused(emu, meldbot):
     anna = emu.user(5103, first_name="Anna", language_code="nl")
     await start_report(anna)
     message = anna.chat.last_bot_message
-    for forged in ("i:00000000:category:threat", "a:MB-2222-2222", "x:MB-2222-2222", "garbage", "i:zz:yy:xx"):
+    for forged in ("i:00000000:forms:threat", "a:MB-2222-2222", "x:MB-2222-2222", "garbage", "i:zz:yy:xx"):
         answer = await anna.press_data(message.message_id, forged)
         assert answer is not None and answer.text in (
             "Deze knop hoort bij een eerder bericht en doet niets meer.",
             "Deze knop is niet voor jou.",
         )
-    assert (await draft_of(meldbot, 5103)).category is None
+    assert (await draft_of(meldbot, 5103)).forms == frozenset()
     emu.assert_healthy()
 
 
@@ -136,13 +136,17 @@ async def test_a_restart_in_the_middle_of_a_report_loses_nothing(emu, meldbot):
     await anna.press("E-mail")  # the button from before the restart
     await anna.next_screen(lambda m: "eigen woorden" in m.text)
     await anna.send("Steeds weer mails van dezelfde man.")
-    await anna.next_screen(lambda m: "Wat is je rol" in m.text)
+    await anna.next_screen(lambda m: "Wie deed het" in m.text)
     await meldbot.restart()
     await anna.command("/start")
     await anna.next_screen(lambda m: "nog bezig met een melding" in m.text)
     await anna.press("Verder waar ik was")
+    await anna.next_screen(lambda m: "Wie deed het" in m.text)
+    await anna.press("Iemand anders, naam onbekend")
     await anna.next_screen(lambda m: "Wat is je rol" in m.text)
     await anna.press("Medewerker")
+    await anna.next_screen(lambda m: "In welk werk" in m.text)
+    await anna.press("Overslaan")
     await anna.next_screen(lambda m: "Wat wil je" in m.text)
     await anna.press("Vertrouwelijk gesprek")
     summary = await anna.next_screen(lambda m: "Klopt dit?" in m.text)

@@ -32,6 +32,9 @@ async def test_no_marker_reaches_the_database_files_or_the_logs(emu, meldbot, ca
         "last name": "Marklast2280",
         "username": "markuser_9055",
         "file name": "markfile_3307.pdf",
+        "perpetrator name": "Markperpetrator Vos4471",
+        "perpetrator phone": "06-55123987",
+        "perpetrator plate": "MK-663-X",
     }
     photo = b"\x89PNG MARKERPHOTOBYTES_6624 \x00\x01"
     document = b"%PDF-1.4 MARKERDOCBYTES_8812"
@@ -46,6 +49,12 @@ async def test_no_marker_reaches_the_database_files_or_the_logs(emu, meldbot, ca
         user,
         wish="Gesprek én registreren",
         text=markers["text"],
+        perpetrator="Inwoner of klant, naam bekend",
+        details=[
+            ("Naam", markers["perpetrator name"]),
+            ("Telefoonnummer", markers["perpetrator phone"]),
+            ("Kenteken", markers["perpetrator plate"]),
+        ],
         attachments=[
             lambda: user.send_photo(photo, caption=markers["caption"]),
             lambda: user.send_document(document, file_name=markers["file name"], mime_type="application/pdf"),
@@ -79,6 +88,10 @@ async def test_no_marker_reaches_the_database_files_or_the_logs(emu, meldbot, ca
     for name, marker in [
         *markers.items(),
         ("telegram id", TELEGRAM_ID),
+        # The canonical forms the keyed indexes are computed from are never stored either.
+        ("perpetrator phone, canonical", "+31655123987"),
+        ("perpetrator plate, canonical", "MK663X"),
+        ("perpetrator name, canonical", "markperpetrator vos4471"),
         ("photo", photo[5:30]),
         ("document", document[9:]),
         ("case file", pdf[len(pdf) // 2 : len(pdf) // 2 + 64]),

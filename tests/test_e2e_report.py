@@ -20,6 +20,8 @@ async def file_report(
     role="Medewerker",
     wish="Vertrouwelijk gesprek",
     attachments=(),
+    perpetrator="Inwoner of klant, naam onbekend",
+    details=(),
 ):
     """Walk the shortest path as a Dutch-speaking reporter; returns the confirmation message.
     (A pressed answer turns its question into the next one; a typed answer gets a new message.)"""
@@ -37,9 +39,21 @@ async def file_report(
         await send()
         await user.next_screen(lambda m: "Bewaard" in m.text)
     await user.send(text)
+    await user.next_screen(lambda m: "Wie deed het?" in m.text)
+    await user.press(perpetrator)
+    if "naam bekend" in perpetrator:  # asked what else they know: each detail a kind and a typed value
+        await user.next_screen(lambda m: "Wat weet je van diegene?" in m.text)
+        for kind, value in details:
+            await user.press(kind)
+            await user.next_screen(lambda m: "typ het hieronder" in m.text)
+            await user.send(value)
+            await user.next_screen(lambda m: "genoteerd" in m.text)
+        await user.press("Klaar" if details else "Overslaan")
     prompt = await user.next_screen(lambda m: "Wat is je rol" in m.text or "Wat wil je met je melding" in m.text)
     if "Wat is je rol" in prompt.text:
         await user.press(role)
+        await user.next_screen(lambda m: "In welk werk" in m.text)
+        await user.press("Overslaan")
         await user.next_screen(lambda m: "Wat wil je met je melding" in m.text)
     await user.press(wish)
     await user.next_screen(lambda m: "Klopt dit?" in m.text)
@@ -168,8 +182,10 @@ async def test_a_long_account_is_split_into_messages_telegram_accepts(emu, meldb
     for label, question in (
         ("Bedreiging", "Wanneer"),
         ("Gisteren", "Op welke manier"),
-        ("Telefonisch", "Wat is je rol"),
-        ("Medewerker", "Wat wil je"),
+        ("Telefonisch", "Wie deed het"),
+        ("Iemand anders, naam onbekend", "Wat is je rol"),
+        ("Medewerker", "In welk werk"),
+        ("Overslaan", "Wat wil je"),
         ("Vertrouwelijk gesprek", "Klopt dit"),
     ):
         await anna.press(label)

@@ -41,7 +41,7 @@ from flows.lifecycle import (
     SurveyAnswer,
     Thread,
 )
-from flows.model import Category, Language, Role, Sender, StaffRole, Step
+from flows.model import Form, Language, Perpetrator, Role, Sender, StaffRole, Step
 from flows.outcome import (
     Action,
     ChooseLanguage,
@@ -106,7 +106,8 @@ def vocabulary(template: Template) -> list[str]:
         Role,
         Language,
         Step,
-        Category,
+        Form,
+        Perpetrator,
         FootageState,
         PoliceStep,
         CostKind,

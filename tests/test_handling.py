@@ -34,11 +34,14 @@ async def file_excluding(
 ) -> tuple[Reply, Case]:
     """The shortest path, keeping the named people out at the summary; the summary as last shown, and the case."""
     out = await world.intake.start(who)
-    for label in ("category.threat", "when.today", "channel.in_person"):
+    for label in ("forms.threat", "when.today", "channel.in_person"):
         out = await world.press(who, out, label)
     out = await world.intake.text(who, "Hij dreigde me op te wachten.")
+    out = await world.press(who, out, "perpetrator.citizen_unnamed")
     if last(out).key == "ask.role":
         out = await world.press(who, out, "role.employee")
+    if last(out).key == "ask.work_process":
+        out = await world.press(who, out, "work_process.skip")
     out = await world.press(who, out, f"wish.{wish}")
     if excluded:
         out = await world.press(who, out, "button.exclude")

@@ -41,6 +41,7 @@ from flows.lifecycle import (
     CounsellorState,
     DossierConsent,
     FootageState,
+    InfluenceAnswer,
     NewAction,
     NewCostItem,
     NewMessage,
@@ -54,7 +55,8 @@ from flows.lifecycle import (
     Thread,
     register_for,
 )
-from flows.model import Audience, Category, Channel, Role, Wish
+from flows.model import Audience, Channel, Consequence, Form, Role, Wish
+from flows.perpetrator import IdentifierKind
 
 DIAGRAM = Path(__file__).resolve().parent.parent / "flows" / "casework.mmd"
 ARROW = re.compile(r"^\s*(\[\*\]|\w+) --> (\[\*\]|\w+)(?::\s*(.*))?$")
@@ -162,7 +164,7 @@ def _case(wish: Wish, share_name_coordinator: bool, excluded: frozenset[bytes], 
         reference="MB-2345-6789",
         person_id="person",
         status=CaseStatus.NEW,
-        category=Category.THREAT,
+        forms=frozenset({Form.THREAT}),
         incident_date=date(2026, 11, 18),
         channel=Channel.IN_PERSON,
         role=Role.EMPLOYEE,
@@ -482,6 +484,33 @@ class CaseLife(RuleBasedStateMachine):
         assert self.case is not None
         self._apply("own copy", lifecycle.own_copy(self.case))
 
+    @rule(kind=st.sampled_from(IdentifierKind), by_staff=st.booleans())
+    @precondition(lambda self: self.case is not None)
+    def perpetrator_detail(self, kind: IdentifierKind, by_staff: bool) -> None:
+        assert self.case is not None
+        actor = counsellor(COUNSELLORS[0]) if by_staff else lifecycle.REPORTER_ACTOR
+        new = lifecycle.NewPerpetratorDetail(f"d{self.item}", kind, "Piet Jansen 06-12345678", Party.REPORTER)
+        self.item += 1
+        decision = lifecycle.add_perpetrator_detail(self.case, actor, new)
+        if isinstance(decision, Change):
+            assert decision.records == (new,) and not decision.deliveries
+            assert decision.audit.detail == kind.value  # the kind, never the value
+            assert decision.after == decision.before
+        self._apply("perpetrator detail", decision)
+
+    @rule(told=st.frozensets(st.sampled_from(Consequence)), influence=st.sampled_from(InfluenceAnswer))
+    @precondition(lambda self: self.case is not None)
+    def consequences(self, told: frozenset[Consequence], influence: InfluenceAnswer) -> None:
+        assert self.case is not None
+        decision = lifecycle.consequences_told(self.case, told)
+        if isinstance(decision, Change):
+            assert decision.after.consequences == told and not decision.deliveries
+        self._apply("consequences", decision)
+        decision = lifecycle.influence_told(self.case, influence)
+        if isinstance(decision, Change):
+            assert decision.after.influenced_decision is {"yes": True, "no": False}.get(influence.value)
+        self._apply("influence", decision)
+
     @rule()
     @precondition(lambda self: self.case is not None and self.case.status is CaseStatus.WITHDRAWN)
     def a_withdrawn_case_takes_nothing(self) -> None:
@@ -500,6 +529,16 @@ class CaseLife(RuleBasedStateMachine):
             ("dossier unanswered", lifecycle.dossier_unanswered(case, "late")),
             ("own copy", lifecycle.own_copy(case)),
             ("dossier made", lifecycle.dossier_made(case, SYSTEM, named=False, with_messages=False, sha256="0" * 64)),
+            ("consequences", lifecycle.consequences_told(case, frozenset({Consequence.STRESS}))),
+            ("influence", lifecycle.influence_told(case, InfluenceAnswer.YES)),
+            (
+                "perpetrator detail",
+                lifecycle.add_perpetrator_detail(
+                    case,
+                    lifecycle.REPORTER_ACTOR,
+                    lifecycle.NewPerpetratorDetail("late", IdentifierKind.NAME, "Piet Jansen", Party.REPORTER),
+                ),
+            ),
         ):
             assert not isinstance(decision, Change), f"{name} acted on a withdrawn case"
 

@@ -20,11 +20,12 @@ from hypothesis import strategies as st
 import messages
 from bot import render
 from bot.emulator.formatting import parse_html, utf16_len
-from flows.intake import MAX_DESCRIPTION
+from flows.intake import MAX_DESCRIPTION, MAX_DETAIL
 from flows.lifecycle import ActionKind, ActionOutcome, Notice, Party, Thread
 from flows.model import AttachmentKind, IncomingAttachment
 from flows.notices import FileNotice
 from flows.outcome import MyCases, Outcome, RegisterView, Reply
+from flows.perpetrator import IdentifierKind
 from flows.relay import MAX_MESSAGE, MAX_NOTE
 from storage import Storage
 from storage.outbox import OutboxItem
@@ -72,12 +73,19 @@ async def play(folder: Path, pieces: list[str]) -> Checked:
         # The report, its description at the maximum, through the intake's own questions.
         out = await world.intake.start(anna)
         check.outcome(out)
-        for label in ("category.threat", "when.today", "channel.in_person"):
+        for label in ("forms.threat", "when.today", "channel.in_person"):
             out = await world.press(anna, out, label)
             check.outcome(out)
         out = await world.intake.text(anna, filled(pieces, 4000))
         check.outcome(out)
+        out = await world.press(anna, out, "perpetrator.citizen_named")
+        for kind in IdentifierKind:  # every detail at its longest, shown in the question and the summary
+            out = await world.press(anna, out, f"perpetrator.kind.{kind.value}")
+            out = await world.intake.text(anna, filled(pieces, MAX_DETAIL))
+            check.outcome(out)
+        out = await world.press(anna, out, "details.done")
         out = await world.press(anna, out, "role.employee")
+        out = await world.press(anna, out, "work_process.skip")
         out = await world.press(anna, out, "wish.counsellor_and_register")
         check.outcome(out)
         out = await world.press(anna, out, "button.change")

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import messages
-from flows.model import Audience, Category, Channel, Role, Step, Wish
+from flows.model import QUESTIONS, Audience, Channel, Form, Role, Step, Wish
+from flows.views import PERPETRATOR_ANSWERS
 from messages import Label, render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,17 +35,16 @@ def test_placeholders_are_plain_names():
 
 
 def test_every_choice_of_every_step_has_a_label():
-    expected = [f"category.{c}" for c in Category] + [f"channel.{c}" for c in Channel]
+    expected = [f"forms.{f}" for f in Form] + [f"channel.{c}" for c in Channel]
     expected += [f"role.{r}" for r in Role] + [f"wish.{w}" for w in Wish] + [f"audience.{a}" for a in Audience]
-    expected += [f"title.{s}" for s in (Step.CATEGORY, Step.WHEN, Step.CHANNEL, Step.DESCRIPTION, Step.ROLE, Step.WISH)]
-    expected += [
-        f"change.{s}" for s in (Step.CATEGORY, Step.WHEN, Step.CHANNEL, Step.DESCRIPTION, Step.ROLE, Step.WISH)
-    ]
+    expected += [f"perpetrator.{value}" for value in PERPETRATOR_ANSWERS]
+    expected += [f"title.{s}" for s in QUESTIONS] + [f"change.{s}" for s in QUESTIONS]
+    assert Step.FORMS in QUESTIONS
     assert [k for k in expected if not messages.has(k)] == []
 
 
 def test_every_key_named_in_the_code_exists():
-    """Keys appear in the code as string literals such as "ask.category" or Label("toast.stale")."""
+    """Keys appear in the code as string literals such as "ask.forms" or Label("toast.stale")."""
     known = set(messages.catalogue("nl"))
     prefixes = {k.split(".")[0] for k in known}
     missing = []

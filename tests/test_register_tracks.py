@@ -43,7 +43,7 @@ from flows.lifecycle import (
     delivery_verdict,
     register_for,
 )
-from flows.model import Audience, Category, Channel, Role, Wish
+from flows.model import Audience, Channel, Form, Role, Wish
 from flows.tracks import euro, parse_amount
 from messages import Label
 from tests.support import (
@@ -73,7 +73,7 @@ def a_case(wish: Wish = Wish.COUNSELLOR_AND_REGISTER, channel: Channel = Channel
         reference="MB-2345-6789",
         person_id="person",
         status=CaseStatus.NEW,
-        category=Category.THREAT,
+        forms=frozenset({Form.THREAT}),
         incident_date=date(2026, 11, 18),
         channel=channel,
         role=Role.EMPLOYEE,
@@ -276,13 +276,13 @@ def test_amounts_are_read_the_dutch_and_the_english_way():
 
 
 def test_every_reaction_is_offered_and_what_fits_comes_first():
-    for category in Category:
+    for category in Form:
         first, rest = lifecycle.reaction_menu((category,))
         assert set(first) | set(rest) == set(ActionKind) - {ActionKind.NOTHING}
         assert not set(first) & set(rest)
-    assert lifecycle.reaction_menu((Category.BRIBERY,))[0][0] is ActionKind.POLICE_REPORT_EMPLOYER
+    assert lifecycle.reaction_menu((Form.BRIBERY,))[0][0] is ActionKind.POLICE_REPORT_EMPLOYER
     # Forms combined: the best fit of each first, nothing twice.
-    first, _ = lifecycle.reaction_menu((Category.VERBAL_AGGRESSION, Category.VIOLENCE))
+    first, _ = lifecycle.reaction_menu((Form.VERBAL_AGGRESSION, Form.VIOLENCE))
     assert first[:2] == (ActionKind.CONVERSATION, ActionKind.POLICE_REPORT_EMPLOYER)
     assert len(first) == len(set(first)) == 5
 

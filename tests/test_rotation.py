@@ -39,8 +39,10 @@ async def wrapped_keys_and_indexes(folder):
             wrapped = {bytes(row[0]) for row in await cursor.fetchall()}
         async with conn.execute("SELECT tg_index FROM persons") as cursor:
             indexes = {bytes(row[0]) for row in await cursor.fetchall()}
+        async with conn.execute("SELECT blind_index FROM perpetrator_details WHERE blind_index IS NOT NULL") as cursor:
+            identifiers = {bytes(row[0]) for row in await cursor.fetchall()}
     await storage.close()
-    return wrapped, indexes
+    return wrapped, indexes, identifiers
 
 
 def test_after_rotation_everything_opens_people_are_found_the_trail_verifies_and_the_old_key_is_refused(
@@ -54,18 +56,22 @@ def test_after_rotation_everything_opens_people_are_found_the_trail_verifies_and
 
     inventory = asyncio.run(filled())
     old_key = (tmp_path / "m.key").read_bytes()
-    wrapped_before, indexes_before = asyncio.run(wrapped_keys_and_indexes(tmp_path))
+    wrapped_before, indexes_before, identifiers_before = asyncio.run(wrapped_keys_and_indexes(tmp_path))
 
     assert main(["rotate-key", "--config", configure(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "4 person and 3 case key(s) re-wrapped" in out and "Back up" in out
+    assert "4 person and 3 case key(s) re-wrapped, 2 perpetrator identifier(s) indexed again" in out
+    assert "Back up" in out
     assert (tmp_path / "m.key").read_bytes() != old_key
     assert stat.S_IMODE((tmp_path / "m.key").stat().st_mode) == 0o600
     assert not pending_key_path(tmp_path / "m.key").exists()
 
-    wrapped_after, indexes_after = asyncio.run(wrapped_keys_and_indexes(tmp_path))
+    wrapped_after, indexes_after, identifiers_after = asyncio.run(wrapped_keys_and_indexes(tmp_path))
     assert wrapped_after.isdisjoint(wrapped_before)  # every data key wrapped anew
     assert indexes_after == indexes_before  # the blind indexes stay as they were
+    # The identifiers' key is derived from the master key: their indexes are all new (and
+    # assert_all_there below checks each is the one the new key gives its canonical form).
+    assert len(identifiers_after) == 2 and identifiers_after.isdisjoint(identifiers_before)
 
     async def check():
         storage = await Storage.open(tmp_path / "m.db", tmp_path / "m.key")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flows.lifecycle import CaseStatus, Delivery, Notice, Party, RegisterState
+from flows.model import Form, Step
 from flows.queries import CaseQuery, CounsellorInbox, ReporterCases
 from storage import Storage
 from storage.database import Database, migrations, to_db
@@ -74,6 +75,7 @@ async def test_a_database_from_the_first_version_is_upgraded_with_its_reports_in
     assert await new.db.schema_version() == len(migrations())
     case = await new.cases.get(case_id)
     assert case.description == "Wat er gebeurde" and case.status is CaseStatus.ACKNOWLEDGED
+    assert case.forms == {Form.THREAT}  # its one category, now the one form of its set
     assert case.register is RegisterState.NAMED  # registration with the name shared, as the reporter chose then
     anna = await new.people.find(42)
     assert anna.display_name == "Anna"
@@ -196,4 +198,19 @@ async def test_the_register_tracks_upgrade_keeps_actions_and_notifications_and_d
     # Management is a recipient the outbox now takes.
     await new.outbox.enqueue(case.id, [Delivery(b"m" * 32, Party.MANAGEMENT, Notice.REACTION_ESCALATED)], clock.now())
     assert await new.outbox.status_counts() == {"sent": 1, "pending": 1}
+
+
+async def test_a_draft_standing_at_the_old_category_question_continues_at_the_forms(tmp_path, clock):
+    old = await Storage.open(tmp_path / "m.db", tmp_path / "m.key", upgrade_to=9)
+    case_id = await _write_version_one_case(old.db, old.vault, now=clock.now())
+    async with old.db.transaction() as conn:
+        await conn.execute(
+            "UPDATE cases SET status = 'draft', step = 'category', category = 'bribery' WHERE id = ?", (case_id,)
+        )
+    await old.close()
+    new = await Storage.open(tmp_path / "m.db", tmp_path / "m.key")
+    anna = await new.people.find(42)
+    draft = await new.cases.draft_of(anna.id)
+    assert draft.step is Step.FORMS and draft.forms == {Form.BRIBERY}
+    assert draft.perpetrator is None and not draft.link_consent
     await new.close()

@@ -100,7 +100,7 @@ async def fill_pending(folder: Path, pending: int) -> float:
             submitted = to_db(now - timedelta(minutes=n % 1440))
             _, wrapped = storage.vault.new_data_key(table="cases", row_id=case_id)
             await conn.execute(
-                "INSERT INTO cases (id, reference, wrapped_key, status, category, channel, role, audience, wish,"
+                "INSERT INTO cases (id, reference, wrapped_key, status, forms, channel, role, audience, wish,"
                 " created_at, updated_at, submitted_at, acknowledged_at, register) VALUES (?, ?, ?, 'acknowledged',"
                 " 'threat', 'in_person', 'employee', 'staff', 'counsellor', ?, ?, ?, ?, 'none')",
                 (case_id, f"MB-{n:08d}"[:12], wrapped, submitted, submitted, submitted, submitted),

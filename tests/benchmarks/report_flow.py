@@ -30,7 +30,7 @@ round of echoes), then sits idle for ``--idle-seconds`` to show its background C
 Part 1: cost per update
 -----------------------
 ``--baseline-users`` reporters each walk one complete Dutch report, all at once:
-/start, "Melding maken", category, when, channel, typed description, role, wish,
+/start, "Melding maken", forms, when, channel, typed description, perpetrator, role, work process, wish,
 "Versturen" -- nine updates each (the role question is asked once per person). Then
 as many users each send the echo bot the same number of texts, all at once, each
 waiting for its echo before sending the next. For each bot:
@@ -115,7 +115,19 @@ STAFF_COUNSELLOR_ID = 1001
 HOLDERS_COUNSELLOR_ID = 1002
 COORDINATOR_ID = 2001
 TELEGRAM_RATE = 29  # meldbot's pacer (bot/ratelimit.py): 29 a second, evenly, under Telegram's 30
-STEPS = ("start", "report", "category", "when", "channel", "description", "role", "wish", "confirm")
+STEPS = (
+    "start",
+    "report",
+    "forms",
+    "when",
+    "channel",
+    "description",
+    "perpetrator",
+    "role",
+    "work_process",
+    "wish",
+    "confirm",
+)
 REFERENCE = re.compile(r"MB-[0-9A-Z]{4}-[0-9A-Z]{4}")
 WORDS = (
     "hij zij riep dreigde stond bij de balie het loket parkeerplaats gemeentehuis gisteren vanochtend "
@@ -391,13 +403,17 @@ async def file_report(emu: BotApiEmulator, user: SimUser, description: str, time
     walk = Walk()
     await act(emu, user, walk, "start", ("command", "/start"), contains("112"), timeout)
     await act(emu, user, walk, "report", ("press", "Melding maken"), contains("Wat is er gebeurd?"), timeout)
-    await act(emu, user, walk, "category", ("press", "Bedreiging"), contains("Wanneer gebeurde het?"), timeout)
+    await act(emu, user, walk, "forms", ("press", "Bedreiging"), contains("Wanneer gebeurde het?"), timeout)
     await act(emu, user, walk, "when", ("press", "Vandaag"), contains("Op welke manier gebeurde het?"), timeout)
     await act(emu, user, walk, "channel", ("press", "Persoonlijk"), contains("eigen woorden"), timeout)
+    await act(emu, user, walk, "description", ("send", description), contains("Wie deed het?"), timeout)
     asked = contains("Wat is je rol", "Wat wil je met je melding")
-    prompt = await act(emu, user, walk, "description", ("send", description), asked, timeout)
+    prompt = await act(emu, user, walk, "perpetrator", ("press", "Inwoner of klant, naam onbekend"), asked, timeout)
     if "Wat is je rol" in prompt.text:
-        await act(emu, user, walk, "role", ("press", "Medewerker"), contains("Wat wil je met je melding"), timeout)
+        await act(emu, user, walk, "role", ("press", "Medewerker"), contains("In welk werk"), timeout)
+        await act(
+            emu, user, walk, "work_process", ("press", "Overslaan"), contains("Wat wil je met je melding"), timeout
+        )
     await act(emu, user, walk, "wish", ("press", "Vertrouwelijk gesprek"), contains("Klopt dit?"), timeout)
     done = await act(emu, user, walk, "confirm", ("press", "Versturen"), contains("Je melding is verstuurd"), timeout)
     found = REFERENCE.search(done.text)

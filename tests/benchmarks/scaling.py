@@ -42,7 +42,7 @@ from pathlib import Path
 from bot.services import build as build_services
 from flows import lifecycle
 from flows.lifecycle import Timer, TimerKind
-from flows.model import Audience, Category, Channel, Counsellor, Language, Role, Sender, Step, Wish
+from flows.model import Audience, Channel, Counsellor, Form, Language, Perpetrator, Role, Sender, Step, Wish
 from flows.outcome import Inbox, RegisterView
 from storage import Storage
 from storage.database import to_db
@@ -109,7 +109,8 @@ async def build(folder: Path, size: int, seed: int = 7) -> float:
         wish = rng.choices(list(Wish), weights=(6, 3, 1))[0]
         draft = await storage.cases.create_draft(person_id=person.id, role=role, asks_role=False, now=clock.now())
         draft.step = Step.SUMMARY
-        draft.category = rng.choice(list(Category))
+        draft.forms = frozenset(rng.sample(list(Form), k=rng.choice((1, 1, 1, 2))))
+        draft.perpetrator = rng.choice(list(Perpetrator))
         draft.incident_date = clock.now().date() - timedelta(days=rng.randint(0, 3))
         draft.channel = rng.choice(list(Channel))
         draft.role = role
@@ -188,7 +189,7 @@ async def operations(storage: Storage) -> dict[str, Operation]:
         view = button(await world.casework.inbox(carla, view), "list.next")  # type: ignore[assignment]
     page_50 = view
     open_month = RegisterView(status="o", period="m")
-    closed_holders = RegisterView(status="c", category="bribery", role="h")
+    closed_holders = RegisterView(status="c", form="bribery", role="h")
     heavy = reporter(HEAVY_REPORTER, "Veel meldingen", None)
     newcomers = iter(range(70_000_000, 70_100_000))
 
