@@ -244,7 +244,7 @@ DECLARATIONS: tuple[Declaration, ...] = (
     ),
     _declare(PulseDecline, "pd", period=PULSE_PERIOD, mute=FLAG),
     _declare(AnswerDossier, _CASE + "da", reference=REFERENCE, answer=_choice(DossierConsent)),
-    _declare(OwnCopy, _CASE + "dc", reference=REFERENCE),
+    _declare(OwnCopy, _CASE + "oc", reference=REFERENCE),
 )
 _BY_ACTION = {d.action: d for d in DECLARATIONS}
 _BY_PREFIX = {d.prefix: d for d in DECLARATIONS}
