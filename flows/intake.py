@@ -729,6 +729,8 @@ class Intake:
             excluded=sorted(excluded),
             attachment_ids=await self._storage.cases.attachment_ids(draft.id),
             timers=timers,
+            month=now.astimezone(self._zone).date(),
+            facts_id=uuid.uuid4().hex,
         )
         await self._storage.cases.submit(submission, now)
         if route.wish.reaches_counsellor:

@@ -46,6 +46,7 @@ from storage.crypto import (
 )
 from storage.database import Database, DatabaseInUse, DatabaseLock, describe_failure
 from storage.database import migrations as shipped_migrations
+from storage.facts import Facts
 from storage.invites import Invites
 from storage.outbox import Outbox
 from storage.people import People
@@ -132,6 +133,7 @@ class Storage:
     invites: Invites
     schedule: Schedule
     audit: AuditTrail
+    facts: Facts
     lock: DatabaseLock | None = None
 
     @classmethod
@@ -201,6 +203,7 @@ class Storage:
             invites=Invites(db, vault),
             schedule=Schedule(db),
             audit=audit,
+            facts=Facts(db),
             lock=held,
         )
 

@@ -48,6 +48,7 @@ from flows.lifecycle import (
 from flows.model import Audience, Category, Channel, Role, Step, Wish
 from flows.queries import CaseQuery, CoordinatorRegister, CounsellorInbox, ListedCase, Page, ReporterCases
 from storage.audit import AuditTrail
+from storage import facts as report_facts
 from storage.crypto import DataKey, Vault
 from storage.database import Database, from_db, one_row, to_db
 from storage.outbox import Outbox
@@ -425,6 +426,7 @@ class Cases:
             reporter=None if row["reporter_index"] is None else bytes(row["reporter_index"]),
             attachment_ids=tuple(attachment_id for _, attachment_id in attachments),
             survey_asked=bool(row["survey_asked"]),
+            facts_id=state.facts_id,
         )
 
     async def _load(self, conn: aiosqlite.Connection, where: str, args: tuple[object, ...]) -> Case | None:
@@ -462,7 +464,9 @@ class Cases:
                     int(draft.share_name_counsellor),
                     int(draft.share_name_coordinator),
                     self._seal_description(key, draft.id, draft.description),
-                    _seal_state(key, draft.id, DraftState(message_ids=draft.state.message_ids)),
+                    _seal_state(
+                        key, draft.id, DraftState(message_ids=draft.state.message_ids, facts_id=submission.facts.id)
+                    ),
                     submission.register.value,
                     submission.department,
                     to_db(now),
@@ -479,6 +483,7 @@ class Cases:
                 "INSERT OR IGNORE INTO case_exclusions (case_id, staff_index) VALUES (?, ?)",
                 [(draft.id, index) for index in submission.excluded],
             )
+            await report_facts.insert_in(conn, submission.facts)
             await Outbox.insert(conn, draft.id, submission.deliveries, now)
             await Schedule.insert(conn, draft.id, submission.timers, now)
             await self._audit.append_note(conn, submission.audit, now, draft.reference)
@@ -519,6 +524,8 @@ class Cases:
         await Schedule.cancel_in(conn, before.id, tuple(change.cancel))
         for kind, by in change.postpone:
             await Schedule.postpone_in(conn, before.id, kind, by)
+        if change.facts is not None and before.facts_id is not None:
+            await report_facts.update_in(conn, before.facts_id, change.facts)
         await Outbox.insert(conn, before.id, change.deliveries, now)
         await Schedule.insert(conn, before.id, change.timers, now)
         await self._audit.append_note(conn, change.audit, now, before.reference)

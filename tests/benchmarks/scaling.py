@@ -140,6 +140,8 @@ async def build(folder: Path, size: int, seed: int = 7) -> float:
             excluded=[],
             attachment_ids=[],
             timers=timers,
+            month=clock.now().date(),
+            facts_id="%032x" % rng.getrandbits(128),
         )
         await storage.cases.submit(submission, clock.now())
     async with storage.db.transaction() as conn:
