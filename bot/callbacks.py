@@ -52,6 +52,8 @@ from flows.outcome import (
     StartMessage,
     StartNote,
     StartReport,
+    StatsCharts,
+    StatsView,
     StopCheckIns,
     StopComposing,
     Survey,
@@ -59,6 +61,7 @@ from flows.outcome import (
     UpdateAction,
     Withdraw,
 )
+from flows.statistics import PeriodKind
 
 MAX_BYTES = 64  # Telegram's limit for callback_data
 
@@ -109,6 +112,7 @@ STATUS_FILTER = _text("[aocw]", 1)
 ROLE_FILTER = _text("[ash]", 1)
 PERIOD_FILTER = _text("[awmqy]", 1)
 CATEGORY_FILTER = _text("a|[a-z_]{1,20}", 20)
+AUDIENCE = _text("[ash]", 1)  # flows/steering.py AUDIENCES
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +159,8 @@ DECLARATIONS: tuple[Declaration, ...] = (
         anchor=_optional(REFERENCE),
         newer=FLAG,
     ),
+    _declare(StatsView, "sv", kind=_choice(PeriodKind), year=_number(4), number=_number(2), audience=AUDIENCE),
+    _declare(StatsCharts, "sc", kind=_choice(PeriodKind), year=_number(4), number=_number(2), audience=AUDIENCE),
     _declare(Acknowledge, "a", reference=REFERENCE),
     _declare(OpenCase, _CASE + "o", reference=REFERENCE),
     _declare(SendFiles, _CASE + "fl", reference=REFERENCE),

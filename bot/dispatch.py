@@ -48,6 +48,8 @@ from flows.outcome import (
     StartMessage,
     StartNote,
     StartReport,
+    StatsCharts,
+    StatsView,
     StopCheckIns,
     StopComposing,
     Survey,
@@ -125,6 +127,8 @@ HANDLERS: dict[type[Any], Handler] = {
     PauseCheckIns: lambda svc, s, a: svc.aftercare.pause(s, a.reference),
     StopCheckIns: lambda svc, s, a: svc.aftercare.stop(s, a.reference),
     ResumeCheckIns: lambda svc, s, a: svc.aftercare.resume(s, a.reference),
+    StatsView: lambda svc, s, a: _paged(svc.steering.stats(s, a)),
+    StatsCharts: lambda svc, s, a: svc.steering.stats_charts(s, a),
 }
 
 

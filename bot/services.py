@@ -25,6 +25,7 @@ from flows.notices import Notices
 from flows.privacy import Organisation
 from flows.relay import Relay
 from flows.routing import Router
+from flows.steering import Steering
 from storage import Storage
 
 
@@ -74,6 +75,7 @@ class Services:
     admission: Admission
     escalation: Escalation
     notices: Notices
+    steering: Steering
     courier: Courier | None = None
     timekeeper: Timekeeper | None = None
     # Presses already answered (Telegram takes one answer per press): the error handler skips them.
@@ -107,4 +109,5 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
         admission=Admission(storage, router, clock, policy.access_mode, policy.invite_valid_for),
         escalation=Escalation(storage, router, clock),
         notices=Notices(storage, router, policy.zone, clock, policy.plan),
+        steering=Steering(storage, router, clock, policy.zone),
     )

@@ -23,7 +23,10 @@ from datetime import date, datetime
 import aiosqlite
 
 from flows.lifecycle import (
+    LIVE,
     OPEN,
+    ActionKind,
+    ActionOutcome,
     ActionUpdate,
     AftercareState,
     Case,
@@ -47,8 +50,8 @@ from flows.lifecycle import (
 )
 from flows.model import Audience, Category, Channel, Role, Step, Wish
 from flows.queries import CaseQuery, CoordinatorRegister, CounsellorInbox, ListedCase, Page, ReporterCases
-from storage.audit import AuditTrail
 from storage import facts as report_facts
+from storage.audit import AuditTrail
 from storage.crypto import DataKey, Vault
 from storage.database import Database, from_db, one_row, to_db
 from storage.outbox import Outbox
@@ -86,6 +89,22 @@ SELECT c.*,
   EXISTS (SELECT 1 FROM surveys s WHERE s.case_id = c.id) AS survey_asked
 FROM cases c
 """
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredAction:
+    """What was done towards the perpetrator, as the register export lists it (no notes)."""
+
+    kind: ActionKind
+    outcome: ActionOutcome
+    recorded_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredCase:
+    case: Case
+    actions: tuple[RegisteredAction, ...]
 
 
 def new_reference() -> str:
@@ -776,6 +795,47 @@ class Cases:
             ) as cursor:
                 found = {row["id"]: self._case(row) for row in await cursor.fetchall()}
         return [found[i] for i in ids if i in found]
+
+    async def registered(
+        self, start: datetime | None, end: datetime | None, *, viewer: bytes | None
+    ) -> list[RegisteredCase]:
+        """Every case in the register (not withdrawn) sent in [start, end), oldest first, decrypted,
+        with what was done towards the perpetrator: for the register export. ``viewer``: a
+        coordinator, who never gets the cases they are barred from (as in their register)."""
+        where = [
+            "c.register IN ('anonymous', 'named')",
+            f"c.status IN ({', '.join('?' * len(LIVE))})",
+        ]
+        args: list[object] = sorted(status.value for status in LIVE)
+        if start is not None:
+            where.append("c.submitted_at >= ?")
+            args.append(to_db(start))
+        if end is not None:
+            where.append("c.submitted_at < ?")
+            args.append(to_db(end))
+        if viewer is not None:
+            where += [
+                "NOT EXISTS (SELECT 1 FROM case_exclusions x WHERE x.case_id = c.id AND x.staff_index = ?)",
+                "NOT EXISTS (SELECT 1 FROM persons p WHERE p.id = c.person_id AND p.tg_index = ?)",
+            ]
+            args += [viewer, viewer]
+        condition = " AND ".join(where)
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                f"{_CASE_SELECT} WHERE {condition} ORDER BY c.submitted_at, c.id", tuple(args)
+            ) as cursor:
+                cases = [self._case(row) for row in await cursor.fetchall()]
+            actions: dict[str, list[RegisteredAction]] = {}
+            async with conn.execute(
+                "SELECT a.case_id, a.kind, a.outcome, a.recorded_at, a.updated_at FROM case_actions a"
+                f" WHERE a.case_id IN (SELECT c.id FROM cases c WHERE {condition}) ORDER BY a.recorded_at, a.rowid",
+                tuple(args),
+            ) as cursor:
+                for row in await cursor.fetchall():
+                    actions.setdefault(row[0], []).append(
+                        RegisteredAction(ActionKind(row[1]), ActionOutcome(row[2]), _moment(row[3]), _moment(row[4]))
+                    )
+        return [RegisteredCase(case, tuple(actions.get(case.id, ()))) for case in cases]
 
     async def without_counsellor(self) -> list[str]:
         """Open cases that need a counsellor but never had one (none was configured, or none may):

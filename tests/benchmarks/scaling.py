@@ -141,7 +141,7 @@ async def build(folder: Path, size: int, seed: int = 7) -> float:
             attachment_ids=[],
             timers=timers,
             month=clock.now().date(),
-            facts_id="%032x" % rng.getrandbits(128),
+            facts_id=f"{rng.getrandbits(128):032x}",
         )
         await storage.cases.submit(submission, clock.now())
     async with storage.db.transaction() as conn:
