@@ -156,7 +156,7 @@ def _quiet(cells: dict[Column, Cell]) -> bool:
 
 def _hours_text(language: str, durations: Durations) -> Label:
     if isinstance(durations.median, int) and isinstance(durations.p90, int):
-        return Label("stats.view.hours", {"median": durations.median, "p90": durations.p90})
+        return Label("stats.view.hours", {"median": durations.median, "within": durations.p90})
     return Label("stats.view.hours_hidden", {"hidden": count_text(language, Suppressed.HIDDEN)})
 
 
