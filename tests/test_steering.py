@@ -146,6 +146,7 @@ async def test_the_export_holds_registered_cases_without_identity_and_words_only
     anonymous = await world.report(
         reporter(8101, "Anna Anoniem", "anna_anoniem"), wish="anonymous_register", text="GEHEIMEWOORDEN bij de balie"
     )
+    clock.advance(minutes=5)
     named = await world.report(
         reporter(8102, "Nico Naam", "nico_naam"),
         wish="counsellor_and_register",
