@@ -806,7 +806,7 @@ class Cases:
             "c.register IN ('anonymous', 'named')",
             f"c.status IN ({', '.join('?' * len(LIVE))})",
         ]
-        args: list[object] = sorted(status.value for status in LIVE)
+        args: list[object] = [status.value for status in sorted(LIVE)]
         if start is not None:
             where.append("c.submitted_at >= ?")
             args.append(to_db(start))
