@@ -14,7 +14,7 @@ the case into the register with their name.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -46,6 +46,7 @@ from flows.statistics import (
     publish,
 )
 from flows.statistics_text import breakdown_label, column_label, count_text, period_label, value_label
+from flows.suppression import YearTable
 from messages import Label
 from storage import Storage
 from storage.cases import RegisteredCase
@@ -67,6 +68,7 @@ TEXT_BREAKDOWNS = (
 )
 EARLIEST_YEAR = 2000  # a period button never reaches further back than this
 TREND_MONTHS = 12
+PROTECTED_YEARS_KEPT = 16  # protected year tables kept for reuse (a few years, in a few versions)
 
 
 # -- the facts as the statistics read them --------------------------------------------------
@@ -115,9 +117,12 @@ def report_facts(rows: Iterable[FactsRow], zone: ZoneInfo) -> list[ReportFacts]:
     return found
 
 
-async def published(storage: Storage, zone: ZoneInfo, now: datetime) -> PublishedStatistics:
-    """Everything the statistics may show at ``now``, from one read of the facts table."""
-    return publish(report_facts(await storage.facts.all(), zone), zone=zone, now=now)
+async def published(
+    storage: Storage, zone: ZoneInfo, now: datetime, protected: MutableMapping[Hashable, YearTable] | None = None
+) -> PublishedStatistics:
+    """Everything the statistics may show at ``now``, from one read of the facts table
+    (``protected``: see :func:`flows.statistics.publish`)."""
+    return publish(report_facts(await storage.facts.all(), zone), zone=zone, now=now, protected=protected)
 
 
 # -- the /stats text -------------------------------------------------------------------------
@@ -384,12 +389,18 @@ class ExportData:
 
 
 async def export_data(
-    storage: Storage, zone: ZoneInfo, now: datetime, span: ExportRange, *, viewer: bytes | None
+    storage: Storage,
+    zone: ZoneInfo,
+    now: datetime,
+    span: ExportRange,
+    *,
+    viewer: bytes | None,
+    figures: PublishedStatistics | None = None,
 ) -> ExportData:
     """``viewer``: the coordinator exporting (cases they are barred from are left out); None for the
-    operator's command line."""
+    operator's command line. ``figures``: the statistics as already worked out, if they are."""
     cases = await storage.cases.registered(span.start, span.end, viewer=viewer)
-    figures = await published(storage, zone, now)
+    figures = figures or await published(storage, zone, now)
     return ExportData(
         rows=tuple(register_row(registered, zone) for registered in cases),
         statistics=tuple(figures.statistics(period) for period in export_periods(figures, span, zone)),
@@ -413,6 +424,10 @@ class Steering:
         self._router = router
         self._clock = clock
         self._zone = zone
+        # What was worked out, reused while no fact changed and the same month is the latest:
+        # protecting a year's counts takes seconds, reading it again takes milliseconds.
+        self._protected: dict[Hashable, YearTable] = {}
+        self._latest: tuple[int, Period, PublishedStatistics] | None = None
 
     def _language(self, sender: Sender) -> Language:
         members = self._router.staff_member(sender.telegram_id)
@@ -459,7 +474,14 @@ class Steering:
         return Outcome(language, files=chart_files(published, period, audience, language.value))
 
     async def _published(self) -> PublishedStatistics:
-        return await published(self._storage, self._zone, self._clock.now())
+        version, month = await self._storage.facts.version(), self.latest_month()
+        if self._latest is not None and self._latest[:2] == (version, month):
+            return self._latest[2]
+        if len(self._protected) > PROTECTED_YEARS_KEPT:
+            self._protected.clear()
+        figures = await published(self._storage, self._zone, self._clock.now(), self._protected)
+        self._latest = (version, month, figures)
+        return figures
 
     async def export(self, sender: Sender) -> Outcome:
         """/export: the register (CSV for Dutch Excel), the statistics (CSV), and both in one
@@ -470,7 +492,9 @@ class Steering:
             return self._denied(sender)
         language = member.language.value
         now = self._clock.now()
-        made = await export_data(self._storage, self._zone, now, ExportRange(), viewer=index)
+        made = await export_data(
+            self._storage, self._zone, now, ExportRange(), viewer=index, figures=await self._published()
+        )
         await self._storage.audit.record_note(
             AuditNote("coordinator", member.name, "exported", f"register ({len(made.rows)} cases) and statistics"),
             now,

@@ -88,3 +88,10 @@ class Facts:
         async with self._db.transaction() as conn:
             async with conn.execute(f"SELECT {_COLUMNS} FROM report_facts") as cursor:
                 return list(map(FactsRow._make, await cursor.fetchall()))
+
+    async def version(self) -> int:
+        """A number that changes whenever any fact does (one row, kept by the database)."""
+        async with self._db.transaction() as conn:
+            async with conn.execute("SELECT version FROM report_facts_version WHERE id = 1") as cursor:
+                row = await cursor.fetchone()
+        return 0 if row is None else int(row[0])
