@@ -31,6 +31,7 @@ from bot.services import build as build_services
 from flows.aftercare import KINDS as AFTERCARE_KINDS
 from flows.clock import Clock, SystemClock
 from flows.escalation import KINDS as ESCALATIONS
+from flows.lifecycle import TimerKind
 from flows.model import Language
 from flows.privacy import describe
 from flows.routing import Router
@@ -119,6 +120,8 @@ class Meldbot:
                 self.timekeeper.handle(kind, services.escalation.run)
             for kind in AFTERCARE_KINDS:
                 self.timekeeper.handle(kind, services.aftercare.run)
+            self.timekeeper.handle(TimerKind.QUARTERLY_SUMMARY, services.steering.run_summary)
+            await services.steering.arm_summary()
             services.courier, services.timekeeper = self.courier, self.timekeeper
             application.bot_data["services"] = services
             handlers.register(application)

@@ -385,6 +385,7 @@ class Settings(_Section):
             invite_valid_for=self.access.invite_valid_for,
             max_attachment_mb=self.attachments.max_megabytes,
             organisation=self.organisation_details(),
+            quiet_hours=self.quiet(),
         )
 
     def quiet(self) -> QuietHours:

@@ -26,6 +26,7 @@ from flows.privacy import Organisation
 from flows.relay import Relay
 from flows.routing import Router
 from flows.steering import Steering
+from flows.timing import QuietHours
 from storage import Storage
 
 
@@ -41,6 +42,8 @@ class Policy:
     max_attachment_mb: int = MAX_ATTACHMENT_MB
     # Who is responsible for the data ([organisation]), for /privacy; None until configured.
     organisation: Organisation | None = None
+    # When staff are not disturbed by what can wait (the quarterly summary); None: any time.
+    quiet_hours: QuietHours | None = None
 
 
 class RecentIds:
@@ -109,5 +112,5 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
         admission=Admission(storage, router, clock, policy.access_mode, policy.invite_valid_for),
         escalation=Escalation(storage, router, clock),
         notices=Notices(storage, router, policy.zone, clock, policy.plan),
-        steering=Steering(storage, router, clock, policy.zone),
+        steering=Steering(storage, router, clock, policy.zone, policy.quiet_hours),
     )

@@ -142,6 +142,7 @@ class Notice(StrEnum):
     ACTION_FEEDBACK = "action_feedback"  # ref: the action id; to the reporter
     SILENCE_REMINDER = "silence_reminder"  # ref: days without news; to the case owner or coordinators
     SURVEY = "survey"  # the closing question; to the reporter
+    QUARTERLY_SUMMARY = "quarterly_summary"  # ref: the quarter (2026-3); no case; to those who steer
 
 
 class TimerKind(StrEnum):
@@ -154,6 +155,7 @@ class TimerKind(StrEnum):
     REOFFER = "reoffer"
     SILENCE_OWNER = "silence_owner"
     SILENCE_COORDINATORS = "silence_coordinators"
+    QUARTERLY_SUMMARY = "quarterly_summary"  # no case; detail: the quarter it is about (2026-3)
 
 
 ESCALATIONS = frozenset({TimerKind.ESCALATE_COUNSELLORS, TimerKind.ESCALATE_COORDINATORS})

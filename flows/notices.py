@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from flows.access import sees_statistics
 from flows.aftercare import (
     AftercarePlan,
     checkin_keyboard,
@@ -22,6 +23,7 @@ from flows.aftercare import (
     support_lines,
     survey_keyboard,
 )
+from flows.charts import trend_chart
 from flows.clock import Clock
 from flows.lifecycle import (
     Case,
@@ -39,6 +41,8 @@ from flows.lifecycle import (
 )
 from flows.outcome import Acknowledge, Choice, GiveConsent, Label, OpenCase, Reply, ReplyTo, StartMessage
 from flows.routing import Router
+from flows.statistics import PeriodKind
+from flows.steering import TREND_MONTHS, published, summary_caption, summary_quarter
 from storage import Storage
 from storage.cases import AttachmentRecord
 from storage.outbox import OutboxItem
@@ -83,6 +87,9 @@ class Notices:
         """Whether the item may go out now, to this recipient, given the case as it is now."""
         if item.kind is Notice.CASE_ERASED:
             return Send()
+        if item.kind is Notice.QUARTERLY_SUMMARY:
+            # Counts only, no case: for whoever may see the statistics at the moment it is sent.
+            return Send() if sees_statistics(item.recipient_index, self._router) else Drop("not_steering")
         case = None if item.case_id is None else await self._storage.cases.get(item.case_id)
         if case is None:
             return Drop("case_gone")
@@ -111,6 +118,8 @@ class Notices:
         """The one Telegram message an outbox item becomes (call :meth:`authorise` first)."""
         if item.kind is Notice.CASE_ERASED:
             return Reply("staff.case_erased", {"reference": item.ref or ""})
+        if item.kind is Notice.QUARTERLY_SUMMARY:
+            return await self._summary(item.ref, language)
         case = None if item.case_id is None else await self._storage.cases.get(item.case_id)
         if case is None:
             raise Gone("case_gone")
@@ -135,6 +144,18 @@ class Notices:
         if party is Party.REPORTER:
             return await self._to_reporter(case, item)
         return await self._to_staff(case, item)
+
+    async def _summary(self, ref: str | None, language: str) -> FileNotice:
+        """The quarter's key figures as the caption of its trend chart, worked out when it is sent."""
+        quarter = summary_quarter(ref)
+        figures = await published(self._storage, self._zone, self._clock.now())
+        if quarter is None or quarter.months()[-1] > figures.latest(PeriodKind.MONTH):
+            raise Gone("quarter_not_ended")
+        chart = trend_chart(figures.trend(quarter.months()[-1], months=TREND_MONTHS), language)
+        picture = AttachmentRecord(
+            f"summary-{ref}", 0, "photo", len(chart), f"meldbot-{ref}.png", "image/png", None, chart
+        )
+        return FileNotice(picture, summary_caption(language, figures.statistics(quarter)))
 
     def staff_report(self, case: Case, reporter: PersonRecord | None, party: Party, banner: str | None) -> Reply:
         """The report as a counsellor or coordinator receives it, with its buttons."""

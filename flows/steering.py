@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,18 @@ import messages
 from flows import charts, exports
 from flows.access import may_export, sees_statistics
 from flows.clock import Clock
-from flows.lifecycle import ActionKind, AuditNote, CheckInAnswer, RegisterState, SurveyAnswer
+from flows.lifecycle import (
+    ActionKind,
+    AuditNote,
+    CheckInAnswer,
+    Delivery,
+    Notice,
+    Party,
+    RegisterState,
+    SurveyAnswer,
+    Timer,
+    TimerKind,
+)
 from flows.model import Audience, Channel, Language, Role, Sender
 from flows.outcome import Choice, FileKind, Keyboard, MadeFile, Outcome, Reply, StatsCharts, StatsView
 from flows.routing import Router
@@ -47,10 +58,12 @@ from flows.statistics import (
 )
 from flows.statistics_text import breakdown_label, column_label, count_text, period_label, value_label
 from flows.suppression import YearTable
+from flows.timing import QuietHours
 from messages import Label
 from storage import Storage
 from storage.cases import RegisteredCase
 from storage.facts import FactsRow
+from storage.schedule import DueItem
 
 AUDIENCES: dict[str, Audience | None] = {"a": None, "s": Audience.STAFF, "h": Audience.OFFICE_HOLDERS}
 # What the /stats text shows, in this order; police reports and damages are shown as shares.
@@ -407,6 +420,84 @@ async def export_data(
     )
 
 
+# -- the quarterly summary ---------------------------------------------------------------------
+
+SUMMARY_AT = time(9, 0)  # on the first working day of a quarter, at the start of a working day
+
+
+def easter_monday(year: int) -> date:
+    """Easter Monday (Gregorian computus): a public holiday, and sometimes the 1st of April."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    day_shift = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 19 * day_shift) // 433
+    month = (h + day_shift - 7 * m + 90) // 25
+    day = (h + day_shift - 7 * m + 33 * month + 19) % 32
+    return date(year, month, day) + timedelta(days=1)
+
+
+def first_working_day(quarter: Period) -> date:
+    """The first day of the quarter that is a weekday and not New Year's Day or Easter Monday."""
+    day = date(quarter.year, quarter.months()[0].number, 1)
+    while day.weekday() >= 5 or (day.month, day.day) == (1, 1) or day == easter_monday(day.year):
+        day += timedelta(days=1)
+    return day
+
+
+def summary_timer(now: datetime, zone: ZoneInfo, quiet: QuietHours | None) -> Timer:
+    """The next summary: at the first working day of the first quarter whose summary is still to come,
+    outside quiet hours; its detail names the quarter it is about (the one before)."""
+    quarter = following(Period.containing(PeriodKind.QUARTER, now, zone))
+    for candidate in (quarter.previous(), quarter):
+        due = datetime.combine(first_working_day(candidate), SUMMARY_AT, zone)
+        if quiet is not None and quiet.is_quiet(due):
+            due = quiet.next_allowed(due)
+        if due > now:
+            about = candidate.previous()
+            return Timer(TimerKind.QUARTERLY_SUMMARY, due, f"{about.year}-{about.number}")
+    raise AssertionError("the next quarter always starts after now")
+
+
+def summary_quarter(ref: str | None) -> Period | None:
+    """The quarter a summary is about, from its stored reference (2026-3)."""
+    year, _, number = (ref or "").partition("-")
+    try:
+        return Period.quarter(int(year), int(number))
+    except ValueError:
+        return None
+
+
+def summary_caption(language: str, statistics: Statistics) -> Reply:
+    """The key figures of a quarter, short enough for a picture's caption."""
+    columns = statistics.columns
+    total = statistics.total
+    hidden = count_text(language, Suppressed.HIDDEN)
+    shares = statistics.register_shares
+    registered = next(
+        row.cells[Column.ALL].current
+        for row in statistics.tables[Breakdown.REGISTER].rows
+        if row.value == "registered" and Column.ALL in row.cells
+    )
+    return Reply(
+        "summary.caption",
+        {
+            "period": period_label(language, statistics.period),
+            "previous": period_label(language, statistics.previous),
+            "count": count_text(language, total[Column.ALL].current),
+            "change": _change(language, total[Column.ALL]),
+            "staff": count_text(language, total[Column.STAFF].current) if Column.STAFF in columns else hidden,
+            "office_holders": count_text(language, total[Column.OFFICE_HOLDERS].current),
+            "registered": count_text(language, registered),
+            "reaction": _percent(shares[RegisterShare.REACTION][Column.ALL]) or hidden,
+            "within": _percent(shares[RegisterShare.REACTION_WITHIN_GUIDANCE][Column.ALL]) or hidden,
+        },
+        protect_content=True,
+    )
+
+
 # -- the flow ---------------------------------------------------------------------------------
 
 
@@ -419,8 +510,11 @@ class ExportRange:
 
 
 class Steering:
-    def __init__(self, storage: Storage, router: Router, clock: Clock, zone: ZoneInfo) -> None:
+    def __init__(
+        self, storage: Storage, router: Router, clock: Clock, zone: ZoneInfo, quiet: QuietHours | None = None
+    ) -> None:
         self._storage = storage
+        self._quiet = quiet
         self._router = router
         self._clock = clock
         self._zone = zone
@@ -521,3 +615,25 @@ class Steering:
             ),
         ]
         return Outcome(Language(language), replies=[Reply("export.sent", {"cases": len(made.rows)})], files=files)
+
+    # -- the quarterly summary ---------------------------------------------------------------
+
+    async def arm_summary(self) -> None:
+        """At start: the next quarterly summary waits in the schedule (once)."""
+        if not await self._storage.facts.summary_armed():
+            now = self._clock.now()
+            await self._storage.schedule.add(None, [summary_timer(now, self._zone, self._quiet)], now)
+
+    async def run_summary(self, item: DueItem) -> bool:
+        """The quarter has begun: a summary of the one before for each coordinator, through the
+        outbox (re-authorised when sent), and the next quarter's summary armed."""
+        now = self._clock.now()
+        about = summary_quarter(item.detail)
+        following_timer = summary_timer(now, self._zone, self._quiet)
+        recipients = [i for i in self._router.coordinator_indexes() if sees_statistics(i, self._router)]
+        deliveries = [
+            Delivery(index, Party.COORDINATOR, Notice.QUARTERLY_SUMMARY, item.detail, dedupe=f"{item.id}:{n}")
+            for n, index in enumerate(recipients)
+        ]
+        await self._storage.facts.queue_summary(deliveries if about is not None else [], following_timer, now)
+        return about is not None and bool(deliveries)

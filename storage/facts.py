@@ -8,12 +8,15 @@ them (storage/cases.py); :meth:`Facts.all` reads the whole table in one scan for
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import NamedTuple
 
 import aiosqlite
 
-from flows.lifecycle import FactsUpdate, SubmittedFacts
+from flows.lifecycle import Delivery, FactsUpdate, SubmittedFacts, Timer, TimerKind
 from storage.database import Database
+from storage.outbox import Outbox
+from storage.schedule import Schedule
 
 
 class FactsRow(NamedTuple):
@@ -95,3 +98,26 @@ class Facts:
             async with conn.execute("SELECT version FROM report_facts_version WHERE id = 1") as cursor:
                 row = await cursor.fetchone()
         return 0 if row is None else int(row[0])
+
+    async def summary_armed(self) -> bool:
+        """Whether the next quarterly summary is waiting in the schedule."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT 1 FROM scheduled WHERE kind = ? AND case_id IS NULL AND status IN ('pending', 'claimed')"
+                " LIMIT 1",
+                (TimerKind.QUARTERLY_SUMMARY.value,),
+            ) as cursor:
+                return await cursor.fetchone() is not None
+
+    async def queue_summary(self, deliveries: list[Delivery], following: Timer, now: datetime) -> None:
+        """The quarterly summary's notifications and the next quarter's timer, in one transaction:
+        a run repeated after a crash adds neither twice (the deliveries carry the item's id)."""
+        async with self._db.transaction() as conn:
+            await Outbox.insert(conn, None, deliveries, now)
+            async with conn.execute(
+                "SELECT 1 FROM scheduled WHERE kind = ? AND case_id IS NULL AND status = 'pending' AND detail = ?",
+                (following.kind.value, following.detail),
+            ) as cursor:
+                armed = await cursor.fetchone() is not None
+            if not armed:
+                await Schedule.insert(conn, None, [following], now)
