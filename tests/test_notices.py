@@ -42,6 +42,7 @@ async def test_every_kind_of_notification_renders_with_its_buttons(storage, cloc
         Notice.CHECKIN_ALERT: "talk",
         Notice.ACTION_FEEDBACK: action.id,
         Notice.SILENCE_REMINDER: "8",
+        Notice.QUARTERLY_SUMMARY: "2026-3",  # the quarter before the clock's
     }
     notices = world.notices
     reporter_kinds = {k for k in KINDS if k.startswith("reporter_")} | {
