@@ -15,9 +15,12 @@ import pytest
 from openpyxl import load_workbook
 
 from bot import callbacks
+from bot.app import Meldbot
+from bot.demo.clock import DemoClock
 from flows.clock import SystemClock
 from flows.outcome import StatsCharts, StatsView
-from flows.statistics import PeriodKind
+from flows.statistics import Period, PeriodKind
+from flows.steering import SUMMARY_AT, first_working_day, following
 from storage import Storage
 from tests.e2e import COORDINATOR_ID, STAFF_COUNSELLOR_ID, BotUnderTest
 from tests.support import AMSTERDAM, ManualClock, World, reporter
@@ -145,3 +148,34 @@ async def seed_last_month_through(meldbot) -> None:
     """A report in the running bot's database, so there is something that must not leak."""
     world = World(meldbot.storage, ManualClock(SystemClock().now() - timedelta(days=40)))
     await world.report(reporter(5499, "Melder", None), wish="anonymous_register")
+
+
+async def test_the_quarterly_summary_arrives_on_the_quarters_first_working_day(emu, tmp_path, captured_logs):
+    """A clock three seconds before the next quarter's first working morning: the summary of the
+    quarter that just ended reaches the coordinator as a protected picture with its key figures."""
+    now = SystemClock().now()
+    quarter = following(Period.containing(PeriodKind.QUARTER, now, AMSTERDAM))
+    due = datetime.combine(first_working_day(quarter), SUMMARY_AT, AMSTERDAM)
+    storage = await Storage.open(tmp_path / "meldbot.db", tmp_path / "meldbot.key")
+    try:
+        world = World(storage, ManualClock(due - timedelta(days=40)))
+        for n in range(6):
+            await world.report(reporter(5600 + n, f"Melder {n}", None), wish="anonymous_register")
+    finally:
+        await storage.close()
+    coby = emu.user(COORDINATOR_ID, first_name="Coby", language_code="nl")
+    coby.skip_pending()
+    await coby.command("/start")
+    clock = DemoClock()
+    clock.advance(due - timedelta(seconds=3) - now)
+    bot = BotUnderTest(emu, tmp_path)
+    bot.meldbot = Meldbot(bot.settings, clock=clock)
+    await bot.meldbot.start()
+    try:
+        summary = await coby.wait_for_message(lambda m: m.media_type == "photo", timeout=20)
+        assert clock.now() >= due
+        assert png_size(summary.file_bytes)[0] == 1080
+        assert summary.protect_content
+        assert summary.caption.startswith("📊 Kwartaaloverzicht:") and "Meldingen: 6" in summary.caption
+    finally:
+        await bot.stop()
