@@ -6,6 +6,9 @@ and its buttons, the three charts as pictures, and the exports of the register a
 statistics as files. Who may see them is flows/access.py (``sees_statistics``,
 ``may_export``), asked again at every command and press.
 
+It also owns the quarterly summary: its timer (the first working day of each quarter, outside
+quiet hours) and its notifications; flows/notices.py composes it when it is sent.
+
 The statistics read only the facts table, in one scan, and decrypt nothing; the register
 export reads the registered cases themselves (it lists them, one row per case), without
 names, usernames or Telegram ids, and with the reporter's own words only where they let
@@ -542,17 +545,14 @@ class Steering:
             return self._denied(sender)
         language = self._language(sender)
         latest = self.latest_month()
-        if view is None:
-            view = StatsView(PeriodKind.QUARTER, 0, 1)
-            period: Period | None = _latest_of(PeriodKind.QUARTER, latest)
-        else:
-            period = _period(view)
-        if period is None or view.audience not in AUDIENCES or not _shown(period, latest):
+        period = _latest_of(PeriodKind.QUARTER, latest) if view is None else _period(view)
+        audience = "a" if view is None else view.audience
+        if period is None or audience not in AUDIENCES or not _shown(period, latest):
             return Outcome(language, toast=Label("toast.stale"))
         published = await self._published()
-        statistics = published.statistics(period, AUDIENCES[view.audience])
+        statistics = published.statistics(period, AUDIENCES[audience])
         reply = stats_text(language.value, statistics)
-        keyboard = _keyboard(period, view.audience, latest)
+        keyboard = _keyboard(period, audience, latest)
         return Outcome(language, replies=[Reply(reply.key, reply.params, keyboard, protect_content=True)])
 
     async def stats_charts(self, sender: Sender, view: StatsCharts) -> Outcome:
