@@ -521,8 +521,8 @@ class Steering:
         self._router = router
         self._clock = clock
         self._zone = zone
-        # What was worked out, reused while no fact changed and the same month is the latest:
-        # protecting a year's counts takes seconds, reading it again takes milliseconds.
+        # What was worked out, reused while no fact of an ended month changed and the same month is
+        # the latest: working it out takes seconds on a large register, reusing it milliseconds.
         self._protected: dict[Hashable, YearTable] = {}
         self._latest: tuple[int, Period, PublishedStatistics] | None = None
 

@@ -213,7 +213,7 @@ class CaseFile:
                 "UPDATE surveys SET answer = ?, answered_at = ? WHERE case_id = ?", (answer.value, to_db(now), case_id)
             )
             if cursor.rowcount == 1 and facts_id is not None:
-                await report_facts.update_in(conn, facts_id, FactsUpdate(survey=answer))
+                await report_facts.update_in(conn, facts_id, FactsUpdate(survey=answer), now)
         return cursor.rowcount == 1
 
     async def comment_survey(self, case_id: str, comment: str, now: datetime) -> None:

@@ -544,7 +544,7 @@ class Cases:
         for kind, by in change.postpone:
             await Schedule.postpone_in(conn, before.id, kind, by)
         if change.facts is not None and before.facts_id is not None:
-            await report_facts.update_in(conn, before.facts_id, change.facts)
+            await report_facts.update_in(conn, before.facts_id, change.facts, now)
         await Outbox.insert(conn, before.id, change.deliveries, now)
         await Schedule.insert(conn, before.id, change.timers, now)
         await self._audit.append_note(conn, change.audit, now, before.reference)

@@ -8,7 +8,7 @@ them (storage/cases.py); :meth:`Facts.all` reads the whole table in one scan for
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 import aiosqlite
@@ -57,8 +57,14 @@ async def insert_in(conn: aiosqlite.Connection, facts: SubmittedFacts) -> None:
     )
 
 
-async def update_in(conn: aiosqlite.Connection, facts_id: str, update: FactsUpdate) -> None:
-    """Apply what a change taught the statistics; the first acknowledgement and reaction stay."""
+# Months are kept in the municipality's time zone and ``now`` is UTC: a month counts as possibly
+# ended from this long before its end in UTC, whatever the zone (UTC+14 is the earliest).
+_ZONE_MARGIN = timedelta(hours=14)
+
+
+async def update_in(conn: aiosqlite.Connection, facts_id: str, update: FactsUpdate, now: datetime) -> None:
+    """Apply what a change taught the statistics; the first acknowledgement and reaction stay.
+    A change to a month that may have ended changes the version (:meth:`Facts.version`)."""
 
     def flag(value: bool | None) -> int | None:
         return None if value is None else int(value)
@@ -79,6 +85,12 @@ async def update_in(conn: aiosqlite.Connection, facts_id: str, update: FactsUpda
             facts_id,
         ),
     )
+    current = (now.astimezone(UTC) + _ZONE_MARGIN).strftime("%Y-%m")
+    await conn.execute(
+        "UPDATE report_facts_version SET version = version + 1"
+        " WHERE EXISTS (SELECT 1 FROM report_facts WHERE id = ? AND month < ?)",
+        (facts_id, current),
+    )
 
 
 class Facts:
@@ -93,7 +105,8 @@ class Facts:
                 return list(map(FactsRow._make, await cursor.fetchall()))
 
     async def version(self) -> int:
-        """A number that changes whenever any fact does (one row, kept by the database)."""
+        """A number that changes whenever a fact of a month that may have ended does (one row).
+        New reports leave it alone: they belong to the current month, which is not shown."""
         async with self._db.transaction() as conn:
             async with conn.execute("SELECT version FROM report_facts_version WHERE id = 1") as cursor:
                 row = await cursor.fetchone()

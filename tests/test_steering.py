@@ -225,3 +225,22 @@ async def test_the_facts_follow_consent_check_ins_and_the_survey(world, clock):
     assert row.in_register == 0
     figures = await published(world.storage, AMSTERDAM, datetime(2026, 4, 2, tzinfo=AMSTERDAM))
     assert figures.statistics(MARCH, Audience.STAFF).columns == (Column.STAFF,)
+
+
+async def test_only_a_change_to_an_ended_month_makes_stats_work_the_figures_out_again(world, clock):
+    await march_of_reports(world, clock)
+    clock.current = datetime(2026, 3, 30, 9, tzinfo=AMSTERDAM)
+    late = await world.report(reporter(5090, "Laat", None))
+    clock.current = datetime(2026, 4, 2, 9, tzinfo=AMSTERDAM)
+    version = await world.storage.facts.version()
+    fresh = await world.report(reporter(5091, "Nieuw", None))  # April: not shown before April has ended
+    member = world.router.counsellor(next(iter(fresh.counsellors)))
+    assert member is not None
+    await world.casework.acknowledge(staff(member), fresh.reference)
+    assert await world.storage.facts.version() == version
+    member = world.router.counsellor(next(iter(late.counsellors)))
+    assert member is not None
+    await world.casework.acknowledge(staff(member), late.reference)  # a March report: March's figures change
+    assert await world.storage.facts.version() == version + 1
+    out = await world.services.steering.stats(staff(COORDINATOR), StatsView(PeriodKind.MONTH, 2026, 3, "a"))
+    assert "<b>Meldingen: 17</b>" in text("nl", out.replies[0])

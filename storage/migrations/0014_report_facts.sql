@@ -26,16 +26,11 @@ CREATE TABLE report_facts (
     latest_checkin      TEXT                         -- the latest check-in answer
 ) WITHOUT ROWID;
 
--- A number that changes whenever any fact does, so that /stats can reuse what it worked out
--- while nothing changed (storage/facts.py Facts.version).
+-- A number that changes whenever a fact of a month that has ended changes (storage/facts.py
+-- update_in), so that /stats can reuse what it worked out while none did. A new report, and
+-- a change to one of this month, leave it alone: the statistics show whole months only.
 CREATE TABLE report_facts_version (
     id       INTEGER PRIMARY KEY CHECK (id = 1),
     version  INTEGER NOT NULL
 );
 INSERT INTO report_facts_version (id, version) VALUES (1, 0);
-CREATE TRIGGER report_facts_inserted AFTER INSERT ON report_facts
-BEGIN UPDATE report_facts_version SET version = version + 1; END;
-CREATE TRIGGER report_facts_updated AFTER UPDATE ON report_facts
-BEGIN UPDATE report_facts_version SET version = version + 1; END;
-CREATE TRIGGER report_facts_deleted AFTER DELETE ON report_facts
-BEGIN UPDATE report_facts_version SET version = version + 1; END;
