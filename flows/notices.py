@@ -10,6 +10,7 @@ and age.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -151,11 +152,14 @@ class Notices:
         figures = await published(self._storage, self._zone, self._clock.now())
         if quarter is None or quarter.months()[-1] > figures.latest(PeriodKind.MONTH):
             raise Gone("quarter_not_ended")
-        chart = trend_chart(figures.trend(quarter.months()[-1], months=TREND_MONTHS), language)
+        chart = await asyncio.to_thread(
+            lambda: trend_chart(figures.trend(quarter.months()[-1], months=TREND_MONTHS), language)
+        )
         picture = AttachmentRecord(
             f"summary-{ref}", 0, "photo", len(chart), f"meldbot-{ref}.png", "image/png", None, chart
         )
-        return FileNotice(picture, summary_caption(language, figures.statistics(quarter)))
+        statistics = await asyncio.to_thread(figures.statistics, quarter)
+        return FileNotice(picture, summary_caption(language, statistics))
 
     def staff_report(self, case: Case, reporter: PersonRecord | None, party: Party, banner: str | None) -> Reply:
         """The report as a counsellor or coordinator receives it, with its buttons."""

@@ -17,6 +17,7 @@ the case into the register with their name.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Hashable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -138,7 +139,10 @@ async def published(
 ) -> PublishedStatistics:
     """Everything the statistics may show at ``now``, from one read of the facts table
     (``protected``: see :func:`flows.statistics.publish`)."""
-    return publish(report_facts(await storage.facts.all(), zone), zone=zone, now=now, protected=protected)
+    rows = await storage.facts.all()
+    # Counting and protecting take seconds on a large register: in a thread, so that the bot keeps
+    # answering everyone else meanwhile.
+    return await asyncio.to_thread(lambda: publish(report_facts(rows, zone), zone=zone, now=now, protected=protected))
 
 
 # -- the /stats text -------------------------------------------------------------------------
@@ -419,7 +423,9 @@ async def export_data(
     figures = figures or await published(storage, zone, now)
     return ExportData(
         rows=tuple(register_row(registered, zone) for registered in cases),
-        statistics=tuple(figures.statistics(period) for period in export_periods(figures, span, zone)),
+        statistics=await asyncio.to_thread(
+            lambda: tuple(figures.statistics(period) for period in export_periods(figures, span, zone))
+        ),
     )
 
 
@@ -501,6 +507,30 @@ def summary_caption(language: str, statistics: Statistics) -> Reply:
     )
 
 
+def _export_files(made: ExportData, language: str, stamp: str) -> list[MadeFile]:
+    """The three files /export sends (built in a thread: the workbook of a large register takes a while)."""
+    return [
+        MadeFile(
+            FileKind.DOCUMENT,
+            exports.register_csv(made.rows, language),
+            f"meldbot-register-{stamp}.csv",
+            Label("export.caption.register_csv"),
+        ),
+        MadeFile(
+            FileKind.DOCUMENT,
+            exports.statistics_csv(made.statistics, language),
+            f"meldbot-statistics-{stamp}.csv",
+            Label("export.caption.statistics_csv"),
+        ),
+        MadeFile(
+            FileKind.DOCUMENT,
+            exports.workbook(language, register=made.rows, statistics=made.statistics),
+            f"meldbot-{stamp}.xlsx",
+            Label("export.caption.workbook"),
+        ),
+    ]
+
+
 # -- the flow ---------------------------------------------------------------------------------
 
 
@@ -550,7 +580,7 @@ class Steering:
         if period is None or audience not in AUDIENCES or not _shown(period, latest):
             return Outcome(language, toast=Label("toast.stale"))
         published = await self._published()
-        statistics = published.statistics(period, AUDIENCES[audience])
+        statistics = await asyncio.to_thread(published.statistics, period, AUDIENCES[audience])
         reply = stats_text(language.value, statistics)
         keyboard = _keyboard(period, audience, latest)
         return Outcome(language, replies=[Reply(reply.key, reply.params, keyboard, protect_content=True)])
@@ -565,7 +595,8 @@ class Steering:
             return Outcome(language, toast=Label("toast.stale"))
         published = await self._published()
         audience = AUDIENCES[view.audience]
-        return Outcome(language, files=chart_files(published, period, audience, language.value))
+        files = await asyncio.to_thread(chart_files, published, period, audience, language.value)
+        return Outcome(language, files=files)
 
     async def _published(self) -> PublishedStatistics:
         version, month = await self._storage.facts.version(), self.latest_month()
@@ -594,26 +625,7 @@ class Steering:
             now,
         )
         stamp = now.astimezone(self._zone).date().isoformat()
-        files = [
-            MadeFile(
-                FileKind.DOCUMENT,
-                exports.register_csv(made.rows, language),
-                f"meldbot-register-{stamp}.csv",
-                Label("export.caption.register_csv"),
-            ),
-            MadeFile(
-                FileKind.DOCUMENT,
-                exports.statistics_csv(made.statistics, language),
-                f"meldbot-statistics-{stamp}.csv",
-                Label("export.caption.statistics_csv"),
-            ),
-            MadeFile(
-                FileKind.DOCUMENT,
-                exports.workbook(language, register=made.rows, statistics=made.statistics),
-                f"meldbot-{stamp}.xlsx",
-                Label("export.caption.workbook"),
-            ),
-        ]
+        files = await asyncio.to_thread(_export_files, made, language, stamp)
         return Outcome(Language(language), replies=[Reply("export.sent", {"cases": len(made.rows)})], files=files)
 
     # -- the quarterly summary ---------------------------------------------------------------
