@@ -30,6 +30,7 @@ pytestmark = pytest.mark.e2e
 
 MARKERS = {"first name": "Markfirst4417", "username": "markuser_9055", "text": "MARKERTEXT7731 bij de balie"}
 MARKED_ID = 913_457_286
+SLOW = 30  # seconds: drawing charts and building a workbook take a while on a busy machine
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -78,14 +79,14 @@ async def test_a_coordinator_reads_the_figures_sees_the_charts_and_exports(emu, 
         await coby.next_message()
         await carla.next_message()
         await coby.command("/stats")
-        quarter = await coby.wait_for_message(lambda m: "Cijfers" in m.text)
+        quarter = await coby.wait_for_message(lambda m: "Cijfers" in m.text, timeout=SLOW)
         assert quarter.protect_content
         await coby.press("Maand")
         month = await coby.next_screen(lambda m: "Meldingen:" in m.text and "• Maand •" in dict(m.buttons))
         assert "Meldingen: 7" in month.text
         assert len(month.text) <= 4096
         await coby.press("📈 Toon als grafieken")
-        photos = [await coby.wait_for_message(lambda m: m.media_type == "photo") for _ in range(3)]
+        photos = [await coby.wait_for_message(lambda m: m.media_type == "photo", timeout=SLOW) for _ in range(3)]
         for photo in photos:
             width, height = png_size(photo.file_bytes)
             assert width == 1080 and height > 200
@@ -93,8 +94,8 @@ async def test_a_coordinator_reads_the_figures_sees_the_charts_and_exports(emu, 
         assert photos[0].caption.startswith("Meldingen per maand, naar vorm")
 
         await coby.command("/export")
-        await coby.wait_for_message(lambda m: "De export" in m.text)
-        files = [await coby.wait_for_message(lambda m: m.media_type == "document") for _ in range(3)]
+        await coby.wait_for_message(lambda m: "De export" in m.text, timeout=SLOW)
+        files = [await coby.wait_for_message(lambda m: m.media_type == "document", timeout=SLOW) for _ in range(3)]
         assert all(f.protect_content for f in files)
         register, statistics, workbook = (f.file_bytes for f in files)
         rows = list(csv.reader(io.StringIO(register.decode("utf-8-sig")), delimiter=";", strict=True))
