@@ -109,29 +109,37 @@ def _hours(hours: int | None) -> timedelta | None:
 
 def report_facts(rows: Iterable[FactsRow], zone: ZoneInfo) -> list[ReportFacts]:
     """Stored rows as :class:`ReportFacts`. A report that left the register keeps its count, but
-    what concerns the register (reaction, police report, damages) no longer counts for it."""
+    what concerns the register (reaction, police report, damages) no longer counts for it.
+
+    Many reports share the same codes: each distinct row becomes one (frozen) object, shared."""
+    made: dict[FactsRow, ReportFacts] = {}
     found = []
     for row in rows:
-        registered = bool(row.in_register)
-        found.append(
-            ReportFacts(
-                submitted_at=_month_moment(row.month, zone),
-                forms=_forms(row.forms),
-                channel=Channel(row.channel),
-                role=Role(row.role),
-                department=row.department,
-                work_process=row.work_process,
-                perpetrator=Perpetrator.UNKNOWN if row.perpetrator is None else Perpetrator(row.perpetrator),
-                in_register=registered,
-                acknowledged_after=_hours(row.acknowledged_hours),
-                reaction_after=_hours(row.reaction_hours) if registered else None,
-                police_report=registered and bool(row.police_report),
-                damages_claimed=registered and bool(row.damages_claimed),
-                survey=None if row.survey is None else SurveyAnswer(row.survey),
-                latest_checkin=None if row.latest_checkin is None else CheckInAnswer(row.latest_checkin),
-            )
-        )
+        facts = made.get(row)
+        if facts is None:
+            facts = made[row] = _facts_of(row, zone)
+        found.append(facts)
     return found
+
+
+def _facts_of(row: FactsRow, zone: ZoneInfo) -> ReportFacts:
+    registered = bool(row.in_register)
+    return ReportFacts(
+        submitted_at=_month_moment(row.month, zone),
+        forms=_forms(row.forms),
+        channel=Channel(row.channel),
+        role=Role(row.role),
+        department=row.department,
+        work_process=row.work_process,
+        perpetrator=Perpetrator.UNKNOWN if row.perpetrator is None else Perpetrator(row.perpetrator),
+        in_register=registered,
+        acknowledged_after=_hours(row.acknowledged_hours),
+        reaction_after=_hours(row.reaction_hours) if registered else None,
+        police_report=registered and bool(row.police_report),
+        damages_claimed=registered and bool(row.damages_claimed),
+        survey=None if row.survey is None else SurveyAnswer(row.survey),
+        latest_checkin=None if row.latest_checkin is None else CheckInAnswer(row.latest_checkin),
+    )
 
 
 async def published(

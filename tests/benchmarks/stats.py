@@ -13,7 +13,9 @@ through ``storage.cases.submit``, so every one has its row of coarse facts. Thro
 the bot uses it times (median of ``--repeat`` runs, in milliseconds): /stats for the latest quarter
 and for a month (one scan of the facts table, nothing decrypted; target under 1 s): the first
 look (every year's counts protected anew), just after a new report (the facts read and counted
-again; the protected years reused) and while nothing changed (reused as it was); the three
+again; the protected years reused), after a fact of an ended month changed (a report of last
+month acknowledged: read, counted and the changed year protected again) and while nothing
+changed (reused as it was); the three
 charts, and the exports: /export in the chat (register CSV, statistics CSV and the workbook) and
 the register alone as ``meldbot export`` writes it (these read and decrypt every registered case).
 """
@@ -26,6 +28,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 
 from flows import exports
@@ -34,8 +37,9 @@ from flows.outcome import StatsCharts, StatsView
 from flows.statistics import PeriodKind
 from flows.steering import ExportRange, export_data
 from storage import Storage
+from storage.database import to_db
 from tests.benchmarks.scaling import NOW, build, world_for
-from tests.support import AMSTERDAM, COORDINATOR, ManualClock, file_report, staff
+from tests.support import AMSTERDAM, COORDINATOR, ManualClock, World, file_report, staff
 
 Operation = Callable[[], Awaitable[object]]
 
@@ -49,6 +53,24 @@ async def timed(run: Operation, repeat: int) -> float:
         await run()
         samples.append((time.perf_counter() - start) * 1000)
     return statistics.median(samples)
+
+
+async def unacknowledged_last_month(storage: Storage, world: World, count: int) -> list[tuple[str, Sender]]:
+    """Reports sent last month that their counsellor has not acknowledged yet, with that counsellor."""
+    async with storage.db.transaction() as conn:
+        async with conn.execute(
+            "SELECT c.reference, k.staff_index FROM cases c JOIN case_counsellors k ON k.case_id = c.id"
+            " WHERE c.status = 'new' AND k.state = 'assigned' AND c.submitted_at >= ? AND c.submitted_at < ?"
+            " LIMIT ?",
+            (to_db(datetime(2026, 10, 1, tzinfo=AMSTERDAM)), to_db(datetime(2026, 10, 31, tzinfo=AMSTERDAM)), count),
+        ) as cursor:
+            rows = await cursor.fetchall()
+    found = []
+    for reference, index in rows:
+        member = world.router.counsellor(bytes(index))
+        assert member is not None
+        found.append((reference, staff(member)))
+    return found
 
 
 async def measure(folder: Path, repeat: int) -> dict[str, float]:
@@ -78,8 +100,18 @@ async def measure(folder: Path, repeat: int) -> dict[str, float]:
             await steering.stats(coby)
             return (time.perf_counter() - start) * 1000
 
+        async def after_an_acknowledgement(reference: str, counsellor: Sender) -> float:
+            # A report of last month acknowledged: a fact of an ended month changed, so the facts are
+            # read and counted again (the protected years whose counts stayed the same are reused).
+            await world.casework.acknowledge(counsellor, reference)
+            start = time.perf_counter()
+            await steering.stats(coby)
+            return (time.perf_counter() - start) * 1000
+
+        waiting = await unacknowledged_last_month(storage, world, repeat)
         await steering.stats(coby)
         changed = statistics.median([await after_a_report() for _ in range(repeat)])
+        acknowledged = statistics.median([await after_an_acknowledgement(*found) for found in waiting])
         operations: dict[str, tuple[Operation, int]] = {
             "/stats, first look (nothing reused)": (cold, max(1, repeat // 2)),
             "/stats (latest quarter, everyone)": (lambda: steering.stats(coby), repeat),
@@ -88,7 +120,10 @@ async def measure(folder: Path, repeat: int) -> dict[str, float]:
             "/export in the chat (3 files)": (lambda: steering.export(coby), 1),
             "meldbot export (register, CSV)": (register_csv, 1),
         }
-        results = {"/stats, just after a new report": changed}
+        results = {
+            "/stats, just after a new report": changed,
+            "/stats, after an ended month's fact changed": acknowledged,
+        }
         results.update({name: await timed(run, times) for name, (run, times) in operations.items()})
         return results
     finally:
