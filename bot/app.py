@@ -138,6 +138,8 @@ class Meldbot:
             self.timekeeper.handle(TimerKind.PULSE_ROUND, services.pulse.run)
             for kind in DOSSIER_KINDS:
                 self.timekeeper.handle(kind, services.dossiers.run)
+            self.timekeeper.handle(TimerKind.QUARTERLY_SUMMARY, services.steering.run_summary)
+            await services.steering.arm_summary()
             services.courier, services.timekeeper = self.courier, self.timekeeper
             application.bot_data["services"] = services
             handlers.register(application)

@@ -83,6 +83,8 @@ from flows.outcome import (
     StartMessage,
     StartNote,
     StartReport,
+    StatsCharts,
+    StatsView,
     StopCheckIns,
     StopComposing,
     Survey,
@@ -91,6 +93,7 @@ from flows.outcome import (
     Withdraw,
 )
 from flows.perpetrator import IdentifierKind
+from flows.statistics import PeriodKind
 
 MAX_BYTES = 64  # Telegram's limit for callback_data
 
@@ -144,6 +147,7 @@ PULSE_PERIOD = _text(r"20[0-9]{2}(?:m(?:[1-9]|1[0-2])|q[1-4]|y1)", 7)  # flows/p
 DIGIT = _number(1)
 FORM_FILTER = _text("a|[a-z_]{1,20}", 20)
 CONSEQUENCE_TICKS = _number(2)  # a bit per flows.model.Consequence
+AUDIENCE = _text("[ash]", 1)  # flows/steering.py AUDIENCES
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +195,8 @@ DECLARATIONS: tuple[Declaration, ...] = (
         anchor=_optional(REFERENCE),
         newer=FLAG,
     ),
+    _declare(StatsView, "sv", kind=_choice(PeriodKind), year=_number(4), number=_number(2), audience=AUDIENCE),
+    _declare(StatsCharts, "sc", kind=_choice(PeriodKind), year=_number(4), number=_number(2), audience=AUDIENCE),
     _declare(Acknowledge, "a", reference=REFERENCE),
     _declare(OpenCase, _CASE + "o", reference=REFERENCE),
     _declare(SendFiles, _CASE + "fl", reference=REFERENCE),

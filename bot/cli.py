@@ -1,7 +1,7 @@
 """The ``meldbot`` command: run the bot, try it in a browser, and what an operator does beside it.
 
 ``run``, ``demo``, ``check-config``, ``invite``, ``staff``, ``audit verify``, ``backup``, ``restore``,
-``rotate-key``, ``dossier``, ``systemd-unit``.
+``rotate-key``, ``dossier``, ``export``, ``systemd-unit``.
 
 A bad configuration is one clear message naming each setting and its problem, and
 exit status 2, with nothing started. The same holds when the key file and the
@@ -15,6 +15,7 @@ import asyncio
 import os
 import sqlite3
 import sys
+from datetime import date, datetime, time, timedelta
 from importlib import metadata, resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -110,11 +111,72 @@ def _parser() -> argparse.ArgumentParser:
         metavar="HEAD",
         help="a head printed or logged earlier (COUNT:HASH, e.g. 1523:9f2c41ab): check it is still part of the trail",
     )
+    export = commands.add_parser(
+        "export", help="export the register (one row per registered case, no names) or the statistics, for Excel"
+    )
+    export.add_argument("--config", type=Path, required=True, metavar="PATH", help="configuration file (TOML)")
+    export.add_argument("--output", type=Path, required=True, metavar="FILE", help="where to write it (0600)")
+    export.add_argument("--from", dest="start", type=_day, metavar="DATE", help="first day reported (YYYY-MM-DD)")
+    export.add_argument("--to", dest="end", type=_day, metavar="DATE", help="last day reported (YYYY-MM-DD)")
+    export.add_argument("--format", choices=["csv", "xlsx"], default="csv", help="default: %(default)s")
+    export.add_argument(
+        "--statistics", action="store_true", help="the statistics per quarter (small numbers hidden) instead"
+    )
+    export.add_argument("--language", choices=["nl", "en"], default="nl", help="headers and labels (default: nl)")
     demo = commands.add_parser("demo", help="try meldbot in a browser: no bot token, nothing leaves this computer")
     demo.add_argument(
         "--port", type=int, default=8080, help="port on 127.0.0.1 for the demo page (default 8080; 0: any free port)"
     )
     return parser
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-03-31") from None
+
+
+async def _export(settings: Settings, args: argparse.Namespace) -> int:
+    """Write one export to a file only its owner can read, with an audit entry saying what was exported."""
+    from flows import exports
+    from flows.clock import SystemClock
+    from flows.lifecycle import AuditNote
+    from flows.steering import ExportRange, export_data
+
+    zone = settings.policy().zone
+    span = ExportRange(
+        start=None if args.start is None else datetime.combine(args.start, time(), zone),
+        end=None if args.end is None else datetime.combine(args.end + timedelta(days=1), time(), zone),
+    )
+    if span.start is not None and span.end is not None and span.end <= span.start:
+        print("meldbot: --to must not be before --from", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    now = SystemClock().now()
+    storage = await Storage.open(settings.storage.database, settings.storage.key_file)
+    try:
+        data = await export_data(storage, zone, now, span, viewer=None)
+        what = "statistics" if args.statistics else f"register ({len(data.rows)} cases)"
+        await storage.audit.record_note(
+            AuditNote("operator", "command line", "exported", f"{what}, {args.format}"), now
+        )
+    finally:
+        await storage.close()
+    language = args.language
+    if args.statistics:
+        content = (exports.statistics_xlsx if args.format == "xlsx" else exports.statistics_csv)(
+            data.statistics, language
+        )
+    else:
+        content = (exports.register_xlsx if args.format == "xlsx" else exports.register_csv)(data.rows, language)
+    descriptor = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(content)
+    if args.statistics:
+        print(f"statistics of {len(data.statistics)} quarter(s) written to {args.output} (small numbers hidden)")
+    else:
+        print(f"register written to {args.output}: {len(data.rows)} case(s), without names, usernames or Telegram ids")
+    return 0
 
 
 def _demo(port: int) -> int:
@@ -467,6 +529,7 @@ def main(argv: list[str] | None = None) -> int:
         "restore": _restore,
         "rotate-key": _rotate_key,
         "dossier": _dossier,
+        "export": _export,
     }
     if args.command in commands:
         try:

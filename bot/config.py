@@ -498,6 +498,7 @@ class Settings(_Section):
             pulse=self.pulse.plan(tuple(s for s in self.aftercare_plan().support if s.kind == "office_holders")),
             departments=tuple(self.organisation.departments) if self.organisation else (),
             work_processes=(tuple(self.organisation.work_processes) if self.organisation else DEFAULT_WORK_PROCESSES),
+            quiet_hours=self.quiet(),
         )
 
     def register_rules(self) -> RegisterRules:

@@ -32,7 +32,7 @@ from flows.dossiers import DossierDocument
 from flows.lifecycle import Drop, Party, Readdress
 from flows.model import Language
 from flows.notices import FileNotice, Gone, Notices
-from flows.outcome import Reply
+from flows.outcome import FileKind, MadeFile, Reply
 from flows.routing import Router
 from flows.timing import QuietHours
 from storage import Storage
@@ -345,6 +345,17 @@ async def send_reply(bot: Bot, chat_id: int, language: Language | str, reply: Re
         reply_markup=render.keyboard(lang, reply.keyboard),
         protect_content=reply.protect_content,
     )
+
+
+async def send_made_file(bot: Bot, chat_id: int, language: Language | str, made: MadeFile) -> Message:
+    """A chart or an export the bot made, protected: it cannot be forwarded or saved."""
+    lang = Language(language).value
+    upload = InputFile(made.content, filename=made.file_name)
+    caption = render.caption(lang, Reply(made.caption.key, made.caption.params))
+    mode = render.PARSE_MODE
+    if made.kind is FileKind.PHOTO:
+        return await bot.send_photo(chat_id, upload, caption, parse_mode=mode, protect_content=True)
+    return await bot.send_document(chat_id, upload, caption, parse_mode=mode, protect_content=True)
 
 
 async def _send_file(bot: Bot, chat_id: int, attachment: AttachmentRecord, caption: str, protect: bool) -> Message:

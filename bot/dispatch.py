@@ -64,6 +64,8 @@ from flows.outcome import (
     StartMessage,
     StartNote,
     StartReport,
+    StatsCharts,
+    StatsView,
     StopCheckIns,
     StopComposing,
     Survey,
@@ -156,6 +158,8 @@ HANDLERS: dict[type[Any], Handler] = {
     PulseDecline: lambda svc, s, a: svc.pulse.decline(s, a),
     AnswerDossier: lambda svc, s, a: svc.dossiers.answer(s, a.reference, a.answer),
     OwnCopy: lambda svc, s, a: svc.dossiers.own_copy(s, a.reference),
+    StatsView: lambda svc, s, a: _paged(svc.steering.stats(s, a)),
+    StatsCharts: lambda svc, s, a: svc.steering.stats_charts(s, a),
 }
 
 

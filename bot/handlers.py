@@ -49,7 +49,7 @@ from telegram.ext import (
 
 import messages
 from bot import callbacks, dispatch, render
-from bot.delivery import send_reply
+from bot.delivery import send_made_file, send_reply
 from bot.services import Services
 from flows import privacy
 from flows.invites import INVITE_MODE
@@ -77,6 +77,8 @@ COORDINATOR_COMMANDS = (
     "register",
     "case",
     "dossier",
+    "stats",
+    "export",
     "invite",
     "pulse",
     "report",
@@ -86,8 +88,8 @@ COORDINATOR_COMMANDS = (
     "privacy",
     "help",
 )
-# Management sees no case: no list, no /case; the pulse's figures; they may report like anyone.
-MANAGEMENT_COMMANDS = ("pulse", "report", "mycases", "cancel", "language", "privacy", "help")
+# Management sees no case: no list, no /case; the statistics and the pulse; they may report like anyone.
+MANAGEMENT_COMMANDS = ("stats", "pulse", "report", "mycases", "cancel", "language", "privacy", "help")
 
 
 def staff_commands(members: Sequence[StaffMember], invite_mode: bool) -> tuple[str, ...] | None:
@@ -180,6 +182,8 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outc
     for reply in replies:
         message = await send_reply(context.bot, chat_id, language, reply)
         sent.append(message.message_id)
+    for made in outcome.files:
+        await send_made_file(context.bot, chat_id, language, made)
     if outcome.delete_messages:
         ids = list(outcome.delete_messages)
         for start in range(0, len(ids), 100):
@@ -320,6 +324,14 @@ async def on_inbox(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_register(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     outcome = await services(context).casework.register(sender_of(update), RegisterView())
     await show(update, context, _as_reply(outcome, "staff.only_coordinators"))
+
+
+async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await show(update, context, await services(context).steering.stats(sender_of(update)))
+
+
+async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await show(update, context, await services(context).steering.export(sender_of(update)))
 
 
 async def on_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -588,6 +600,8 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler(["register", "register_gir"], on_register, filters=private))
     application.add_handler(CommandHandler(["case", "zaak"], on_case, filters=private))
     application.add_handler(CommandHandler("dossier", on_dossier, filters=private))
+    application.add_handler(CommandHandler(["stats", "cijfers"], on_stats, filters=private))
+    application.add_handler(CommandHandler("export", on_export, filters=private))
     application.add_handler(CommandHandler(["invite", "uitnodigen"], on_invite, filters=private))
     application.add_handler(CommandHandler(["language", "taal"], on_language, filters=private))
     application.add_handler(CommandHandler(["help", "hulp"], on_help, filters=private))

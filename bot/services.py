@@ -30,6 +30,8 @@ from flows.privacy import Organisation
 from flows.pulse import PulseFlow, PulsePlan
 from flows.relay import Relay
 from flows.routing import Router
+from flows.steering import Steering
+from flows.timing import QuietHours
 from flows.tracks import Tracks
 from storage import Storage
 
@@ -57,6 +59,8 @@ class Policy:
     pulse_viewers: frozenset[int] = frozenset()
     departments: tuple[str, ...] = ()  # [organisation] departments: asked in the intake when set
     work_processes: tuple[str, ...] = DEFAULT_WORK_PROCESSES
+    # When staff are not disturbed by what can wait (the quarterly summary); None: any time.
+    quiet_hours: QuietHours | None = None
 
 
 class RecentIds:
@@ -95,6 +99,7 @@ class Services:
     enrolment: Enrolment
     pulse: PulseFlow
     dossiers: DossierFlow
+    steering: Steering
     courier: Courier | None = None
     timekeeper: Timekeeper | None = None
     # Presses already answered (Telegram takes one answer per press): the error handler skips them.
@@ -149,4 +154,5 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
         enrolment=Enrolment(storage, router, clock, policy.invite_valid_for, intake.route_waiting),
         pulse=pulse,
         dossiers=dossiers,
+        steering=Steering(storage, router, clock, policy.zone, policy.quiet_hours),
     )

@@ -180,3 +180,24 @@ def _most_specific(relations: list[Relation]) -> Relation:
 
 def _plausible(reference: str) -> bool:
     return len(reference) == 12 and reference.startswith("MB-")
+
+
+# -- the statistics ------------------------------------------------------------------------
+# Statistics show counts, never cases, so they are not a relation with a case: whoever steers
+# sees them. Coordinators do; the management role (the town secretary, the griffier, the
+# mayor: statistics only) joins through :func:`management`.
+
+
+def management(router: Router) -> frozenset[bytes]:
+    """The keyed indexes of the people in the ``management`` role (configured or enrolled)."""
+    return frozenset(router.management_indexes())
+
+
+def sees_statistics(index: bytes, router: Router) -> bool:
+    """Whether this person may see /stats and receive the quarterly summary."""
+    return router.coordinator(index) is not None or index in management(router)
+
+
+def may_export(index: bytes, router: Router) -> bool:
+    """Whether this person may export the register: coordinators only (it lists cases)."""
+    return router.coordinator(index) is not None

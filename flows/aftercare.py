@@ -374,7 +374,9 @@ class AftercareFlow:
         grant = await self._grant(sender, reference)
         if grant is None or answer not in SurveyAnswer.__members__.values():
             return await self._denied(sender)
-        if not await self._storage.casefile.answer_survey(grant.case.id, SurveyAnswer(answer), self._clock.now()):
+        if not await self._storage.casefile.answer_survey(
+            grant.case.id, SurveyAnswer(answer), self._clock.now(), facts_id=grant.case.facts_id
+        ):
             return await self._denied(sender)
         await self._storage.composing.start(grant.index, grant.case.id, "survey_comment", None, self._clock.now())
         return Outcome(

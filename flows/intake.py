@@ -947,6 +947,8 @@ class Intake:
             timers=timers,
             rules=self._register,
             now=now,
+            month=now.astimezone(self._zone).date(),
+            facts_id=uuid.uuid4().hex,
         )
         await self._storage.cases.submit(submission, now)
         if route.wish.reaches_counsellor:

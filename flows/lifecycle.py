@@ -169,6 +169,7 @@ class Notice(StrEnum):
     DOSSIER_QUESTION = "dossier_question"  # ref: who asks (counsellor, coordinator); to the reporter
     DOSSIER = "dossier"  # ref: the reporter's DossierConsent; the case file PDF, to the staff member who asked
     DOSSIER_COPY = "dossier_copy"  # the reporter's own copy of the case file, as proof of reporting
+    QUARTERLY_SUMMARY = "quarterly_summary"  # ref: the quarter (2026-3); no case; to those who steer
 
 
 class TimerKind(StrEnum):
@@ -187,6 +188,7 @@ class TimerKind(StrEnum):
     RETENTION = "retention"  # no case: the daily erasure of cases kept past [retention] closed_cases
     PULSE_ROUND = "pulse_round"  # no case: the safety pulse of the period goes out (flows/pulse.py)
     DOSSIER_WAIT = "dossier_wait"  # the reporter did not answer the case file question: made without name
+    QUARTERLY_SUMMARY = "quarterly_summary"  # no case; detail: the quarter it is about (2026-3)
 
 
 REACTION_TIMERS = frozenset({TimerKind.REACTION_DUE, TimerKind.REACTION_ESCALATE})
@@ -397,6 +399,9 @@ class DraftState:
     replacing_description: bool = False  # chose to change the description: new text replaces it
     early_text: bool = False  # text typed before the report began: kept, the account still asked for
     excluded: list[str] = field(default_factory=list)  # staff kept out (c<n> counsellor, k<n> coordinator)
+    # The id of the report's row of coarse facts (report_facts): the only link between the two,
+    # sealed with the case, so it disappears when the case is erased.
+    facts_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -483,6 +488,7 @@ class Case:
     link_consent: bool = False  # the reporter lets it be combined with reports about the same person
     consequences: frozenset[Consequence] | None = None  # told at the first check-in; None: not (yet) told
     influenced_decision: bool | None = None  # likewise; None also for "rather not say"
+    facts_id: str | None = None  # its row of coarse facts for the statistics (None: filed before they were kept)
 
     @property
     def in_register(self) -> bool:
@@ -693,6 +699,72 @@ Record = (
 )
 
 
+# -- what the statistics keep -----------------------------------------------------------------
+# Every submitted report, also one that stays with a counsellor, keeps one row of coarse facts
+# (flows/statistics.py ReportFacts reads them): codes and whole hours, never content or identity.
+# Only the case's sealed state knows which row is its own, so an erased case leaves a count that
+# links to no one.
+
+
+@dataclass(frozen=True, slots=True)
+class SubmittedFacts:
+    """The facts a report is counted by, as it is sent."""
+
+    id: str
+    month: date  # the first day of the month it was sent, in the municipality's time zone
+    forms: tuple[str, ...]  # flows.statistics.Form codes, sorted
+    channel: Channel
+    role: Role
+    department: str | None
+    work_process: str | None
+    perpetrator: str | None  # a flows.statistics.Perpetrator code; None while the intake does not ask it
+    in_register: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FactsUpdate:
+    """What the statistics learn from a change; None leaves a fact as it was.
+
+    Only the first acknowledgement and the first reaction count (storage keeps the earlier
+    figure); police report and damages only ever become true.
+    """
+
+    in_register: bool | None = None
+    acknowledged_hours: int | None = None  # whole hours from submission to acknowledgement
+    reaction_hours: int | None = None  # whole hours from registration to a reaction towards the perpetrator
+    police_report: bool | None = None
+    damages_claimed: bool | None = None
+    survey: SurveyAnswer | None = None
+    latest_checkin: CheckInAnswer | None = None
+
+
+def whole_hours(span: timedelta) -> int:
+    """A duration as the statistics keep it: whole hours, so that a figure is never one exact moment."""
+    return max(0, round(span.total_seconds() / 3600))
+
+
+def acknowledged_facts(case: Case, now: datetime) -> FactsUpdate:
+    return FactsUpdate(acknowledged_hours=whole_hours(now - case.submitted_at))
+
+
+def reaction_facts(
+    case: Case, now: datetime, *, reaction: bool, police_report: bool = False, damages_claimed: bool = False
+) -> FactsUpdate | None:
+    """What a recorded reaction towards the perpetrator tells the statistics. They count it for
+    registered reports only; ``reaction`` False: "no reaction, because ..." (not a reaction)."""
+    if not case.in_register:
+        return None
+    since = case.registered_at or case.submitted_at
+    return FactsUpdate(
+        reaction_hours=whole_hours(now - since) if reaction else None,
+        police_report=True if police_report else None,
+        damages_claimed=True if damages_claimed else None,
+    )
+
+
+_POLICE_REPORTS = frozenset({ActionKind.POLICE_REPORT_VICTIM, ActionKind.POLICE_REPORT_EMPLOYER})
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     """Everything that follows from one thing happening to a case, applied in one transaction."""
@@ -706,6 +778,7 @@ class Change:
     cancel: frozenset[TimerKind] = frozenset()  # pending timers of these kinds end
     postpone: tuple[tuple[TimerKind, timedelta], ...] = ()  # pending timers of this kind move later
     records: tuple[Record, ...] = ()
+    facts: FactsUpdate | None = None  # what the statistics learn from it
 
 
 @dataclass(frozen=True, slots=True)
@@ -731,6 +804,7 @@ class Submission:
     deliveries: tuple[Delivery, ...]
     timers: tuple[Timer, ...]
     audit: AuditNote
+    facts: SubmittedFacts
     # Case values set beyond the draft's answers: the reaction clock and the footage task.
     starts: Mapping[str, Any] = field(default_factory=dict)
 
@@ -747,6 +821,7 @@ def _change(
     cancel: Iterable[TimerKind] = (),
     postpone: Iterable[tuple[TimerKind, timedelta]] = (),
     records: Iterable[Record] = (),
+    facts: FactsUpdate | None = None,
     **fields: Any,
 ) -> Change:
     states = dict(counsellors or {})
@@ -761,6 +836,7 @@ def _change(
         cancel=frozenset(cancel),
         postpone=tuple(postpone),
         records=tuple(records),
+        facts=facts,
     )
 
 
@@ -845,6 +921,8 @@ def submit(
     timers: Sequence[Timer],
     rules: RegisterRules | None = None,
     now: datetime | None = None,
+    month: date,
+    facts_id: str,
 ) -> Submission:
     """The reporter sends the report: it goes to ``counsellors`` (one, chosen from the group) and, for
     a registration, to the ``coordinators``; when the only counsellors of the group may not take it,
@@ -860,6 +938,18 @@ def submit(
     if rules is not None and now is not None and register is not RegisterState.NONE:
         starts, added, tasks = _into_register(False, FootageState.NONE, draft.channel, list(coordinators), rules, now)
         deliveries += tasks
+    assert draft.channel is not None and draft.role is not None
+    facts = SubmittedFacts(
+        id=facts_id,
+        month=month.replace(day=1),
+        forms=tuple(sorted(form.value for form in draft.forms)),
+        channel=draft.channel,
+        role=draft.role,
+        department=department,
+        work_process=draft.work_process,
+        perpetrator=None if draft.perpetrator is None else draft.perpetrator.value,
+        in_register=register in (RegisterState.ANONYMOUS, RegisterState.NAMED),
+    )
     return Submission(
         draft=draft,
         audience=audience,
@@ -871,6 +961,7 @@ def submit(
         timers=(*timers, *added),
         audit=REPORTER_ACTOR.note("submitted", f"{forms_code(draft.forms)}/{draft.wish.value}"),
         starts=starts,
+        facts=facts,
     )
 
 
@@ -937,6 +1028,7 @@ def acknowledge(case: Case, by: Actor, now: datetime) -> Decision:
         counsellors=_only_handler(case, by.index),
         deliveries=[*_to_reporter(case, Notice.REPORTER_ACKNOWLEDGED), *taken_from],
         cancel=ESCALATIONS,
+        facts=acknowledged_facts(case, now),
         status=CaseStatus.ACKNOWLEDGED if case.status is CaseStatus.NEW else case.status,
         acknowledged_at=now,
         acknowledged_by=by.index,
@@ -985,6 +1077,7 @@ def register(case: Case, by: Actor, now: datetime) -> Decision:
         by,
         "registered",
         deliveries=_to_reporter(case, Notice.REPORTER_REGISTERED),
+        facts=acknowledged_facts(case, now) if acknowledges else None,
         registered_at=now,
         status=CaseStatus.ACKNOWLEDGED if acknowledges else case.status,
         last_news_at=now,
@@ -1112,6 +1205,7 @@ def consent(
             "consent_withdrawn",
             deliveries=[*withdrawn, *told],
             cancel={*REACTION_TIMERS, TimerKind.FOOTAGE_DUE},
+            facts=FactsUpdate(in_register=False),
             register=RegisterState.WITHDRAWN,
             consent_asked_at=None,
             **_out_of_register(case),
@@ -1144,6 +1238,7 @@ def consent(
         detail=answer.value,
         deliveries=deliveries,
         timers=timers,
+        facts=FactsUpdate(in_register=True),
         register=given,
         consent_asked_at=None,
         **starts,
@@ -1323,6 +1418,13 @@ def record_action(case: Case, by: Actor, new: NewAction, now: datetime, feedback
         "recorded_action",
         detail=f"{new.kind.value}/{new.outcome.value}",
         records=(new,),
+        facts=reaction_facts(
+            case,
+            now,
+            reaction=new.kind is not ActionKind.NOTHING,
+            police_report=new.kind in _POLICE_REPORTS,
+            damages_claimed=new.kind is ActionKind.DAMAGES_CLAIMED,
+        ),
         deliveries=_feedback(case, new.id, now, feedback_delay),
         cancel=REACTION_TIMERS if "reaction" in clock else (),
         last_news_at=now if feedback_delay is not None else case.last_news_at,
@@ -1364,13 +1466,21 @@ def check_in_answered(case: Case, new: NewCheckInAnswer, *, counsellor: bytes | 
     if new.answer is CheckInAnswer.STOP:
         stopped = stop_check_ins(case, reoffer_at)
         assert isinstance(stopped, Change)
-        return replace(stopped, records=(new,), audit=REPORTER_ACTOR.note("checkin_answered"))
+        return replace(
+            stopped,
+            records=(new,),
+            audit=REPORTER_ACTOR.note("checkin_answered"),
+            facts=FactsUpdate(latest_checkin=new.answer),
+        )
+    answered = FactsUpdate(latest_checkin=new.answer)
     if new.answer is CheckInAnswer.FINE:
-        return _change(case, REPORTER_ACTOR, "checkin_answered", records=(new,))
+        return _change(case, REPORTER_ACTOR, "checkin_answered", records=(new,), facts=answered)
     handlers = sorted(case.handlers) or ([counsellor] if counsellor is not None else [])
     newly = {counsellor: CounsellorState.ASSIGNED} if not case.handlers and counsellor is not None else {}
     alerts = [Delivery(i, Party.COUNSELLOR, Notice.CHECKIN_ALERT, new.answer.value) for i in handlers]
-    return _change(case, REPORTER_ACTOR, "checkin_answered", records=(new,), counsellors=newly, deliveries=alerts)
+    return _change(
+        case, REPORTER_ACTOR, "checkin_answered", records=(new,), counsellors=newly, deliveries=alerts, facts=answered
+    )
 
 
 def consequences_told(case: Case, consequences: frozenset[Consequence]) -> Decision:

@@ -10,10 +10,12 @@ and age.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from flows.access import sees_statistics
 from flows.aftercare import (
     AftercarePlan,
     checkin_keyboard,
@@ -22,6 +24,7 @@ from flows.aftercare import (
     support_lines,
     survey_keyboard,
 )
+from flows.charts import trend_chart
 from flows.clock import Clock
 from flows.dossiers import DossierDocument, DossierFlow, NoOrganisation
 from flows.lifecycle import (
@@ -51,6 +54,8 @@ from flows.outcome import (
 )
 from flows.pulse import PulseFlow
 from flows.routing import Router
+from flows.statistics import PeriodKind
+from flows.steering import TREND_MONTHS, published, summary_caption, summary_quarter
 from flows.tracks import euro, footage_task
 from flows.views import case_facts, forms_label
 from storage import Storage
@@ -110,6 +115,9 @@ class Notices:
             return Send()
         if item.kind is Notice.PULSE:
             return Drop("pulse_off") if self._pulse is None else await self._pulse.authorise(item)
+        if item.kind is Notice.QUARTERLY_SUMMARY:
+            # Counts only, no case: for whoever may see the statistics at the moment it is sent.
+            return Send() if sees_statistics(item.recipient_index, self._router) else Drop("not_steering")
         case = None if item.case_id is None else await self._storage.cases.get(item.case_id)
         if case is None:
             return Drop("case_gone")
@@ -142,6 +150,8 @@ class Notices:
             if self._pulse is None:
                 raise Gone("pulse_off")
             return self._pulse.compose(item)
+        if item.kind is Notice.QUARTERLY_SUMMARY:
+            return await self._summary(item.ref, language)
         case = None if item.case_id is None else await self._storage.cases.get(item.case_id)
         if case is None:
             raise Gone("case_gone")
@@ -178,6 +188,21 @@ class Notices:
             return await self._dossiers.document(case, item, language)
         except NoOrganisation:
             raise Gone("no_organisation") from None
+
+    async def _summary(self, ref: str | None, language: str) -> FileNotice:
+        """The quarter's key figures as the caption of its trend chart, worked out when it is sent."""
+        quarter = summary_quarter(ref)
+        figures = await published(self._storage, self._zone, self._clock.now())
+        if quarter is None or quarter.months()[-1] > figures.latest(PeriodKind.MONTH):
+            raise Gone("quarter_not_ended")
+        chart = await asyncio.to_thread(
+            lambda: trend_chart(figures.trend(quarter.months()[-1], months=TREND_MONTHS), language)
+        )
+        picture = AttachmentRecord(
+            f"summary-{ref}", 0, "photo", len(chart), f"meldbot-{ref}.png", "image/png", None, chart
+        )
+        statistics = await asyncio.to_thread(figures.statistics, quarter)
+        return FileNotice(picture, summary_caption(language, statistics))
 
     def staff_report(self, case: Case, reporter: PersonRecord | None, party: Party, banner: str | None) -> Reply:
         """The report as a counsellor or coordinator receives it, with its buttons."""

@@ -29,6 +29,7 @@ from flows.lifecycle import (
 )
 from flows.model import Audience, Language, Role, StaffRole, Step
 from flows.perpetrator import IdentifierKind
+from flows.statistics import PeriodKind
 from messages import Label
 
 # -- what a button asks for -------------------------------------------------------------
@@ -144,6 +145,27 @@ class RegisterView:
     page: int = 0
     anchor: str | None = None
     newer: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StatsView:
+    """/stats for one whole period (``number``: month 1-12, quarter 1-4, 1 for a year) and audience
+    (``a`` all, with staff and office holders beside it; ``s`` staff; ``h`` office holders)."""
+
+    kind: PeriodKind
+    year: int
+    number: int
+    audience: str = "a"
+
+
+@dataclass(frozen=True, slots=True)
+class StatsCharts:
+    """The charts of the period and audience of a /stats view, sent as pictures."""
+
+    kind: PeriodKind
+    year: int
+    number: int
+    audience: str = "a"
 
 
 # Buttons on a case, for the staff who handle it.
@@ -478,6 +500,8 @@ Action = (
     | PulseDecline
     | AnswerDossier
     | OwnCopy
+    | StatsView
+    | StatsCharts
 )
 
 
@@ -510,6 +534,21 @@ class Reply:
 ParamValue = str | int | date | Label | tuple[Label, ...]
 
 
+class FileKind(StrEnum):
+    PHOTO = "photo"
+    DOCUMENT = "document"
+
+
+@dataclass(frozen=True, slots=True)
+class MadeFile:
+    """A file the bot made (a chart, an export), sent with protect_content: it cannot be forwarded or saved."""
+
+    kind: FileKind
+    content: bytes
+    file_name: str
+    caption: Label
+
+
 @dataclass(slots=True)
 class Outcome:
     """The result of one input: what to show, and what else the bot layer must do."""
@@ -527,3 +566,5 @@ class Outcome:
     # The messages of this exchange belong to this case's conversation (for clean-up).
     case_id: str | None = None
     delete_messages: tuple[int, ...] = ()
+    # Files sent after the replies (charts, exports).
+    files: list[MadeFile] = field(default_factory=list)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum, StrEnum
@@ -395,13 +395,16 @@ def publish(
     now: datetime,
     departments: Sequence[str] = (),
     work_processes: Sequence[str] = DEFAULT_WORK_PROCESSES,
+    protected: MutableMapping[Hashable, YearTable] | None = None,
 ) -> PublishedStatistics:
     """Count every report once; the tables of each year are protected when first asked for.
 
     ``departments`` and ``work_processes``: the configured lists (in their order); values
-    met in the facts but no longer configured follow, then "not given".
+    met in the facts but no longer configured follow, then "not given". ``protected``: year
+    tables protected before, kept by the caller; a year whose counts are the same again is
+    taken from it instead of being protected anew (protecting a year is the costly part).
     """
-    return PublishedStatistics(list(facts), zone, now, departments, work_processes)
+    return PublishedStatistics(list(facts), zone, now, departments, work_processes, protected)
 
 
 class PublishedStatistics:
@@ -414,8 +417,10 @@ class PublishedStatistics:
         now: datetime,
         departments: Sequence[str],
         work_processes: Sequence[str],
+        protected: MutableMapping[Hashable, YearTable] | None = None,
     ) -> None:
         self.zone = zone
+        self._protected = protected
         self.now = max([now, *(f.submitted_at for f in facts)])
         self._layout = _layout(
             _domain(departments, (f.department for f in facts)),
@@ -512,7 +517,13 @@ class PublishedStatistics:
             size = self._layout.schema.size
             base = self._counts.get(year) or [[0] * size for _ in range(24)]
             shown = [self._complete(Period.month(year, months_of(t)[-1] + 1)) for t in range(TIMES)]
-            table = YearTable(self._layout.schema, base, self._open_months(year), shown)
+            opened = self._open_months(year)
+            # What the protection of a year depends on, and nothing else.
+            key = (tuple(self._layout.values.items()), tuple(map(tuple, base)), tuple(opened), tuple(shown))
+            known = None if self._protected is None else self._protected.get(key)
+            table = known or YearTable(self._layout.schema, base, opened, shown)
+            if self._protected is not None:
+                self._protected[key] = table
             self._years[year] = table
         return table
 

@@ -46,6 +46,7 @@ from storage.crypto import (
 )
 from storage.database import Database, DatabaseInUse, DatabaseLock, describe_failure
 from storage.database import migrations as shipped_migrations
+from storage.facts import Facts
 from storage.invites import Invites
 from storage.outbox import Outbox
 from storage.people import People
@@ -138,6 +139,7 @@ class Storage:
     staff: StaffStore
     retention: RetentionStore
     pulse: PulseStore
+    facts: Facts
     lock: DatabaseLock | None = None
 
     @classmethod
@@ -210,6 +212,7 @@ class Storage:
             staff=StaffStore(db, vault),
             retention=RetentionStore(db, audit),
             pulse=PulseStore(db, vault),
+            facts=Facts(db),
             lock=held,
         )
 

@@ -16,7 +16,18 @@ from datetime import date, datetime
 
 import aiosqlite
 
-from flows.lifecycle import ActionKind, ActionOutcome, CheckInAnswer, CostKind, Party, PoliceStep, SurveyAnswer, Thread
+from flows.lifecycle import (
+    ActionKind,
+    ActionOutcome,
+    CheckInAnswer,
+    CostKind,
+    FactsUpdate,
+    Party,
+    PoliceStep,
+    SurveyAnswer,
+    Thread,
+)
+from storage import facts as report_facts
 from storage.crypto import DataKey, Vault
 from storage.database import Database, from_db, to_db
 
@@ -298,12 +309,17 @@ class CaseFile:
             for row in rows
         ]
 
-    async def answer_survey(self, case_id: str, answer: SurveyAnswer, now: datetime) -> bool:
-        """The reporter's answer to "was it enough?"; False if the question was never asked."""
+    async def answer_survey(
+        self, case_id: str, answer: SurveyAnswer, now: datetime, *, facts_id: str | None = None
+    ) -> bool:
+        """The reporter's answer to "was it enough?"; False if the question was never asked.
+        ``facts_id``: the case's row of coarse facts, which counts the answer in the same transaction."""
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "UPDATE surveys SET answer = ?, answered_at = ? WHERE case_id = ?", (answer.value, to_db(now), case_id)
             )
+            if cursor.rowcount == 1 and facts_id is not None:
+                await report_facts.update_in(conn, facts_id, FactsUpdate(survey=answer), now)
         return cursor.rowcount == 1
 
     async def comment_survey(self, case_id: str, comment: str, now: datetime) -> None:

@@ -23,7 +23,10 @@ from datetime import date, datetime
 import aiosqlite
 
 from flows.lifecycle import (
+    LIVE,
     OPEN,
+    ActionKind,
+    ActionOutcome,
     ActionUpdate,
     AftercareState,
     AwaitsCounsellor,
@@ -67,6 +70,7 @@ from flows.model import (
 )
 from flows.perpetrator import IdentifierKind, identifier_index, normalise
 from flows.queries import CaseQuery, CoordinatorRegister, CounsellorInbox, ListedCase, Page, ReporterCases
+from storage import facts as report_facts
 from storage.audit import AuditTrail
 from storage.crypto import DataKey, Vault
 from storage.database import Database, from_db, one_row, to_db
@@ -123,6 +127,22 @@ SELECT c.*,
   EXISTS (SELECT 1 FROM surveys s WHERE s.case_id = c.id) AS survey_asked
 FROM cases c
 """
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredAction:
+    """What was done towards the perpetrator, as the register export lists it (no notes)."""
+
+    kind: ActionKind
+    outcome: ActionOutcome
+    recorded_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredCase:
+    case: Case
+    actions: tuple[RegisteredAction, ...]
 
 
 def new_reference() -> str:
@@ -538,6 +558,7 @@ class Cases:
             link_consent=bool(row["link_consent"]),
             consequences=None if row["consequences"] is None else consequences_of(row["consequences"]),
             influenced_decision=None if row["influenced_decision"] is None else bool(row["influenced_decision"]),
+            facts_id=state.facts_id,
         )
 
     async def _load(self, conn: aiosqlite.Connection, where: str, args: tuple[object, ...]) -> Case | None:
@@ -576,7 +597,9 @@ class Cases:
                     int(draft.share_name_counsellor),
                     int(draft.share_name_coordinator),
                     self._seal_description(key, draft.id, draft.description),
-                    _seal_state(key, draft.id, DraftState(message_ids=draft.state.message_ids)),
+                    _seal_state(
+                        key, draft.id, DraftState(message_ids=draft.state.message_ids, facts_id=submission.facts.id)
+                    ),
                     submission.register.value,
                     submission.department,
                     to_db(now),
@@ -606,6 +629,7 @@ class Cases:
             for kind, value in draft.state.details:
                 detail = NewPerpetratorDetail(uuid.uuid4().hex, IdentifierKind(kind), value, Party.REPORTER)
                 await self._insert_detail(conn, key, draft.id, detail, now)
+            await report_facts.insert_in(conn, submission.facts)
             await Outbox.insert(conn, draft.id, submission.deliveries, now)
             await Schedule.insert(conn, draft.id, submission.timers, now)
             await self._audit.append_note(conn, submission.audit, now, draft.reference)
@@ -646,6 +670,8 @@ class Cases:
         await Schedule.cancel_in(conn, before.id, tuple(change.cancel))
         for kind, by in change.postpone:
             await Schedule.postpone_in(conn, before.id, kind, by)
+        if change.facts is not None and before.facts_id is not None:
+            await report_facts.update_in(conn, before.facts_id, change.facts, now)
         await Outbox.insert(conn, before.id, change.deliveries, now)
         await Schedule.insert(conn, before.id, change.timers, now)
         await self._audit.append_note(conn, change.audit, now, before.reference)
@@ -972,6 +998,47 @@ class Cases:
             ) as cursor:
                 found = {row["id"]: self._case(row) for row in await cursor.fetchall()}
         return [found[i] for i in ids if i in found]
+
+    async def registered(
+        self, start: datetime | None, end: datetime | None, *, viewer: bytes | None
+    ) -> list[RegisteredCase]:
+        """Every case in the register (not withdrawn) sent in [start, end), oldest first, decrypted,
+        with what was done towards the perpetrator: for the register export. ``viewer``: a
+        coordinator, who never gets the cases they are barred from (as in their register)."""
+        where = [
+            "c.register IN ('anonymous', 'named')",
+            f"c.status IN ({', '.join('?' * len(LIVE))})",
+        ]
+        args: list[object] = [status.value for status in sorted(LIVE)]
+        if start is not None:
+            where.append("c.submitted_at >= ?")
+            args.append(to_db(start))
+        if end is not None:
+            where.append("c.submitted_at < ?")
+            args.append(to_db(end))
+        if viewer is not None:
+            where += [
+                "NOT EXISTS (SELECT 1 FROM case_exclusions x WHERE x.case_id = c.id AND x.staff_index = ?)",
+                "NOT EXISTS (SELECT 1 FROM persons p WHERE p.id = c.person_id AND p.tg_index = ?)",
+            ]
+            args += [viewer, viewer]
+        condition = " AND ".join(where)
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                f"{_CASE_SELECT} WHERE {condition} ORDER BY c.submitted_at, c.id", tuple(args)
+            ) as cursor:
+                cases = [self._case(row) for row in await cursor.fetchall()]
+            actions: dict[str, list[RegisteredAction]] = {}
+            async with conn.execute(
+                "SELECT a.case_id, a.kind, a.outcome, a.recorded_at, a.updated_at FROM case_actions a"
+                f" WHERE a.case_id IN (SELECT c.id FROM cases c WHERE {condition}) ORDER BY a.recorded_at, a.rowid",
+                tuple(args),
+            ) as cursor:
+                for row in await cursor.fetchall():
+                    actions.setdefault(row[0], []).append(
+                        RegisteredAction(ActionKind(row[1]), ActionOutcome(row[2]), _moment(row[3]), _moment(row[4]))
+                    )
+        return [RegisteredCase(case, tuple(actions.get(case.id, ()))) for case in cases]
 
     async def without_counsellor(self) -> list[str]:
         """Open cases that need a counsellor but never had one (none was configured, or none may):

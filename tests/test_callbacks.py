@@ -75,6 +75,8 @@ from flows.outcome import (
     StartMessage,
     StartNote,
     StartReport,
+    StatsCharts,
+    StatsView,
     StopCheckIns,
     StopComposing,
     Survey,
@@ -83,6 +85,7 @@ from flows.outcome import (
     Withdraw,
 )
 from flows.perpetrator import IdentifierKind
+from flows.statistics import PeriodKind
 
 REFERENCE = "MB-ABCD-2345"
 LAST_PAGE = 9999  # the flows refuse pages from 10,000 on
@@ -117,6 +120,10 @@ def every_action() -> Iterator[Action]:
         for field, values in FILTERS.items():
             for value in values:
                 yield RegisterView(**{field: value}, page=page, anchor=anchor, newer=newer)
+    for kind, number in ((PeriodKind.MONTH, 12), (PeriodKind.QUARTER, 4), (PeriodKind.YEAR, 1)):
+        for audience in ("a", "s", "h"):
+            yield StatsView(kind, 9999, number, audience)
+            yield StatsCharts(kind, 2000, number, audience)
     yield Acknowledge(REFERENCE)
     yield OpenCase(REFERENCE)
     yield SendFiles(REFERENCE)

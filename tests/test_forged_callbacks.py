@@ -53,6 +53,7 @@ from flows.outcome import (
     Serves,
     StartReport,
 )
+from flows.statistics import PeriodKind
 from storage import Storage
 from tests.support import COORDINATOR, ManualClock, World, reporter, staff
 from tests.test_authorization import ANNA, NO_CASE, VERA, WENDY, Template, build_template
@@ -94,7 +95,7 @@ def pressers(template: Template) -> list[Presser]:
 def vocabulary(template: Template) -> list[str]:
     """Every value a field of a button can hold, and the real references and action ids."""
     words = [*template.references.values(), NO_CASE, *template.action_prefix.values(), "00000000", "0123abcd"]
-    words += ["", "0", "1", "2", "3", "4", "9", "99", "999", "9999", "Handhaving", "Toezicht & Handhaving"]
+    words += ["", "0", "1", "2", "3", "4", "9", "99", "999", "9999", "2025", "Handhaving", "Toezicht & Handhaving"]
     for enum in (
         CaseStatus,
         ActionKind,
@@ -114,6 +115,7 @@ def vocabulary(template: Template) -> list[str]:
         ClaimStatus,
         StaffRole,
         Serves,
+        PeriodKind,
     ):
         words += [member.value for member in enum]
     words += [value for values in _OPTIONS.values() for value in values]

@@ -247,6 +247,16 @@ class CaseLife(RuleBasedStateMachine):
         for index, state in change.counsellors.items():
             if state in (CounsellorState.ASSIGNED, CounsellorState.ALERTED):
                 assert index not in after.barred, f"{name} gave the case to someone barred from it"
+        # The statistics learn what changed, and only coarse facts of the register's own cases.
+        facts = change.facts
+        if before.in_register is not after.in_register:
+            assert facts is not None and facts.in_register is after.in_register, f"{name} left the count behind"
+        if before.acknowledged_at is None and after.acknowledged_at is not None:
+            assert facts is not None and facts.acknowledged_hours is not None, f"{name}: acknowledgement not counted"
+        if facts is not None:
+            if facts.reaction_hours is not None or facts.police_report or facts.damages_claimed:
+                assert after.in_register, f"{name} counted a reaction for a case outside the register"
+            assert all(h is None or h >= 0 for h in (facts.acknowledged_hours, facts.reaction_hours))
         for delivery in change.deliveries:
             if delivery.recipient_role is Party.REPORTER:
                 assert delivery.recipient_index == REPORTER

@@ -52,6 +52,7 @@ async def test_every_kind_of_notification_renders_with_its_buttons(storage, cloc
         Notice.PULSE: "2026q4",
         Notice.DOSSIER_QUESTION: "coordinator",
         Notice.DOSSIER: "nm",
+        Notice.QUARTERLY_SUMMARY: "2026-3",  # the quarter before the clock's
     }
     notices = world.notices
     reporter_kinds = {k for k in KINDS if k.startswith("reporter_")} | {

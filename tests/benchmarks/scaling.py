@@ -141,6 +141,8 @@ async def build(folder: Path, size: int, seed: int = 7) -> float:
             excluded=[],
             attachment_ids=[],
             timers=timers,
+            month=clock.now().date(),
+            facts_id=f"{rng.getrandbits(128):032x}",
         )
         await storage.cases.submit(submission, clock.now())
     async with storage.db.transaction() as conn:

@@ -1,120 +1,153 @@
-"""Benchmark: statistics, charts and exports on 100,000 reports.
+"""Benchmark: /stats and the exports on a register of 100,000 cases.
 
-Run from the repository root (about a minute with the defaults)::
+Run from the repository root (building the database takes a few minutes; keep it with --db and
+the next run reuses it)::
 
     .venv/bin/python -m tests.benchmarks.stats
-    .venv/bin/python -m tests.benchmarks.stats --reports 20000 --years 2
+    .venv/bin/python -m tests.benchmarks.stats --size 100000 --db /tmp/meldbot-stats --repeat 5
 
 A script, not a test: it prints figures and fails only when a run is broken.
 
-The reports are generated (tests/statistics_data.py: seeded, with the proportions of the
-surveys), spread evenly over ``--years`` years up to now. Printed, each the best of three
-runs where a run is short: counting every report (``publish``), the statistics of the
-latest whole quarter (which protects the counts of its year and the year before), of the
-latest month and year after that, the 12-month trend, each chart, and the exports: the
-statistics (CSV, XLSX) and the register with one row per report (CSV, XLSX).
+The database is the scaling benchmark's (tests/benchmarks/scaling.py ``build``): every case filed
+through ``storage.cases.submit``, so every one has its row of coarse facts. Through the same flows
+the bot uses it times (median of ``--repeat`` runs, in milliseconds): /stats for the latest quarter
+and for a month (one scan of the facts table, nothing decrypted; target under 1 s): the first
+look (every year's counts protected anew), just after a new report (the facts read and counted
+again; the protected years reused), after a fact of an ended month changed (a report of last
+month acknowledged: read, counted and the changed year protected again) and while nothing
+changed (reused as it was); the three
+charts, and the exports: /export in the chat (register CSV, statistics CSV and the workbook) and
+the register alone as ``meldbot export`` writes it (these read and decrypt every registered case).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import statistics
+import tempfile
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from typing import TypeVar
-from zoneinfo import ZoneInfo
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
 
-from flows import charts, exports
-from flows.statistics import Column, PeriodKind, ReportFacts, publish
-from tests.statistics_data import DEPARTMENTS, generated_reports
+from flows import exports
+from flows.model import Sender
+from flows.outcome import StatsCharts, StatsView
+from flows.statistics import PeriodKind
+from flows.steering import ExportRange, export_data
+from storage import Storage
+from storage.database import to_db
+from tests.benchmarks.scaling import NOW, build, world_for
+from tests.support import AMSTERDAM, COORDINATOR, ManualClock, World, file_report, staff
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-T = TypeVar("T")
+Operation = Callable[[], Awaitable[object]]
 
 
-def timed(label: str, action: Callable[[], T], runs: int = 3) -> T:
-    best, result = float("inf"), None
-    for _ in range(runs):
+async def timed(run: Operation, repeat: int) -> float:
+    """Median milliseconds of ``repeat`` runs, after one run that warms the caches."""
+    await run()
+    samples = []
+    for _ in range(repeat):
         start = time.perf_counter()
-        result = action()
-        best = min(best, time.perf_counter() - start)
-    print(f"  {label:<52} {best * 1000:9.1f} ms")
-    return result  # type: ignore[return-value]
+        await run()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
 
 
-def register_row(number: int, facts: ReportFacts) -> exports.RegisterRow:
-    day = facts.submitted_at.date()
-    reactions = ()
-    if facts.reaction_after is not None:
-        reacted = (facts.submitted_at + facts.reaction_after).date()
-        reactions = (exports.ReactionRecord("warning_letter", reacted, "completed", reacted + timedelta(days=7)),)
-    return exports.RegisterRow(
-        reference=f"MB-{number:08d}"[:7] + "-" + f"{number:08d}"[4:],
-        reported_on=day,
-        registered_on=day,
-        incident_on=day - timedelta(days=1),
-        forms=facts.forms,
-        channel=facts.channel,
-        role=facts.role,
-        department=facts.department,
-        work_process=facts.work_process,
-        perpetrator=facts.perpetrator,
-        reactions=reactions,
-        police_report=facts.police_report,
-        police_report_on=day if facts.police_report else None,
-        damages_claimed=facts.damages_claimed,
-        consequences=frozenset({exports.Consequence.STRESS}),
-        influenced_decision=False,
-        consented_to_name=number % 3 == 0,
-        account="Hij bleef schreeuwen aan de balie." if number % 3 == 0 else None,
-    )
+async def unacknowledged_last_month(storage: Storage, world: World, count: int) -> list[tuple[str, Sender]]:
+    """Reports sent last month that their counsellor has not acknowledged yet, with that counsellor."""
+    async with storage.db.transaction() as conn:
+        async with conn.execute(
+            "SELECT c.reference, k.staff_index FROM cases c JOIN case_counsellors k ON k.case_id = c.id"
+            " WHERE c.status = 'new' AND k.state = 'assigned' AND c.submitted_at >= ? AND c.submitted_at < ?"
+            " LIMIT ?",
+            (to_db(datetime(2026, 10, 1, tzinfo=AMSTERDAM)), to_db(datetime(2026, 10, 31, tzinfo=AMSTERDAM)), count),
+        ) as cursor:
+            rows = await cursor.fetchall()
+    found = []
+    for reference, index in rows:
+        member = world.router.counsellor(bytes(index))
+        assert member is not None
+        found.append((reference, staff(member)))
+    return found
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--reports", type=int, default=100_000)
-    parser.add_argument("--years", type=int, default=3)
+async def measure(folder: Path, repeat: int) -> dict[str, float]:
+    storage = await Storage.open(folder / "meldbot.db", folder / "meldbot.key")
+    try:
+        world = world_for(storage, ManualClock(NOW))
+        steering, coby = world.services.steering, staff(COORDINATOR)
+        month = StatsView(PeriodKind.MONTH, 2026, 10, "s")
+        charts = StatsCharts(PeriodKind.QUARTER, 2026, 3, "a")
+
+        async def register_csv() -> None:
+            data = await export_data(storage, AMSTERDAM, NOW, ExportRange(), viewer=None)
+            exports.register_csv(data.rows, "nl")
+
+        facts = len(await storage.facts.all())
+        print(f"{facts:,} rows of facts", flush=True)
+        newcomers = iter(range(71_000_000, 71_100_000))
+
+        async def cold() -> None:
+            fresh = world_for(storage, ManualClock(NOW)).services.steering  # nothing worked out yet
+            await fresh.stats(coby)
+
+        async def after_a_report() -> float:
+            # A new report changes the facts: read and counted again, the protected years reused.
+            await file_report(world, Sender(next(newcomers), "Nieuwe melder", None, "nl"))
+            start = time.perf_counter()
+            await steering.stats(coby)
+            return (time.perf_counter() - start) * 1000
+
+        async def after_an_acknowledgement(reference: str, counsellor: Sender) -> float:
+            # A report of last month acknowledged: a fact of an ended month changed, so the facts are
+            # read and counted again (the protected years whose counts stayed the same are reused).
+            await world.casework.acknowledge(counsellor, reference)
+            start = time.perf_counter()
+            await steering.stats(coby)
+            return (time.perf_counter() - start) * 1000
+
+        waiting = await unacknowledged_last_month(storage, world, repeat)
+        await steering.stats(coby)
+        changed = statistics.median([await after_a_report() for _ in range(repeat)])
+        acknowledged = statistics.median([await after_an_acknowledgement(*found) for found in waiting])
+        operations: dict[str, tuple[Operation, int]] = {
+            "/stats, first look (nothing reused)": (cold, max(1, repeat // 2)),
+            "/stats (latest quarter, everyone)": (lambda: steering.stats(coby), repeat),
+            "/stats (a month, staff)": (lambda: steering.stats(coby, month), repeat),
+            "the three charts": (lambda: steering.stats_charts(coby, charts), max(1, repeat // 3)),
+            "/export in the chat (3 files)": (lambda: steering.export(coby), 1),
+            "meldbot export (register, CSV)": (register_csv, 1),
+        }
+        results = {
+            "/stats, just after a new report": changed,
+            "/stats, after an ended month's fact changed": acknowledged,
+        }
+        results.update({name: await timed(run, times) for name, (run, times) in operations.items()})
+        return results
+    finally:
+        await storage.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--db", help="build the database in this folder, or reuse the one there")
     args = parser.parse_args()
-    now = datetime(2026, 7, 15, 12, 0, tzinfo=UTC)
-    days = 365 * args.years
-    facts = generated_reports(args.reports, seed=1, start=now - timedelta(days=days), days=days)
-    print(f"{args.reports:,} reports over {args.years} years (about {args.reports // (12 * args.years):,} a month)")
-
-    print("statistics")
-    published = timed(
-        "publish: count every report", lambda: publish(facts, zone=AMSTERDAM, now=now, departments=DEPARTMENTS)
-    )
-    quarter = published.latest(PeriodKind.QUARTER)
-
-    def first_statistics() -> object:
-        fresh = publish(facts, zone=AMSTERDAM, now=now, departments=DEPARTMENTS)
-        return fresh.statistics(quarter)
-
-    timed(f"publish + /stats {quarter.year} Q{quarter.number} (protects 2 years)", first_statistics)
-    statistics = timed("/stats for that quarter again", lambda: published.statistics(quarter))
-    timed("/stats for the latest month", lambda: published.statistics(published.latest(PeriodKind.MONTH)))
-    timed("/stats for the latest year", lambda: published.statistics(published.latest(PeriodKind.YEAR)))
-    trend = timed("trend: 12 months by form", lambda: published.trend(published.latest(PeriodKind.MONTH)))
-    shown = sum(
-        isinstance(c.current, int) for t in statistics.tables.values() for r in t.rows for c in r.cells.values()
-    )
-    cells = sum(len(r.cells) for t in statistics.tables.values() for r in t.rows)
-    print(f"  (the quarter shows {shown} of its {cells} counts; the rest are under five or protect one)")
-
-    print("charts (PNG, nl)")
-    trend_png = timed("trend per month by form", lambda: charts.trend_chart(trend, "nl"))
-    timed("reports per department", lambda: charts.department_chart(statistics, Column.ALL, "nl"))
-    timed("reaction times", lambda: charts.reaction_chart(statistics, Column.ALL, "nl"))
-    print(f"  (the trend chart is {len(trend_png) // 1024} KiB)")
-
-    print("exports")
-    timed("statistics CSV (one quarter)", lambda: exports.statistics_csv([statistics], "nl"))
-    timed("statistics XLSX (one quarter)", lambda: exports.statistics_xlsx([statistics], "nl"))
-    rows = [register_row(number, f) for number, f in enumerate(facts) if f.in_register]
-    register_csv = timed(f"register CSV ({len(rows):,} cases)", lambda: exports.register_csv(rows, "nl"), runs=1)
-    register_xlsx = timed(f"register XLSX ({len(rows):,} cases)", lambda: exports.register_xlsx(rows, "nl"), runs=1)
-    print(f"  (CSV {len(register_csv) / 2**20:.1f} MiB, XLSX {len(register_xlsx) / 2**20:.1f} MiB)")
+    with tempfile.TemporaryDirectory(prefix="meldbot-stats-") as name:
+        folder = Path(args.db or name)
+        if not (folder / "meldbot.db").exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            seconds = await build(folder, args.size)
+            print(f"built {args.size:,} cases in {seconds:.0f} s", flush=True)
+        results = await measure(folder, args.repeat)
+    print()
+    for operation, milliseconds in results.items():
+        flag = "  over 1 s" if operation.startswith("/stats") and milliseconds > 1000 else ""
+        print(f"{operation:<40}{milliseconds:>10.0f} ms{flag}")
 
 
 if __name__ == "__main__":
-    main()
+    asyncio.run(main())
