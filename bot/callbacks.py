@@ -19,7 +19,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from flows.lifecycle import ActionKind, ActionOutcome, CaseStatus, CheckInAnswer, ConsentAnswer, SurveyAnswer, Thread
+from flows.lifecycle import (
+    ActionKind,
+    ActionOutcome,
+    CaseStatus,
+    CheckInAnswer,
+    ConsentAnswer,
+    NotAloneAnswer,
+    SurveyAnswer,
+    Thread,
+)
 from flows.model import Language, Role, Step
 from flows.outcome import (
     Acknowledge,
@@ -36,7 +45,9 @@ from flows.outcome import (
     GiveConsent,
     HandOver,
     Inbox,
+    JointTimeline,
     MyCases,
+    NotAlone,
     OpenCase,
     OpenMine,
     PauseCheckIns,
@@ -56,6 +67,7 @@ from flows.outcome import (
     StopCheckIns,
     StopComposing,
     Survey,
+    ToggleLink,
     ToggleName,
     UpdateAction,
     Withdraw,
@@ -188,6 +200,9 @@ DECLARATIONS: tuple[Declaration, ...] = (
     _declare(PauseCheckIns, _CASE + "mp", reference=REFERENCE),
     _declare(StopCheckIns, _CASE + "mx", reference=REFERENCE),
     _declare(ResumeCheckIns, _CASE + "mu", reference=REFERENCE),
+    _declare(JointTimeline, _CASE + "lt", reference=REFERENCE),
+    _declare(ToggleLink, _CASE + "ml", reference=REFERENCE),
+    _declare(NotAlone, _CASE + "na", reference=REFERENCE, answer=_choice(NotAloneAnswer)),
 )
 _BY_ACTION = {d.action: d for d in DECLARATIONS}
 _BY_PREFIX = {d.prefix: d for d in DECLARATIONS}

@@ -30,7 +30,9 @@ from flows.outcome import (
     GiveConsent,
     HandOver,
     Inbox,
+    JointTimeline,
     MyCases,
+    NotAlone,
     OpenCase,
     OpenMine,
     Outcome,
@@ -52,6 +54,7 @@ from flows.outcome import (
     StopCheckIns,
     StopComposing,
     Survey,
+    ToggleLink,
     ToggleName,
     UpdateAction,
     Withdraw,
@@ -127,6 +130,9 @@ HANDLERS: dict[type[Any], Handler] = {
     PauseCheckIns: lambda svc, s, a: svc.aftercare.pause(s, a.reference),
     StopCheckIns: lambda svc, s, a: svc.aftercare.stop(s, a.reference),
     ResumeCheckIns: lambda svc, s, a: svc.aftercare.resume(s, a.reference),
+    JointTimeline: lambda svc, s, a: svc.linking.timeline(s, a.reference),
+    ToggleLink: lambda svc, s, a: svc.mycases.toggle_link(s, a.reference),
+    NotAlone: lambda svc, s, a: svc.linking.answer(s, a.reference, a.answer),
 }
 
 

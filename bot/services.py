@@ -20,6 +20,7 @@ from flows.clock import Clock, Periods
 from flows.escalation import Escalation
 from flows.intake import MAX_ATTACHMENT_MB, Intake
 from flows.invites import OPEN_MODE, Admission
+from flows.linking import Linking
 from flows.model import DEFAULT_WORK_PROCESSES
 from flows.mycases import MyCaseFlow
 from flows.notices import Notices
@@ -77,6 +78,7 @@ class Services:
     admission: Admission
     escalation: Escalation
     notices: Notices
+    linking: Linking
     courier: Courier | None = None
     timekeeper: Timekeeper | None = None
     # Presses already answered (Telegram takes one answer per press): the error handler skips them.
@@ -87,7 +89,8 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
     """Every flow, wired once."""
     access = Access(storage, router)
     aftercare = AftercareFlow(storage, router, access, clock, policy.zone, policy.plan)
-    mycases = MyCaseFlow(storage, router, access, clock, policy.zone)
+    linking = Linking(storage, router, access, clock, policy.zone)
+    mycases = MyCaseFlow(storage, router, access, clock, policy.zone, linking)
     return Services(
         storage=storage,
         router=router,
@@ -105,11 +108,13 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
             max_attachment_mb=policy.max_attachment_mb,
             departments=policy.departments,
             work_processes=policy.work_processes,
+            linking=linking,
         ),
-        casework=Casework(storage, router, access, clock, policy.zone, policy.plan),
+        casework=Casework(storage, router, access, clock, policy.zone, policy.plan, linking=linking),
         mycases=mycases,
-        relay=Relay(storage, router, access, mycases, clock),
+        relay=Relay(storage, router, access, mycases, clock, linking),
         admission=Admission(storage, router, clock, policy.access_mode, policy.invite_valid_for),
         escalation=Escalation(storage, router, clock),
         notices=Notices(storage, router, policy.zone, clock, policy.plan),
+        linking=linking,
     )

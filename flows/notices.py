@@ -29,6 +29,7 @@ from flows.lifecycle import (
     CounsellorState,
     Delivery,
     Drop,
+    NotAloneAnswer,
     Notice,
     Party,
     Send,
@@ -37,7 +38,8 @@ from flows.lifecycle import (
     description_parts,
     shows_name,
 )
-from flows.outcome import Acknowledge, Choice, GiveConsent, Label, OpenCase, Reply, ReplyTo, StartMessage
+from flows.linking import not_alone_count
+from flows.outcome import Acknowledge, Choice, GiveConsent, Label, NotAlone, OpenCase, Reply, ReplyTo, StartMessage
 from flows.routing import Router
 from flows.views import forms_label
 from storage import Storage
@@ -89,6 +91,8 @@ class Notices:
             return Drop("case_gone")
         if item.kind is Notice.REPORTER_NEW_COUNSELLOR and await self._storage.outbox.superseded(item):
             return Drop("superseded")  # a later word on who handles the case follows
+        if item.kind is Notice.NOT_ALONE and not await not_alone_count(self._storage, case):
+            return Drop("no_match")  # the other reports left the register, or withdrew their consent
         return delivery_verdict(
             case,
             item.kind,
@@ -281,6 +285,17 @@ class Notices:
                         "outcome": Label(f"outcome.{action.outcome.value}"),
                         "note": note,
                     },
+                )
+            case Notice.NOT_ALONE:
+                ref, n = case.reference, await not_alone_count(self._storage, case)
+                return Reply(
+                    "not_alone.ask_one" if n == 1 else "not_alone.ask_many",
+                    {**reference, "n": n},
+                    (
+                        (Choice("not_alone.named", NotAlone(ref, NotAloneAnswer.NAMED)),),
+                        (Choice("not_alone.anonymous", NotAlone(ref, NotAloneAnswer.ANONYMOUS)),),
+                        (Choice("not_alone.no", NotAlone(ref, NotAloneAnswer.NO)),),
+                    ),
                 )
             case Notice.CONSENT_REQUEST:
                 ref = case.reference

@@ -11,7 +11,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from flows.lifecycle import ActionKind, ActionOutcome, CaseStatus, CheckInAnswer, ConsentAnswer, SurveyAnswer, Thread
+from flows.lifecycle import (
+    ActionKind,
+    ActionOutcome,
+    CaseStatus,
+    CheckInAnswer,
+    ConsentAnswer,
+    NotAloneAnswer,
+    SurveyAnswer,
+    Thread,
+)
 from flows.model import Language, Role, Step
 from flows.perpetrator import IdentifierKind
 from messages import Label
@@ -270,6 +279,31 @@ class ResumeCheckIns:
     reference: str
 
 
+# Reports about the same person (flows/linking.py).
+
+
+@dataclass(frozen=True, slots=True)
+class JointTimeline:
+    """Staff: the cases linked to this one, side by side."""
+
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToggleLink:
+    """The reporter lets the report be combined with reports about the same person, or no longer."""
+
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class NotAlone:
+    """The reporter's answer to "other reports name the same person: join them in the register?"."""
+
+    reference: str
+    answer: NotAloneAnswer
+
+
 Action = (
     StartReport
     | StopComposing
@@ -307,6 +341,9 @@ Action = (
     | PauseCheckIns
     | StopCheckIns
     | ResumeCheckIns
+    | JointTimeline
+    | ToggleLink
+    | NotAlone
 )
 
 

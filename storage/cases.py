@@ -885,11 +885,15 @@ class Cases:
             ) as cursor:
                 return {row[0]: row[1] for row in await cursor.fetchall()}
 
-    async def linked(self, case_id: str, viewer: LinkViewer | None) -> list[str]:
+    async def linked(self, case_id: str, viewer: LinkViewer | None, *, not_of: str | None = None) -> list[str]:
         """The linkable cases other than this one that name the same person (a detail of equal kind
-        and keyed index), oldest first; with a viewer, only those they may open. Whether this case
-        itself takes part in links is for the caller to decide (flows/lifecycle.py)."""
+        and keyed index), oldest first; with a viewer, only those they may open; ``not_of``: leave
+        out this person's own. Whether this case itself takes part in links is for the caller to
+        decide (flows/lifecycle.py)."""
         visible, visible_args = ("1", []) if viewer is None else _visible_to(viewer, "o")
+        if not_of is not None:
+            visible += " AND o.person_id IS NOT ?"
+            visible_args = [*visible_args, not_of]
         async with self._db.transaction() as conn:
             async with conn.execute(
                 "SELECT DISTINCT o.id, o.submitted_at FROM perpetrator_details d"
