@@ -17,6 +17,7 @@ from flows.lifecycle import (
     ActionOutcome,
     CheckInAnswer,
     ConsentAnswer,
+    NotAloneAnswer,
     SurveyAnswer,
     Thread,
 )
@@ -36,7 +37,9 @@ from flows.outcome import (
     GiveConsent,
     HandOver,
     Inbox,
+    JointTimeline,
     MyCases,
+    NotAlone,
     OpenCase,
     OpenMine,
     PauseCheckIns,
@@ -56,6 +59,7 @@ from flows.outcome import (
     StopCheckIns,
     StopComposing,
     Survey,
+    ToggleLink,
     ToggleName,
     UpdateAction,
     Withdraw,
@@ -136,6 +140,10 @@ def every_action() -> Iterator[Action]:
     yield PauseCheckIns(REFERENCE)
     yield StopCheckIns(REFERENCE)
     yield ResumeCheckIns(REFERENCE)
+    yield JointTimeline(REFERENCE)
+    yield ToggleLink(REFERENCE)
+    for said in NotAloneAnswer:
+        yield NotAlone(REFERENCE, said)
 
 
 def test_every_button_the_bot_can_show_fits_telegrams_limit_and_round_trips():
