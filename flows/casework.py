@@ -71,7 +71,7 @@ from flows.outcome import (
 )
 from flows.queries import CaseQuery, CoordinatorRegister, CounsellorInbox, ListedCase, Page, turned
 from flows.routing import Router
-from flows.views import NOTES_BUDGET, forms_label, latest_actions, pages
+from flows.views import NOTES_BUDGET, case_facts, forms_label, latest_actions, pages
 from storage import Storage
 
 PAGE = 6
@@ -331,6 +331,7 @@ class Casework:
                 "forms": forms_label(case.forms),
                 "date": case.incident_date,
                 "channel": Label(f"channel.{case.channel.value}"),
+                "facts": case_facts(case, await self._storage.cases.perpetrator_details(case.id)),
                 "role": Label(f"role.{case.role.value}"),
                 "who": who,
                 "wish": Label(f"wish.{case.wish.value}"),

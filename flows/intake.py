@@ -38,7 +38,6 @@ from flows.model import (
     Form,
     IncomingAttachment,
     Language,
-    Perpetrator,
     Role,
     Sender,
     Step,
@@ -57,7 +56,15 @@ from flows.outcome import (
 )
 from flows.perpetrator import IdentifierKind
 from flows.routing import Route, Router
-from flows.views import forms_label, names, work_process_label
+from flows.views import (
+    PERPETRATOR_ANSWERS,
+    detail_line,
+    forms_label,
+    names,
+    perpetrator_answer,
+    perpetrator_label,
+    work_process_label,
+)
 from storage import Storage
 from storage.crypto import DecryptionError
 from storage.people import PersonRecord
@@ -91,29 +98,6 @@ FORMS_DONE = "done"
 SKIP = "skip"
 MAX_DETAIL = 200  # characters of one perpetrator detail
 TOGGLE_LINK = "link"  # may be combined with other reports about the same person
-
-# Who did it and whether the reporter knows their name, in one answer ("citizen, known by name").
-_PERPETRATOR_WORD = {
-    Perpetrator.CITIZEN_CLIENT: "citizen",
-    Perpetrator.BUSINESS_OWNER: "business",
-    Perpetrator.COLLEAGUE_OR_OFFICE_HOLDER: "colleague",
-    Perpetrator.OTHER: "other",
-}
-PERPETRATOR_ANSWERS: dict[str, tuple[Perpetrator, bool]] = {
-    **{
-        f"{word}_{'named' if named else 'unnamed'}": (perpetrator, named)
-        for perpetrator, word in _PERPETRATOR_WORD.items()
-        for named in (True, False)
-    },
-    "unknown": (Perpetrator.UNKNOWN, False),
-}
-
-
-def perpetrator_answer(perpetrator: Perpetrator, named: bool) -> str:
-    """The button value for this perpetrator answer."""
-    if perpetrator is Perpetrator.UNKNOWN:
-        return "unknown"
-    return f"{_PERPETRATOR_WORD[perpetrator]}_{'named' if named else 'unnamed'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -1104,6 +1088,10 @@ class Intake:
         """The question for the step the draft stands at, with its buttons."""
         step = draft.step
         tag = tag_of(draft)
+        if step is Step.SUMMARY and (missing := self._next_step(draft)) is not Step.SUMMARY:
+            # A draft from before a question was added (an upgrade): that question first.
+            draft.step = step = missing
+            await self._storage.cases.save_draft(draft, self._clock.now())
         if step is Step.WHEN and draft.state.typing_date:
             return Reply("ask.when_typed", keyboard=(self._cancel_row(draft),))
         if step is Step.DESCRIPTION:
@@ -1171,6 +1159,7 @@ class Intake:
 
     async def _summary(self, draft: Draft) -> Reply:
         assert draft.forms and draft.incident_date and draft.channel and draft.role and draft.wish
+        assert draft.perpetrator is not None
         tag = tag_of(draft)
         route, excluded, nobody_else = await self._route(draft)
         description = draft.description
@@ -1239,7 +1228,7 @@ class Intake:
                 "forms": forms_label(draft.forms),
                 "date": draft.incident_date,
                 "channel": Label(f"channel.{draft.channel.value}"),
-                "perpetrator": Label(f"perpetrator.{self._perpetrator_value(draft)}"),
+                "perpetrator": perpetrator_label(draft.perpetrator, bool(draft.perpetrator_named)),
                 "details": Label("summary.details", {"lines": _details_lines(draft)}) if draft.state.details else "",
                 "role": Label(f"role.{draft.role.value}"),
                 "profile": self._profile_lines(draft),
@@ -1252,10 +1241,6 @@ class Intake:
             },
             tuple(rows),
         )
-
-    @staticmethod
-    def _perpetrator_value(draft: Draft) -> str:
-        return perpetrator_answer(draft.perpetrator or Perpetrator.UNKNOWN, bool(draft.perpetrator_named))
 
     def _profile_lines(self, draft: Draft) -> Label | str:
         """The department and work process on the summary, where the organisation asks them."""
@@ -1275,10 +1260,7 @@ def _answered(step: Step, answer: Label) -> Label:
 
 def _details_lines(draft: Draft) -> tuple[Label, ...]:
     """What the reporter typed about the perpetrator, a line per detail (escaped when rendered)."""
-    return tuple(
-        Label("details.line", {"kind": Label(f"perpetrator.kind.{kind}"), "value": value})
-        for kind, value in draft.state.details
-    )
+    return tuple(detail_line(kind, value) for kind, value in draft.state.details)
 
 
 def _serves(counsellor: Counsellor) -> Label:

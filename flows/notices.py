@@ -41,7 +41,7 @@ from flows.lifecycle import (
 from flows.linking import not_alone_count
 from flows.outcome import Acknowledge, Choice, GiveConsent, Label, NotAlone, OpenCase, Reply, ReplyTo, StartMessage
 from flows.routing import Router
-from flows.views import forms_label
+from flows.views import case_facts, forms_label
 from storage import Storage
 from storage.cases import AttachmentRecord
 from storage.outbox import OutboxItem
@@ -173,6 +173,7 @@ class Notices:
                 "forms": forms_label(case.forms),
                 "date": case.incident_date,
                 "channel": Label(f"channel.{case.channel.value}"),
+                "facts": case_facts(case),
                 "role": Label(f"role.{case.role.value}"),
                 "wish": Label(f"wish.{case.wish.value}"),
                 "who": who,

@@ -11,14 +11,53 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import messages
-from flows.model import DEFAULT_WORK_PROCESSES, Form, in_order
+from flows.lifecycle import Case
+from flows.model import DEFAULT_WORK_PROCESSES, Form, Perpetrator, in_order
 from messages import Label
 from storage.casefile import ActionRecord
+from storage.cases import StoredDetail
+
+# Who did it and whether the reporter knows their name, in one answer ("citizen, known by name").
+_PERPETRATOR_WORD = {
+    Perpetrator.CITIZEN_CLIENT: "citizen",
+    Perpetrator.BUSINESS_OWNER: "business",
+    Perpetrator.COLLEAGUE_OR_OFFICE_HOLDER: "colleague",
+    Perpetrator.OTHER: "other",
+}
+PERPETRATOR_ANSWERS: dict[str, tuple[Perpetrator, bool]] = {
+    **{
+        f"{word}_{'named' if named else 'unnamed'}": (perpetrator, named)
+        for perpetrator, word in _PERPETRATOR_WORD.items()
+        for named in (True, False)
+    },
+    "unknown": (Perpetrator.UNKNOWN, False),
+}
+
+
+def perpetrator_answer(perpetrator: Perpetrator, named: bool) -> str:
+    """The button value for this perpetrator answer."""
+    if perpetrator is Perpetrator.UNKNOWN:
+        return "unknown"
+    return f"{_PERPETRATOR_WORD[perpetrator]}_{'named' if named else 'unnamed'}"
+
+
+def perpetrator_label(perpetrator: Perpetrator, named: bool) -> Label:
+    return Label(f"perpetrator.{perpetrator_answer(perpetrator, named)}")
+
+
+def detail_line(kind: str, value: str) -> Label:
+    """One thing known of the perpetrator, as typed (escaped when rendered)."""
+    return Label("details.line", {"kind": Label(f"perpetrator.kind.{kind}"), "value": value})
+
 
 # What one page of notes may hold, leaving room for its heading within Telegram's 4096.
 NOTES_BUDGET = 3800
 ACTIONS_SHOWN = 8
 NAMES_SHOWN = 4
+# What staff see of the perpetrator details in a case view: the latest few, each shortened (the
+# case file keeps them all, in full).
+DETAILS_SHOWN = 4
+DETAIL_EXCERPT = 60
 
 
 def pages(language: str, lines: Sequence[Label], budget: int) -> list[tuple[Label, ...]]:
@@ -75,3 +114,21 @@ def work_process_label(name: str) -> Label:
     if name in DEFAULT_WORK_PROCESSES:
         return Label(f"stats.work_process.{name}")
     return Label("work_process.named", {"name": name})
+
+
+def case_facts(case: Case, details: Sequence[StoredDetail] = ()) -> Label:
+    """What staff see of the register's facts: who did it, department, work process, and (in the
+    case view) what is known of the perpetrator."""
+    lines = [Label("facts.perpetrator", {"answer": perpetrator_label(case.perpetrator, case.perpetrator_named)})]
+    if case.department is not None:
+        lines.append(Label("facts.department", {"department": case.department}))
+    if case.work_process is not None:
+        lines.append(Label("facts.work_process", {"work_process": work_process_label(case.work_process)}))
+    if details:
+        known = tuple(
+            detail_line(d.kind.value, messages.shorten(d.value, DETAIL_EXCERPT)) for d in details[-DETAILS_SHOWN:]
+        )
+        if len(details) > DETAILS_SHOWN:
+            known = (Label("details.earlier", {"n": len(details) - DETAILS_SHOWN}), *known)
+        lines.append(Label("facts.details", {"lines": known}))
+    return Label("facts", {"lines": tuple(lines)})

@@ -177,3 +177,28 @@ def test_a_privacy_contact_is_an_e_mail_address_or_a_phone_number(tmp_path, cont
 )
 def test_each_problem_with_the_organisation_is_named(tmp_path, change, expected):
     assert expected in problems(tmp_path, ORGANISATION.replace(*change))
+
+
+def test_departments_and_work_processes_come_from_the_organisation(tmp_path):
+    from flows.model import DEFAULT_WORK_PROCESSES
+
+    path = tmp_path / "config.toml"
+    path.write_text(TOKEN, encoding="utf-8")
+    policy = load_settings(path, environ={}).policy()
+    assert (policy.departments, policy.work_processes) == ((), DEFAULT_WORK_PROCESSES)
+    listed = ORGANISATION + 'departments = ["Burgerzaken", " Handhaving "]\nwork_processes = []\n'
+    path.write_text(TOKEN + listed, encoding="utf-8")
+    policy = load_settings(path, environ={}).policy()
+    assert (policy.departments, policy.work_processes) == (("Burgerzaken", "Handhaving"), ())
+
+
+@pytest.mark.parametrize(
+    "listed, expected",
+    [
+        ('departments = ["Handhaving", "Handhaving"]', "organisation.departments: each name may appear only once"),
+        ('departments = [""]', "organisation.departments #1: must be at least 1 character"),
+        (f'work_processes = ["{"x" * 61}"]', "organisation.work_processes #1: must be at most 60 characters"),
+    ],
+)
+def test_a_department_list_that_cannot_be_shown_is_refused_with_its_reason(tmp_path, listed, expected):
+    assert expected in problems(tmp_path, ORGANISATION + listed + "\n")

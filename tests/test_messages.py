@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import messages
-from flows.intake import PERPETRATOR_ANSWERS
 from flows.model import QUESTIONS, Audience, Channel, Form, Role, Step, Wish
+from flows.views import PERPETRATOR_ANSWERS
 from messages import Label, render
 
 ROOT = Path(__file__).resolve().parent.parent

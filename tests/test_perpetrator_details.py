@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from flows.perpetrator import IdentifierKind
+from messages import Label
 from storage.cases import detail_index
 from tests.support import COORDINATOR, STAFF_COUNSELLOR, World, button, keys, last, reporter, staff
 
@@ -50,6 +51,11 @@ async def test_the_counsellor_and_the_coordinator_add_what_they_learn_from_the_c
         ("name", "Piet Jansen", "counsellor"),
         ("plate", "12-abc-3", "coordinator"),
     ]
+    # The case view shows the register's facts and what is known of the perpetrator.
+    facts = last(await world.casework.open(carla, case.reference)).params["facts"].params["lines"]
+    assert [line.key for line in facts] == ["facts.perpetrator", "facts.details"]
+    assert facts[0].params["answer"] == Label("perpetrator.citizen_unnamed")
+    assert [line.params["value"] for line in facts[1].params["lines"]] == ["Piet Jansen", "12-abc-3"]
 
 
 async def test_nobody_else_adds_details_and_a_withdrawn_case_takes_none(world, storage):
