@@ -1238,6 +1238,8 @@ def delivery_verdict(case: Case, kind: Notice, recipient: bytes, party: Party, *
         if kind is Notice.NOT_ALONE and (not case.link_consent or case.register not in ASKABLE_REGISTER):
             return Drop("not_alone_over")  # consent switched off, or the report joined the register meanwhile
         return Send()
+    if kind is Notice.NOT_ALONE:
+        return Drop("reporter_only")  # that other reports name the same person is for the reporter alone
     if recipient in case.barred:
         return Drop("barred")
     if kind is Notice.CASE_WITHDRAWN:

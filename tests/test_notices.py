@@ -52,6 +52,7 @@ async def test_every_kind_of_notification_renders_with_its_buttons(storage, cloc
         Notice.ACTION_FEEDBACK,
         Notice.SURVEY,
         Notice.RELAY,
+        Notice.NOT_ALONE,
     }
     rendered = 0
     for kind in KINDS:
