@@ -11,12 +11,28 @@ import uuid
 
 import pytest
 
+from bot import render
 from flows import lifecycle
-from flows.lifecycle import REPORTER_ACTOR, Case, NewPerpetratorDetail, Party
-from flows.outcome import RegisterView
+from flows.lifecycle import REPORTER_ACTOR, Case, Drop, NewPerpetratorDetail, Notice, Party, RegisterState, Send
+from flows.model import Language
+from flows.outcome import Outcome, RegisterView, Reply
 from flows.perpetrator import IdentifierKind
 from flows.queries import CoordinatorRegister, CounsellorInbox
-from tests.support import COORDINATOR, STAFF_COUNSELLOR, World, button, index, keys, labels, last, reporter, staff
+from storage.outbox import OutboxItem
+from tests.support import (
+    COORDINATOR,
+    STAFF_COUNSELLOR,
+    World,
+    button,
+    index,
+    keys,
+    labels,
+    last,
+    outbox,
+    reporter,
+    staff,
+    to,
+)
 
 PHONE, PLATE, HANDLE, PLACE = IdentifierKind.PHONE, IdentifierKind.PLATE, IdentifierKind.HANDLE, IdentifierKind.PLACE
 
@@ -178,3 +194,137 @@ async def test_a_forged_timeline_button_for_a_case_one_may_not_open_shows_nothin
         refused = await world.press(stranger, view, "case.linked")
         assert refused.toast is not None and refused.toast.key == "toast.not_yours"
         assert not refused.replies and refused.edit_pressed is None
+
+
+# -- not alone ------------------------------------------------------------------------------------
+
+
+def question_for(case: Case, world: World) -> OutboxItem:
+    """The "not alone" question to the reporter of ``case``, as the courier would take it from the outbox."""
+    assert case.reporter is not None
+    return OutboxItem("q", case.id, case.reporter, Party.REPORTER, Notice.NOT_ALONE, None, 0, 1, world.clock.now())
+
+
+async def test_a_report_that_stays_with_the_counsellor_asks_its_reporter_once_and_tells_staff_nothing(world, storage):
+    first = await naming(world, 5001, (PHONE, "0612345678"))
+    second = await naming(world, 5002, (PHONE, "+31 6 1234 5678"))
+    carol = reporter(5003, "Carol Jansen", "carolj")
+    private = await world.report(carol, wish="counsellor", text="Hij stond weer bij mijn auto.")
+    # Carol names him later from her cases; she has not let her report be combined: nothing happens.
+    out = await world.mycases.open(carol, private.reference)
+    out = await world.press(carol, out, "mine.add_details")
+    out = await world.press(carol, out, "perpetrator.kind.phone")
+    await world.relay.text(carol, "06-12345678")
+    assert await outbox(storage, Notice.NOT_ALONE) == []
+    before = await outbox(storage)
+    # She lets it be combined: she alone is asked, and nothing is queued for anyone else.
+    out = await world.mycases.open(carol, private.reference)
+    out = await world.press(carol, out, "toggle.link_off")
+    assert "toggle.link_on" in labels(out)
+    added = (await outbox(storage))[len(before) :]
+    assert [row[2] for row in added] == ["not_alone"] and to(storage, carol, added) == ["not_alone"]
+    # Never twice: switching off and on again, another detail, another registered report.
+    out = await world.press(carol, out, "toggle.link_on")
+    out = await world.press(carol, out, "toggle.link_off")
+    await naming(world, 5004, (PHONE, "0612345678"))
+    out = await world.press(carol, await world.mycases.open(carol, private.reference), "mine.add_details")
+    await world.press(carol, out, "perpetrator.kind.name")
+    await world.relay.text(carol, "Piet de Groot")
+    assert len(await outbox(storage, Notice.NOT_ALONE)) == 1
+    assert (await world.case(private.reference)).not_alone_asked_at is not None
+    # The question says how many, never which reports or whose.
+    item = question_for(await world.case(private.reference), world)
+    assert await world.notices.authorise(item) == Send()
+    question = await world.notices.compose(item, "nl")
+    assert isinstance(question, Reply) and question.key == "not_alone.ask_many" and question.params["n"] == 3
+    shown = render.text("nl", question)
+    assert private.reference in shown
+    assert first.reference not in shown and second.reference not in shown
+    # Staff see no trace of it: the counsellor's view and inbox show no link, the coordinator cannot open it.
+    carla = staff(STAFF_COUNSELLOR)
+    assert last(await world.casework.open(carla, private.reference)).params["linked"] == ""
+    inbox = last(await world.casework.inbox(carla))
+    lines = {line.params["reference"]: line.params["linked"] for line in inbox.params["lines"]}
+    assert lines[private.reference] == "" and lines[first.reference].params == {"n": 2}  # hers link among themselves
+    assert (await world.casework.open(staff(COORDINATOR), private.reference)).toast.key == "toast.not_yours"
+    # Carol says yes, without her name: her report is in the register and linked to the others.
+    out = await world.press(carol, Outcome(Language.NL, replies=[question]), "not_alone.anonymous")
+    assert out.edit_pressed.key == "not_alone.joined_anonymous"
+    joined = await world.case(private.reference)
+    assert joined.register is RegisterState.ANONYMOUS and lifecycle.linkable(joined)
+    view = await world.casework.open(staff(COORDINATOR), first.reference)
+    assert last(view).params["linked"].params == {"n": 3}
+
+
+async def test_declining_changes_nothing_and_nobody_hears_of_it(world, storage):
+    await naming(world, 5001, (PHONE, "0612345678"))
+    private = await naming(world, 5003, (PHONE, "0612345678"), wish="counsellor", consent=False)
+    carol = reporter(5003)
+    await world.press(carol, await world.mycases.open(carol, private.reference), "toggle.link_off")
+    question = await world.notices.compose(question_for(private, world), "en")
+    assert isinstance(question, Reply) and question.key == "not_alone.ask_one"
+    before = await outbox(storage)
+    trail = len(await storage.audit.entries())
+    out = await world.press(carol, Outcome(Language.NL, replies=[question]), "not_alone.no")
+    assert out.edit_pressed.key == "not_alone.declined"
+    after = await world.case(private.reference)
+    assert after.register is RegisterState.NONE and not lifecycle.linkable(after)
+    assert await outbox(storage) == before and len(await storage.audit.entries()) == trail
+
+
+async def test_a_case_entering_the_register_asks_the_reporter_of_a_matching_private_report(world, storage):
+    private = await naming(world, 5003, (PLATE, "12-ABC-3"), wish="counsellor")
+    anna = reporter(5001)
+    joining = await naming(world, 5001, (PLATE, "12abc3"), wish="counsellor")
+    assert await outbox(storage, Notice.NOT_ALONE) == []  # neither is in the register: nothing to join
+    out = await world.mycases.open(anna, joining.reference)
+    await world.press(anna, out, "consent.anonymous")
+    asked = await outbox(storage, Notice.NOT_ALONE)
+    assert to(storage, reporter(5003), asked) == ["not_alone"] and len(asked) == 1
+    question = await world.notices.compose(question_for(private, world), "nl")
+    assert isinstance(question, Reply) and question.key == "not_alone.ask_one"
+
+
+async def test_the_question_is_checked_again_when_it_is_sent(world):
+    registered = await naming(world, 5001, (PHONE, "0612345678"))
+    private = await naming(world, 5003, (PHONE, "0612345678"), wish="counsellor")
+    now = world.clock.now()
+    await world.storage.cases.change(private.id, lambda c: lifecycle.ask_not_alone(c, now), now)
+    item = question_for(private, world)
+    assert await world.notices.authorise(item) == Send()
+    # The only matching report leaves: the question no longer goes.
+    await world.storage.cases.change(registered.id, lambda c: lifecycle.withdraw(c, [], now), now)
+    assert await world.notices.authorise(item) == Drop("no_match")
+    # And a reporter who switched combining off is not asked either.
+    await naming(world, 5002, (PHONE, "0612345678"))
+    await world.storage.cases.change(private.id, lambda c: lifecycle.set_link_consent(c, False), now)
+    assert await world.notices.authorise(item) == Drop("not_alone_over")
+
+
+# -- unlinking and forgetting ---------------------------------------------------------------------
+
+
+async def test_unlinking_in_mycases_takes_the_report_out_of_every_link_at_once(world):
+    first = await naming(world, 5001, (PHONE, "0612345678"))
+    second = await naming(world, 5002, (PHONE, "0612345678"), (PLATE, "12-ABC-3"))
+    third = await naming(world, 5003, (PLATE, "12abc3"))
+    assert sorted(await linked_to(world, second)) == sorted([first.reference, third.reference])
+    bram = reporter(5002)
+    out = await world.press(bram, await world.mycases.open(bram, second.reference), "toggle.link_on")
+    assert "toggle.link_off" in labels(out)
+    assert await linked_to(world, first) == [] and await linked_to(world, third) == []
+    assert "case.linked" not in labels(await world.casework.open(staff(COORDINATOR), first.reference))
+
+
+async def test_forgetme_removes_the_persons_details_and_every_link_with_them(world, storage):
+    first = await naming(world, 5001, (PHONE, "0612345678"))
+    second = await naming(world, 5002, (PHONE, "0612345678"))
+    bram = reporter(5002)
+    out = await world.mycases.forget_question(bram)
+    await world.press(bram, out, "forget.yes")
+    assert await linked_to(world, first) == []
+    async with storage.db.transaction() as conn:
+        async with conn.execute("SELECT COUNT(*) FROM perpetrator_details WHERE case_id = ?", (second.id,)) as cur:
+            assert (await cur.fetchone())[0] == 0
+    coordinator = CoordinatorRegister(index(storage, COORDINATOR))
+    assert await storage.cases.linked_counts([first.id], coordinator) == {}
