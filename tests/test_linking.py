@@ -11,16 +11,18 @@ import uuid
 
 import pytest
 
-from bot import render
+import messages
+from bot import dispatch, render
 from flows import lifecycle
 from flows.lifecycle import REPORTER_ACTOR, Case, Drop, NewPerpetratorDetail, Notice, Party, RegisterState, Send
 from flows.model import Language
-from flows.outcome import Outcome, RegisterView, Reply
+from flows.outcome import JointTimeline, Outcome, RegisterView, Reply
 from flows.perpetrator import IdentifierKind
 from flows.queries import CoordinatorRegister, CounsellorInbox
 from storage.outbox import OutboxItem
 from tests.support import (
     COORDINATOR,
+    HOLDERS_COUNSELLOR,
     STAFF_COUNSELLOR,
     World,
     button,
@@ -30,6 +32,7 @@ from tests.support import (
     last,
     outbox,
     reporter,
+    screens,
     staff,
     to,
 )
@@ -328,3 +331,71 @@ async def test_forgetme_removes_the_persons_details_and_every_link_with_them(wor
             assert (await cur.fetchone())[0] == 0
     coordinator = CoordinatorRegister(index(storage, COORDINATOR))
     assert await storage.cases.linked_counts([first.id], coordinator) == {}
+
+
+# -- from every role --------------------------------------------------------------------------------
+
+
+def seen(outcome: Outcome) -> str:
+    """Everything a person is shown by an outcome: texts, buttons and the toast, in Dutch."""
+    parts = [render.text("nl", reply) for reply in screens(outcome)]
+    parts += [messages.render("nl", c.label, c.params) for r in screens(outcome) for row in r.keyboard for c in row]
+    if outcome.toast is not None:
+        parts.append(messages.render("nl", outcome.toast.key, outcome.toast.params))
+    return "\n".join(parts)
+
+
+async def test_nothing_about_other_reports_reaches_anyone_who_could_not_already_open_them(world):
+    """Anna (employee) and Bram (council member) registered reports naming the same phone number;
+    Carol's names it too but stays with her counsellor. Carla counsels Anna and Carol, Henk counsels
+    Bram. Every person tries every view of every report, the joint timeline included."""
+    anna, bram, carol = reporter(5001, "Anna Aalbers", "annaa"), reporter(5002, "Bram Bos"), reporter(5003, "Carol")
+    stories = {
+        "A": await world.report(anna, wish="counsellor_and_register", text="Verhaal-Anna over de balie."),
+        "B": await world.report(
+            bram, wish="counsellor_and_register", role="council_member", text="Verhaal-Bram over de raad."
+        ),
+        "C": await world.report(carol, wish="counsellor", text="Verhaal-Carol over de parkeerplaats."),
+    }
+    for who, case in zip((anna, bram, carol), stories.values(), strict=True):
+        out = await world.press(who, await world.mycases.open(who, case.reference), "mine.add_details")
+        await world.press(who, out, "perpetrator.kind.phone")
+        await world.relay.text(who, "0612345678")
+        await world.press(who, await world.mycases.open(who, case.reference), "toggle.link_off")
+    carla, henk, coby = staff(STAFF_COUNSELLOR), staff(HOLDERS_COUNSELLOR), staff(COORDINATOR)
+    stranger = reporter(5999, "Iemand Anders")
+    may_open = {
+        "A": {anna, carla, coby},
+        "B": {bram, henk, coby},
+        "C": {carol, carla},
+    }
+    private = {"A": "Anna Aalbers", "B": "Bram Bos", "C": "Carol"}
+    for person in (anna, bram, carol, carla, henk, coby, stranger):
+        shown: list[str] = []
+        for case in stories.values():
+            ref = case.reference
+            shown.append(seen(await world.casework.open(person, ref)))
+            shown.append(seen(await world.mycases.open(person, ref)))
+            shown.append(seen(await dispatch.press(world.services, person, JointTimeline(ref), "meldbot_test_bot")))
+        text = "\n".join(shown)
+        for name, case in stories.items():
+            if person in may_open[name]:
+                continue
+            assert case.reference not in text, (person.display_name, name)
+            assert case.description not in text, (person.display_name, name)
+            if person.display_name != private[name]:
+                assert private[name] not in text, (person.display_name, name)
+    # The coordinator sees the two registered reports linked; never Carol's, nor its existence.
+    view = await world.casework.open(coby, stories["A"].reference)
+    assert last(view).params["linked"].key == "view.linked_one"
+    timeline = await world.press(coby, view, "case.linked")
+    assert {e.params["reference"] for e in last(timeline).params["entries"]} == {
+        stories["A"].reference,
+        stories["B"].reference,
+    }
+    # Each counsellor handles only one of the linked reports: neither sees a link.
+    assert last(await world.casework.open(carla, stories["A"].reference)).params["linked"] == ""
+    assert last(await world.casework.open(henk, stories["B"].reference)).params["linked"] == ""
+    # Carol alone was asked whether her report may join them.
+    asked = await outbox(world.storage, Notice.NOT_ALONE)
+    assert [row[0] for row in asked] == [index(world.storage, carol)]
