@@ -25,6 +25,7 @@ from flows.lifecycle import (
     CaseStatus,
     CheckInAnswer,
     ConsentAnswer,
+    InfluenceAnswer,
     NotAloneAnswer,
     SurveyAnswer,
     Thread,
@@ -40,11 +41,13 @@ from flows.outcome import (
     CheckIn,
     ChooseLanguage,
     CleanUp,
+    Consequences,
     CreateInvite,
     Forget,
     GiveConsent,
     HandOver,
     Inbox,
+    Influence,
     JointTimeline,
     MyCases,
     NotAlone,
@@ -123,6 +126,7 @@ STATUS_FILTER = _text("[aocw]", 1)
 ROLE_FILTER = _text("[ash]", 1)
 PERIOD_FILTER = _text("[awmqy]", 1)
 FORM_FILTER = _text("a|[a-z_]{1,20}", 20)
+CONSEQUENCE_TICKS = _number(2)  # a bit per flows.model.Consequence
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +197,8 @@ DECLARATIONS: tuple[Declaration, ...] = (
     _declare(GiveConsent, _CASE + "mc", reference=REFERENCE, answer=_choice(ConsentAnswer)),
     _declare(ToggleName, _CASE + "mn", reference=REFERENCE),
     _declare(AddDetail, _CASE + "pd", reference=REFERENCE, kind=_optional(_choice(IdentifierKind))),
+    _declare(Consequences, _CASE + "cq", reference=REFERENCE, ticked=CONSEQUENCE_TICKS, done=FLAG),
+    _declare(Influence, _CASE + "if", reference=REFERENCE, answer=_choice(InfluenceAnswer)),
     _declare(Withdraw, _CASE + "mw", reference=REFERENCE, confirm=FLAG),
     _declare(CheckIn, _CASE + "ci", reference=REFERENCE, step=STEP_NUMBER, answer=_choice(CheckInAnswer)),
     _declare(Reoffer, _CASE + "ro", reference=REFERENCE, yes=FLAG),

@@ -36,6 +36,7 @@ from flows.lifecycle import (
     CaseStatus,
     CheckInAnswer,
     Draft,
+    InfluenceAnswer,
     NewCheckInAnswer,
     Party,
     Refused,
@@ -43,8 +44,19 @@ from flows.lifecycle import (
     Timer,
     TimerKind,
 )
-from flows.model import Audience, Channel, Form, Language, Sender
-from flows.outcome import CheckIn, Choice, Label, Outcome, Reoffer, Reply, StopComposing, Survey
+from flows.model import Audience, Channel, Consequence, Form, Language, Sender
+from flows.outcome import (
+    CheckIn,
+    Choice,
+    Consequences,
+    Influence,
+    Label,
+    Outcome,
+    Reoffer,
+    Reply,
+    StopComposing,
+    Survey,
+)
 from flows.routing import Router
 from flows.timing import add_period
 from storage import Storage
@@ -255,7 +267,39 @@ class AftercareFlow:
                 },
             )
         # One message: the answer, and where to turn, in place of the question.
-        return Outcome(grant.language, edit_pressed=Reply(key, {"reference": reference, "extra": extra}))
+        outcome = Outcome(grant.language, edit_pressed=Reply(key, {"reference": reference, "extra": extra}))
+        if step == 0 and new.answer is not CheckInAnswer.STOP and grant.case.consequences is None:
+            # Asked once, kindly, at the first check-in: what it did to them (for the register, as codes).
+            outcome.replies.append(consequences_question(reference, 0))
+        return outcome
+
+    async def consequences(self, sender: Sender, action: Consequences) -> Outcome:
+        """A tick turns the question into itself with that tick changed; "done" keeps the ticks and
+        asks whether it influenced a decision they took."""
+        grant = await self._grant(sender, action.reference)
+        if grant is None or not 0 <= action.ticked < 2 ** len(Consequence):
+            return await self._denied(sender)
+        if not action.done:
+            return Outcome(grant.language, edit_pressed=consequences_question(action.reference, action.ticked))
+        told = frozenset(c for n, c in enumerate(Consequence) if action.ticked >> n & 1)
+        _, decision = await self._storage.cases.change(
+            grant.case.id, lambda case: lifecycle.consequences_told(case, told), self._clock.now()
+        )
+        if isinstance(decision, Refused):
+            return Outcome(grant.language, toast=Label("toast.not_yours"), clear_pressed_buttons=True)
+        keyboard = tuple((Choice(f"influence.{a.value}", Influence(action.reference, a)),) for a in InfluenceAnswer)
+        return Outcome(grant.language, edit_pressed=Reply("influence.ask", {"reference": action.reference}, keyboard))
+
+    async def influence(self, sender: Sender, action: Influence) -> Outcome:
+        grant = await self._grant(sender, action.reference)
+        if grant is None:
+            return await self._denied(sender)
+        _, decision = await self._storage.cases.change(
+            grant.case.id, lambda case: lifecycle.influence_told(case, action.answer), self._clock.now()
+        )
+        if isinstance(decision, Refused):
+            return Outcome(grant.language, toast=Label("toast.not_yours"), clear_pressed_buttons=True)
+        return Outcome(grant.language, edit_pressed=Reply("influence.thanks"))
 
     async def _counsellor_for(self, case: Case) -> bytes | None:
         """For a case without a counsellor (an anonymous registration), the one of the reporter's group
@@ -344,6 +388,22 @@ def checkin_keyboard(reference: str, step: int) -> tuple[tuple[Choice, ...], ...
     return tuple(
         (Choice(f"checkin.answer_{answer.value}", CheckIn(reference, step, answer)),) for answer in CheckInAnswer
     )
+
+
+def consequences_question(reference: str, ticked: int) -> Reply:
+    """What the incident did to the reporter, each consequence a tick (the buttons carry the ticks)."""
+    rows = tuple(
+        (
+            Choice(
+                "consequence.ticked" if ticked >> n & 1 else "consequence.unticked",
+                Consequences(reference, ticked ^ (1 << n)),
+                {"consequence": Label(f"consequence.{c.value}")},
+            ),
+        )
+        for n, c in enumerate(Consequence)
+    )
+    done = Choice("consequences.done" if ticked else "consequences.none", Consequences(reference, ticked, done=True))
+    return Reply("consequences.ask", {"reference": reference}, (*rows, (done,)))
 
 
 def reoffer_keyboard(reference: str) -> tuple[tuple[Choice, ...], ...]:

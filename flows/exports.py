@@ -27,7 +27,6 @@ import csv
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 from fractions import Fraction
 from functools import cache
 from io import BytesIO, StringIO
@@ -40,19 +39,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 import messages
-from flows.model import Channel, Role
+from flows.model import Channel, Consequence, Role
 from flows.statistics import Breakdown, Cell, Form, Perpetrator, RegisterShare, Statistics, Suppressed
 from flows.statistics_text import breakdown_label, column_label, period_label, value_label
-
-
-class Consequence(StrEnum):
-    """What the incident did to the reporter, as they told at the first check-in."""
-
-    STRESS = "stress"
-    UNSAFE = "unsafe"
-    LESS_PLEASURE = "less_pleasure"
-    AVOIDING = "avoiding"  # avoiding places or people
-    REORGANISED = "reorganised"  # work reorganised
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,19 @@ from enum import StrEnum
 from typing import Any
 
 import messages
-from flows.model import AttachmentKind, Audience, Channel, Form, Perpetrator, Role, Step, Wish, forms_code
+from flows.model import (
+    AttachmentKind,
+    Audience,
+    Channel,
+    Consequence,
+    Form,
+    Perpetrator,
+    Role,
+    Step,
+    Wish,
+    consequences_code,
+    forms_code,
+)
 from flows.perpetrator import IdentifierKind
 
 # -- the words --------------------------------------------------------------------------
@@ -213,6 +225,14 @@ class CheckInAnswer(StrEnum):
     STOP = "stop"
 
 
+class InfluenceAnswer(StrEnum):
+    """Did the incident influence a decision the reporter took?"""
+
+    YES = "yes"
+    NO = "no"
+    RATHER_NOT = "rather_not"
+
+
 class SurveyAnswer(StrEnum):
     YES = "yes"
     PARTLY = "partly"
@@ -310,6 +330,8 @@ class Case:
     perpetrator_named: bool = False
     work_process: str | None = None
     link_consent: bool = False  # the reporter lets it be combined with reports about the same person
+    consequences: frozenset[Consequence] | None = None  # told at the first check-in; None: not (yet) told
+    influenced_decision: bool | None = None  # likewise; None also for "rather not say"
     not_alone_asked_at: datetime | None = None  # asked to join registered reports about the same person
 
     @property
@@ -1051,6 +1073,22 @@ def check_in_answered(case: Case, new: NewCheckInAnswer, *, counsellor: bytes | 
     newly = {counsellor: CounsellorState.ASSIGNED} if not case.handlers and counsellor is not None else {}
     alerts = [Delivery(i, Party.COUNSELLOR, Notice.CHECKIN_ALERT, new.answer.value) for i in handlers]
     return _change(case, REPORTER_ACTOR, "checkin_answered", records=(new,), counsellors=newly, deliveries=alerts)
+
+
+def consequences_told(case: Case, consequences: frozenset[Consequence]) -> Decision:
+    """What the incident did to the reporter (first check-in): coarse codes for the register."""
+    if case.status is CaseStatus.WITHDRAWN:
+        return Refused("withdrawn")
+    code = consequences_code(consequences) or "none"
+    return _change(case, REPORTER_ACTOR, "told_consequences", detail=code, consequences=consequences)
+
+
+def influence_told(case: Case, answer: InfluenceAnswer) -> Decision:
+    """Whether the incident influenced a decision the reporter took; "rather not say" is kept as unknown."""
+    if case.status is CaseStatus.WITHDRAWN:
+        return Refused("withdrawn")
+    influenced = None if answer is InfluenceAnswer.RATHER_NOT else answer is InfluenceAnswer.YES
+    return _change(case, REPORTER_ACTOR, "told_influence", detail=answer.value, influenced_decision=influenced)
 
 
 def stop_check_ins(case: Case, reoffer_at: datetime) -> Decision:

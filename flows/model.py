@@ -54,6 +54,25 @@ class Perpetrator(StrEnum):
     UNKNOWN = "unknown"
 
 
+class Consequence(StrEnum):
+    """What the incident did to the reporter, as they told at the first check-in."""
+
+    STRESS = "stress"
+    UNSAFE = "unsafe"
+    LESS_PLEASURE = "less_pleasure"
+    AVOIDING = "avoiding"  # avoiding places or people
+    REORGANISED = "reorganised"  # work reorganised
+
+
+def consequences_code(consequences: Iterable[Consequence]) -> str:
+    """The coarse code storage keeps: the values sorted, comma separated ("" for none of them)."""
+    return ",".join(sorted(c.value for c in set(consequences)))
+
+
+def consequences_of(code: str) -> frozenset[Consequence]:
+    return frozenset(Consequence(value) for value in code.split(",") if value)
+
+
 # Work processes the register distinguishes unless [organisation] work_processes names others.
 DEFAULT_WORK_PROCESSES = (
     "permits",

@@ -17,6 +17,7 @@ from flows.lifecycle import (
     CaseStatus,
     CheckInAnswer,
     ConsentAnswer,
+    InfluenceAnswer,
     NotAloneAnswer,
     SurveyAnswer,
     Thread,
@@ -211,6 +212,24 @@ class AddInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class Consequences:
+    """What the incident did, ticked at the first check-in. The buttons carry the ticks so far
+    (a bit per :class:`flows.model.Consequence`, in order); ``done`` keeps them."""
+
+    reference: str
+    ticked: int
+    done: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Influence:
+    """Whether the incident influenced a decision the reporter took."""
+
+    reference: str
+    answer: InfluenceAnswer
+
+
+@dataclass(frozen=True, slots=True)
 class AddDetail:
     """Add something known about the perpetrator (reporter, counsellor or coordinator); no kind: choose one."""
 
@@ -331,6 +350,8 @@ Action = (
     | OpenMine
     | AddInfo
     | AddDetail
+    | Consequences
+    | Influence
     | ReplyTo
     | GiveConsent
     | ToggleName

@@ -49,7 +49,18 @@ from flows.lifecycle import (
     Submission,
     SurveyAsked,
 )
-from flows.model import Audience, Channel, Perpetrator, Role, Step, Wish, forms_code, forms_of
+from flows.model import (
+    Audience,
+    Channel,
+    Perpetrator,
+    Role,
+    Step,
+    Wish,
+    consequences_code,
+    consequences_of,
+    forms_code,
+    forms_of,
+)
 from flows.perpetrator import IdentifierKind, identifier_index, normalise
 from flows.queries import (
     CaseQuery,
@@ -86,6 +97,8 @@ _CHANGEABLE = (
     "last_news_at",
     "aftercare",
     "share_name_counsellor",
+    "consequences",
+    "influenced_decision",
     "link_consent",
     "not_alone_asked_at",
 )
@@ -144,6 +157,8 @@ def _value(value: object) -> object:
         return to_db(value)
     if isinstance(value, bool):
         return int(value)
+    if isinstance(value, frozenset):  # the one set a change sets: the consequences told
+        return consequences_code(value)
     return value
 
 
@@ -491,6 +506,8 @@ class Cases:
             perpetrator_named=bool(row["perpetrator_named"]),
             work_process=row["work_process"],
             link_consent=bool(row["link_consent"]),
+            consequences=None if row["consequences"] is None else consequences_of(row["consequences"]),
+            influenced_decision=None if row["influenced_decision"] is None else bool(row["influenced_decision"]),
             not_alone_asked_at=from_db(row["not_alone_asked_at"]),
         )
 

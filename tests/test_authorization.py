@@ -27,6 +27,7 @@ from flows.lifecycle import (
     CheckInAnswer,
     ConsentAnswer,
     CounsellorState,
+    InfluenceAnswer,
     RegisterState,
     SurveyAnswer,
     Thread,
@@ -40,8 +41,10 @@ from flows.outcome import (
     AskConsent,
     CheckIn,
     CleanUp,
+    Consequences,
     GiveConsent,
     HandOver,
+    Influence,
     OpenCase,
     OpenMine,
     Outcome,
@@ -252,6 +255,9 @@ REPORTER_ACTIONS: dict[str, Press] = {
     "reoffer_no": lambda t: Reoffer(t.reference, False),
     # No closing question was asked on these cases: an answer to one never asked is refused too.
     "survey": lambda t: Survey(t.reference, SurveyAnswer.PARTLY),
+    "consequences_tick": lambda t: Consequences(t.reference, 3),
+    "consequences_done": lambda t: Consequences(t.reference, 3, done=True),
+    "influence": lambda t: Influence(t.reference, InfluenceAnswer.NO),
 }
 # Shapes the codec reads but the bot never writes: refused to everyone, on every case.
 NEVER_WRITTEN: dict[str, Press] = {

@@ -17,6 +17,7 @@ from flows.lifecycle import (
     ActionOutcome,
     CheckInAnswer,
     ConsentAnswer,
+    InfluenceAnswer,
     NotAloneAnswer,
     SurveyAnswer,
     Thread,
@@ -32,11 +33,13 @@ from flows.outcome import (
     CheckIn,
     ChooseLanguage,
     CleanUp,
+    Consequences,
     CreateInvite,
     Forget,
     GiveConsent,
     HandOver,
     Inbox,
+    Influence,
     JointTimeline,
     MyCases,
     NotAlone,
@@ -137,6 +140,11 @@ def every_action() -> Iterator[Action]:
         yield Reoffer(REFERENCE, yes)
     for said in SurveyAnswer:
         yield Survey(REFERENCE, said)
+    for ticked in (0, 5, 31):
+        for done in (True, False):
+            yield Consequences(REFERENCE, ticked, done)
+    for influence in InfluenceAnswer:
+        yield Influence(REFERENCE, influence)
     yield PauseCheckIns(REFERENCE)
     yield StopCheckIns(REFERENCE)
     yield ResumeCheckIns(REFERENCE)

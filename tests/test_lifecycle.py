@@ -31,12 +31,13 @@ from flows.lifecycle import (
     Change,
     ConsentAnswer,
     CounsellorState,
+    InfluenceAnswer,
     Notice,
     Party,
     RegisterState,
     register_for,
 )
-from flows.model import Audience, Channel, Form, Role, Wish
+from flows.model import Audience, Channel, Consequence, Form, Role, Wish
 from flows.perpetrator import IdentifierKind
 
 DIAGRAM = Path(__file__).resolve().parent.parent / "flows" / "casework.mmd"
@@ -317,6 +318,19 @@ class CaseLife(RuleBasedStateMachine):
             assert decision.after == decision.before
         self._apply("perpetrator detail", decision)
 
+    @rule(told=st.frozensets(st.sampled_from(Consequence)), influence=st.sampled_from(InfluenceAnswer))
+    @precondition(lambda self: self.case is not None)
+    def consequences(self, told: frozenset[Consequence], influence: InfluenceAnswer) -> None:
+        assert self.case is not None
+        decision = lifecycle.consequences_told(self.case, told)
+        if isinstance(decision, Change):
+            assert decision.after.consequences == told and not decision.deliveries
+        self._apply("consequences", decision)
+        decision = lifecycle.influence_told(self.case, influence)
+        if isinstance(decision, Change):
+            assert decision.after.influenced_decision is {"yes": True, "no": False}.get(influence.value)
+        self._apply("influence", decision)
+
     @rule(on=st.booleans())
     @precondition(lambda self: self.case is not None)
     def link_consent(self, on: bool) -> None:
@@ -361,6 +375,8 @@ class CaseLife(RuleBasedStateMachine):
             ("link consent", lifecycle.set_link_consent(case, not case.link_consent)),
             ("not alone", lifecycle.ask_not_alone(case, self.now)),
             ("status", lifecycle.set_status(case, CaseStatus.IN_PROGRESS, counsellor(who), self.now, ask_survey=False)),
+            ("consequences", lifecycle.consequences_told(case, frozenset({Consequence.STRESS}))),
+            ("influence", lifecycle.influence_told(case, InfluenceAnswer.YES)),
             (
                 "perpetrator detail",
                 lifecycle.add_perpetrator_detail(

@@ -19,6 +19,11 @@ ALTER TABLE cases ADD COLUMN work_process TEXT;
 -- The reporter lets this report be combined with other reports about the same person.
 ALTER TABLE cases ADD COLUMN link_consent INTEGER NOT NULL DEFAULT 0;
 
+-- What the incident did to the reporter and whether it influenced a decision they took, asked
+-- kindly at the first check-in: coarse codes for statistics and the register export.
+ALTER TABLE cases ADD COLUMN consequences TEXT;          -- sorted comma list (flows/model.py Consequence); '' none; NULL not told
+ALTER TABLE cases ADD COLUMN influenced_decision INTEGER; -- 1 yes, 0 no; NULL not told (or rather not say)
+
 -- Asked once and remembered: the work process a person usually reports from, and whether
 -- they were asked (a skipped question is not asked again).
 ALTER TABLE persons ADD COLUMN work_process TEXT;
