@@ -89,7 +89,7 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
     """Every flow, wired once."""
     access = Access(storage, router)
     aftercare = AftercareFlow(storage, router, access, clock, policy.zone, policy.plan)
-    linking = Linking(storage, router, access, clock, policy.zone)
+    linking = Linking(storage, router, access, clock)
     mycases = MyCaseFlow(storage, router, access, clock, policy.zone, linking)
     return Services(
         storage=storage,

@@ -14,8 +14,6 @@ them (:meth:`Linking.match_may_appear`, called at each moment a match can appear
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from flows import lifecycle
 from flows.access import Access, Grant, Permission, Relation, allows, relations
 from flows.clock import Clock
@@ -48,12 +46,11 @@ async def not_alone_count(storage: Storage, case: Case) -> int:
 
 
 class Linking:
-    def __init__(self, storage: Storage, router: Router, access: Access, clock: Clock, zone: ZoneInfo) -> None:
+    def __init__(self, storage: Storage, router: Router, access: Access, clock: Clock) -> None:
         self._storage = storage
         self._router = router
         self._access = access
         self._clock = clock
-        self._zone = zone
 
     # -- what staff see ---------------------------------------------------------------------
 
