@@ -77,6 +77,10 @@ async def test_the_coordinator_sees_the_link_and_a_private_reporter_alone_is_ask
         timeline = await coby.wait_for_message(lambda m: "Meldingen over dezelfde persoon" in m.text)
         assert anna in timeline.text and bram in timeline.text
         assert "dreigde" not in timeline.text  # dates, forms and what was done; never the accounts
+        await coby.command("/register")
+        register = await coby.wait_for_message(lambda m: "Incidentregister" in m.text)
+        marked = [line for line in register.text.splitlines() if "🔗 1" in line]
+        assert len(marked) == 2 and any(anna in line for line in marked) and any(bram in line for line in marked)
 
         carol_ref = await report_naming(emu, 5403, "Carol", "06-12345678", "Vertrouwelijk gesprek")
         carol = emu.user(5403)
