@@ -30,6 +30,7 @@ from flows.lifecycle import (
     DossierConsent,
     FootageState,
     InfluenceAnswer,
+    NotAloneAnswer,
     PoliceStep,
     SurveyAnswer,
     Thread,
@@ -61,7 +62,9 @@ from flows.outcome import (
     HandOver,
     Inbox,
     Influence,
+    JointTimeline,
     MyCases,
+    NotAlone,
     OpenCase,
     OpenMine,
     OwnCopy,
@@ -88,6 +91,7 @@ from flows.outcome import (
     StopCheckIns,
     StopComposing,
     Survey,
+    ToggleLink,
     ToggleName,
     UpdateAction,
     Withdraw,
@@ -251,6 +255,9 @@ DECLARATIONS: tuple[Declaration, ...] = (
     _declare(PulseDecline, "pd", period=PULSE_PERIOD, mute=FLAG),
     _declare(AnswerDossier, _CASE + "da", reference=REFERENCE, answer=_choice(DossierConsent)),
     _declare(OwnCopy, _CASE + "oc", reference=REFERENCE),
+    _declare(JointTimeline, _CASE + "lt", reference=REFERENCE),
+    _declare(ToggleLink, _CASE + "ml", reference=REFERENCE),
+    _declare(NotAlone, _CASE + "na", reference=REFERENCE, answer=_choice(NotAloneAnswer)),
 )
 _BY_ACTION = {d.action: d for d in DECLARATIONS}
 _BY_PREFIX = {d.prefix: d for d in DECLARATIONS}

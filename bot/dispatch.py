@@ -41,7 +41,9 @@ from flows.outcome import (
     HandOver,
     Inbox,
     Influence,
+    JointTimeline,
     MyCases,
+    NotAlone,
     OpenCase,
     OpenMine,
     Outcome,
@@ -69,6 +71,7 @@ from flows.outcome import (
     StopCheckIns,
     StopComposing,
     Survey,
+    ToggleLink,
     ToggleName,
     UpdateAction,
     Withdraw,
@@ -160,6 +163,9 @@ HANDLERS: dict[type[Any], Handler] = {
     OwnCopy: lambda svc, s, a: svc.dossiers.own_copy(s, a.reference),
     StatsView: lambda svc, s, a: _paged(svc.steering.stats(s, a)),
     StatsCharts: lambda svc, s, a: svc.steering.stats_charts(s, a),
+    JointTimeline: lambda svc, s, a: svc.linking.timeline(s, a.reference),
+    ToggleLink: lambda svc, s, a: svc.mycases.toggle_link(s, a.reference),
+    NotAlone: lambda svc, s, a: svc.linking.answer(s, a.reference, a.answer),
 }
 
 

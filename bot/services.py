@@ -23,6 +23,7 @@ from flows.escalation import Escalation
 from flows.intake import MAX_ATTACHMENT_MB, Intake
 from flows.invites import OPEN_MODE, Admission
 from flows.lifecycle import RegisterRules
+from flows.linking import Linking
 from flows.model import DEFAULT_WORK_PROCESSES
 from flows.mycases import MyCaseFlow
 from flows.notices import Notices
@@ -100,6 +101,7 @@ class Services:
     pulse: PulseFlow
     dossiers: DossierFlow
     steering: Steering
+    linking: Linking
     courier: Courier | None = None
     timekeeper: Timekeeper | None = None
     # Presses already answered (Telegram takes one answer per press): the error handler skips them.
@@ -110,8 +112,9 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
     """Every flow, wired once."""
     access = Access(storage, router)
     aftercare = AftercareFlow(storage, router, access, clock, policy.zone, policy.plan)
-    mycases = MyCaseFlow(storage, router, access, clock, policy.zone, policy.register)
-    relay = Relay(storage, router, access, mycases, clock)
+    linking = Linking(storage, router, access, clock)
+    mycases = MyCaseFlow(storage, router, access, clock, policy.zone, linking, policy.register)
+    relay = Relay(storage, router, access, mycases, clock, linking)
     tracks = Tracks(storage, router, access, clock, policy.zone)
     tracks.register_purposes(relay)
     intake = Intake(
@@ -125,6 +128,7 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
         register=policy.register,
         departments=policy.departments,
         work_processes=policy.work_processes,
+        linking=linking,
     )
     pulse = PulseFlow(storage, router, clock, policy.zone, policy.pulse, policy.pulse_viewers)
     dossiers = DossierFlow(storage, router, access, clock, policy.zone, policy.organisation)
@@ -144,6 +148,7 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
             policy.zone,
             policy.plan,
             employer_address=policy.organisation.address if policy.organisation else None,
+            linking=linking,
         ),
         mycases=mycases,
         relay=relay,
@@ -155,4 +160,5 @@ def build(storage: Storage, router: Router, clock: Clock, policy: Policy) -> Ser
         pulse=pulse,
         dossiers=dossiers,
         steering=Steering(storage, router, clock, policy.zone, policy.quiet_hours),
+        linking=linking,
     )

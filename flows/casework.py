@@ -16,7 +16,7 @@ registration, record actions and their outcomes, message the reporter.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -44,6 +44,7 @@ from flows.lifecycle import (
     Thread,
     shows_name,
 )
+from flows.linking import Linking
 from flows.model import Audience, Coordinator, Counsellor, Form, Language, Sender
 from flows.outcome import (
     Acknowledge,
@@ -55,6 +56,7 @@ from flows.outcome import (
     Footage,
     HandOver,
     Inbox,
+    JointTimeline,
     Keyboard,
     Label,
     OpenCase,
@@ -115,9 +117,12 @@ class Casework:
         zone: ZoneInfo,
         plan: AftercarePlan | None = None,
         employer_address: str | None = None,
+        *,
+        linking: Linking,
     ) -> None:
         # Where the employer files a police report ([organisation] address), not the employee's home.
         self._employer_address = employer_address
+        self._linking = linking
         self._storage = storage
         self._router = router
         self._access = access
@@ -173,7 +178,10 @@ class Casework:
         def turn(anchor: str, newer: bool) -> Inbox:
             return Inbox(turned(view.page, newer), anchor, newer)
 
-        return Outcome(member.language, replies=[self._list_reply("inbox", page, view.page, turn)])
+        linked = await self._storage.cases.linked_counts(
+            [item.id for item in page.cases], CounsellorInbox(self._router.index(member))
+        )
+        return Outcome(member.language, replies=[self._list_reply("inbox", page, view.page, turn, linked)])
 
     async def register(self, sender: Sender, view: RegisterView) -> Outcome:
         """The coordinator's register: cases the reporters let in, filtered, a page at a time."""
@@ -217,13 +225,21 @@ class Casework:
             ),
             (Choice("register.filter_role", cycle("role"), {"value": Label(f"register.role_{view.role}")}),),
         )
-        reply = self._list_reply("register", page, view.page, turn)
+        linked = await self._storage.cases.linked_counts(
+            [item.id for item in page.cases], CoordinatorRegister(self._router.index(member))
+        )
+        reply = self._list_reply("register", page, view.page, turn, linked)
         return Outcome(member.language, replies=[Reply(reply.key, reply.params, filters + reply.keyboard)])
 
     def _list_reply(
-        self, key: str, page: Page, number: int, turn: Callable[[str, bool], Inbox | RegisterView]
+        self,
+        key: str,
+        page: Page,
+        number: int,
+        turn: Callable[[str, bool], Inbox | RegisterView],
+        linked: Mapping[str, int],
     ) -> Reply:
-        lines = tuple(self._line(item) for item in page.cases)
+        lines = tuple(self._line(item, linked.get(item.id, 0)) for item in page.cases)
         rows: list[tuple[Choice, ...]] = [
             (Choice("list.open", OpenCase(item.reference), {"reference": item.reference}),)
             for item in page.cases
@@ -238,10 +254,11 @@ class Casework:
             rows.append(tuple(navigation))
         return Reply(f"{key}.page", {"lines": lines or (Label(f"{key}.empty"),), "page": number + 1}, tuple(rows))
 
-    def _line(self, item: ListedCase) -> Label:
+    def _line(self, item: ListedCase, linked: int) -> Label:
         return Label(
             "list.line",
             {
+                "linked": Label("list.linked", {"n": linked}) if linked else "",
                 "unread": "● " if item.unread else "",
                 "reference": item.reference,
                 "status": Label(f"status.{item.status.value}"),
@@ -310,6 +327,7 @@ class Casework:
                     for a in answers[-4:]
                 )
                 wellbeing = (Label("view.wellbeing", {"lines": lines}),)
+        linked = await self._linked(grant, case)
         handler_names = ", ".join(
             m.name for index in sorted(case.handlers) if (m := self._router.counsellor(index)) is not None
         )
@@ -333,14 +351,23 @@ class Casework:
                 "history": history_lines,
                 "actions": action_lines,
                 "wellbeing": wellbeing,
+                "linked": Label("view.linked_one" if linked == 1 else "view.linked_many", {"n": linked})
+                if linked
+                else "",
             },
-            self._case_buttons(case, grant.relation),
+            self._case_buttons(case, grant.relation, linked),
             protect_content=True,
         )
 
-    def _case_buttons(self, case: Case, relation: Relation) -> Keyboard:
+    async def _linked(self, grant: Grant, case: Case) -> int:
+        """How many other reports that name the same person this staff member may open."""
+        return len(await self._linking.linked_set(replace(grant, case=case)))
+
+    def _case_buttons(self, case: Case, relation: Relation, linked: int) -> Keyboard:
         ref = case.reference
         rows: list[tuple[Choice, ...]] = []
+        if linked:
+            rows.append((Choice("case.linked", JointTimeline(ref), {"n": linked}),))
         if relation is Relation.ALERTED:
             rows.append((Choice("case.take", Acknowledge(ref)),))
         elif relation is Relation.COUNSELLOR:
@@ -397,7 +424,9 @@ class Casework:
             return Outcome(
                 grant.language,
                 replies=[Reply("staff.registered", {"reference": reference})],
-                pressed_keyboard=self._case_buttons(decision.after, Relation.COORDINATOR),
+                pressed_keyboard=self._case_buttons(
+                    decision.after, Relation.COORDINATOR, await self._linked(grant, decision.after)
+                ),
             )
         decision = await self._change(grant, lambda case: lifecycle.acknowledge(case, actor, now))
         if isinstance(decision, Refused):
@@ -413,7 +442,9 @@ class Casework:
         return Outcome(
             grant.language,
             replies=[Reply(key, {"reference": reference})],
-            pressed_keyboard=self._case_buttons(decision.after, Relation.COUNSELLOR),
+            pressed_keyboard=self._case_buttons(
+                decision.after, Relation.COUNSELLOR, await self._linked(grant, decision.after)
+            ),
         )
 
     async def _already_done(self, sender: Sender, reference: str) -> Outcome | None:

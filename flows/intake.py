@@ -26,6 +26,7 @@ from flows.aftercare import AftercareFlow
 from flows.clock import Clock, Periods, local_today
 from flows.dates import parse_incident_date
 from flows.lifecycle import CaseStatus, Draft, DraftState, NewAttachment, RegisterRules, Timer, TimerKind
+from flows.linking import Linking
 from flows.model import (
     DEFAULT_WORK_PROCESSES,
     PROFILE_QUESTIONS,
@@ -274,7 +275,9 @@ class Intake:
         register: RegisterRules | None = None,
         departments: Sequence[str] = (),
         work_processes: Sequence[str] = DEFAULT_WORK_PROCESSES,
+        linking: Linking,
     ) -> None:
+        self._linking = linking
         self._aftercare = aftercare
         self._register = register or RegisterRules()
         self._departments = tuple(departments)  # none: the department is not asked
@@ -951,6 +954,7 @@ class Intake:
             facts_id=uuid.uuid4().hex,
         )
         await self._storage.cases.submit(submission, now)
+        await self._linking.match_may_appear(draft.id)
         if route.wish.reaches_counsellor:
             next_key = "submitted.next_counsellor_missing" if route.counsellor_missing else "submitted.next_counsellor"
             if nobody_else:

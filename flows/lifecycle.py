@@ -85,6 +85,9 @@ class RegisterState(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+# What coordinators may see: the case is in the register.
+IN_REGISTER = frozenset({RegisterState.ANONYMOUS, RegisterState.NAMED})
+
 # Every way the register state changes after submission: only by the reporter's word (consent).
 REGISTER_TRANSITIONS: frozenset[tuple[RegisterState, RegisterState, str]] = frozenset(
     {
@@ -170,6 +173,7 @@ class Notice(StrEnum):
     DOSSIER = "dossier"  # ref: the reporter's DossierConsent; the case file PDF, to the staff member who asked
     DOSSIER_COPY = "dossier_copy"  # the reporter's own copy of the case file, as proof of reporting
     QUARTERLY_SUMMARY = "quarterly_summary"  # ref: the quarter (2026-3); no case; to those who steer
+    NOT_ALONE = "not_alone"  # other registered reports name the same person: join them? to the reporter
 
 
 class TimerKind(StrEnum):
@@ -326,6 +330,14 @@ class Thread(StrEnum):
     CASE = "case"
     COUNSELLOR = "counsellor"
     COORDINATOR = "coordinator"
+
+
+class NotAloneAnswer(StrEnum):
+    """The reporter's word on "other reports name the same person": join the register, or not."""
+
+    NAMED = "named"
+    ANONYMOUS = "anonymous"
+    NO = "no"
 
 
 class ConsentAnswer(StrEnum):
@@ -489,11 +501,12 @@ class Case:
     consequences: frozenset[Consequence] | None = None  # told at the first check-in; None: not (yet) told
     influenced_decision: bool | None = None  # likewise; None also for "rather not say"
     facts_id: str | None = None  # its row of coarse facts for the statistics (None: filed before they were kept)
+    not_alone_asked_at: datetime | None = None  # asked to join registered reports about the same person
 
     @property
     def in_register(self) -> bool:
         """Whether coordinators may see the case: only with the reporter's say-so."""
-        return self.register in (RegisterState.ANONYMOUS, RegisterState.NAMED)
+        return self.register in IN_REGISTER
 
     @property
     def has_counsellor_side(self) -> bool:
@@ -1793,6 +1806,55 @@ def dossier_made(case: Case, by: Actor, *, named: bool, with_messages: bool, sha
     return _change(case, by, "dossier_made", detail=f"{name}/{messages_part}/sha256:{sha256}")
 
 
+# -- reports about the same person ----------------------------------------------------------
+
+# A case takes part in links while it is in the register, its reporter lets it be combined
+# with other reports about the same person, and it is neither a draft nor withdrawn (an erased
+# case no longer exists). storage/cases.py reads these same sets to find links by index.
+LINKABLE_REGISTER = IN_REGISTER
+LINKABLE_STATUSES = LIVE
+# A report outside the register whose reporter may be asked to join reports about the same person:
+# never one the reporter took out of the register themselves.
+ASKABLE_REGISTER = frozenset({RegisterState.NONE})
+
+
+def linkable(case: Case) -> bool:
+    """Whether the case is linked to every other linkable case that names the same person."""
+    return case.link_consent and case.register in LINKABLE_REGISTER and case.status in LINKABLE_STATUSES
+
+
+def may_ask_not_alone(case: Case) -> bool:
+    """Whether this report's reporter may still be asked to join the registered reports about the
+    same person: outside the register, consenting to be combined, live, and never asked before."""
+    return (
+        case.link_consent
+        and case.register in ASKABLE_REGISTER
+        and case.status in LINKABLE_STATUSES
+        and case.not_alone_asked_at is None
+        and case.reporter is not None
+    )
+
+
+def ask_not_alone(case: Case, now: datetime) -> Decision:
+    """Registered reports name the same person as this one, which stays with the counsellor: its
+    reporter, and nobody else, is asked once whether it may join them. Staff hear nothing."""
+    if not may_ask_not_alone(case):
+        return Refused("not_due")
+    return _change(
+        case, SYSTEM, "not_alone_asked", deliveries=_to_reporter(case, Notice.NOT_ALONE), not_alone_asked_at=now
+    )
+
+
+def set_link_consent(case: Case, on: bool) -> Decision:
+    """The reporter lets the report be combined with reports about the same person, or no longer:
+    switched off, it drops out of every link at once (links are read, never kept)."""
+    if case.status not in LIVE:
+        return Refused("not_yours")
+    if case.link_consent is on:
+        return Refused("already_noted")
+    return _change(case, REPORTER_ACTOR, "link_consent_on" if on else "link_consent_off", link_consent=on)
+
+
 # -- what may be sent, decided when it is sent ------------------------------------------------
 
 
@@ -1861,7 +1923,13 @@ def delivery_verdict(case: Case, kind: Notice, recipient: bytes, party: Party, *
     """
     if party is Party.REPORTER:
         # After withdrawing, the reporter hears nothing more about the case.
-        return Drop("withdrawn") if case.status is CaseStatus.WITHDRAWN else Send()
+        if case.status is CaseStatus.WITHDRAWN:
+            return Drop("withdrawn")
+        if kind is Notice.NOT_ALONE and (not case.link_consent or case.register not in ASKABLE_REGISTER):
+            return Drop("not_alone_over")  # consent switched off, or the report joined the register meanwhile
+        return Send()
+    if kind is Notice.NOT_ALONE:
+        return Drop("reporter_only")  # that other reports name the same person is for the reporter alone
     if recipient in case.barred:
         return Drop("barred")
     if kind is Notice.CASE_WITHDRAWN:

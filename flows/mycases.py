@@ -28,6 +28,7 @@ from flows.lifecycle import (
     RegisterRules,
     Thread,
 )
+from flows.linking import Linking
 from flows.model import Language, Sender
 from flows.outcome import (
     AddDetail,
@@ -47,6 +48,7 @@ from flows.outcome import (
     ResumeCheckIns,
     StopCheckIns,
     StopComposing,
+    ToggleLink,
     ToggleName,
     Withdraw,
 )
@@ -67,9 +69,11 @@ class MyCaseFlow:
         access: Access,
         clock: Clock,
         zone: ZoneInfo,
+        linking: Linking,
         register: RegisterRules | None = None,
     ) -> None:
         self._register = register or RegisterRules()
+        self._linking = linking
         self._storage = storage
         self._router = router
         self._access = access
@@ -225,6 +229,7 @@ class MyCaseFlow:
         if case.has_counsellor_side:
             label = "mine.name_shared" if case.share_name_counsellor else "mine.name_hidden"
             rows.append((Choice(label, ToggleName(ref)),))
+        rows.append((Choice("toggle.link_on" if case.link_consent else "toggle.link_off", ToggleLink(ref)),))
         if case.aftercare is AftercareState.ACTIVE:
             rows.append((Choice("mine.pause", PauseCheckIns(ref)), Choice("mine.stop", StopCheckIns(ref))))
         else:
@@ -264,6 +269,7 @@ class MyCaseFlow:
         )
         if isinstance(decision, Refused):
             return Outcome(grant.language, toast=Label("toast.already_noted"), clear_pressed_buttons=True)
+        await self._linking.match_may_appear(grant.case.id)  # in the register now: others may be asked
         key = {
             ConsentAnswer.WITHDRAW: "consent.withdrawn",
             ConsentAnswer.NO: "consent.refused",
@@ -280,6 +286,21 @@ class MyCaseFlow:
         )
         if isinstance(decision, Refused):
             return await self._denied(sender)
+        return Outcome(grant.language, edit_pressed=await self.view(decision.after))
+
+    async def toggle_link(self, sender: Sender, reference: str) -> Outcome:
+        """Combining with reports about the same person, switched on or off (off: out of every link)."""
+        grant = await self._access.check(sender, Permission.CONSENT, reference)
+        if grant is None or grant.person is None:
+            return await self._denied(sender)
+        on = not grant.case.link_consent
+        _, decision = await self._storage.cases.change(
+            grant.case.id, lambda case: lifecycle.set_link_consent(case, on), self._clock.now()
+        )
+        if isinstance(decision, Refused):
+            return await self._denied(sender)
+        if on:
+            await self._linking.match_may_appear(grant.case.id)
         return Outcome(grant.language, edit_pressed=await self.view(decision.after))
 
     # -- withdrawing and forgetting ---------------------------------------------------------

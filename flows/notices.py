@@ -33,6 +33,7 @@ from flows.lifecycle import (
     CounsellorState,
     Delivery,
     Drop,
+    NotAloneAnswer,
     Notice,
     Party,
     Send,
@@ -41,11 +42,13 @@ from flows.lifecycle import (
     description_parts,
     shows_name,
 )
+from flows.linking import not_alone_count
 from flows.outcome import (
     Acknowledge,
     Choice,
     GiveConsent,
     Label,
+    NotAlone,
     OpenCase,
     RecordAction,
     Reply,
@@ -123,6 +126,8 @@ class Notices:
             return Drop("case_gone")
         if item.kind is Notice.REPORTER_NEW_COUNSELLOR and await self._storage.outbox.superseded(item):
             return Drop("superseded")  # a later word on who handles the case follows
+        if item.kind is Notice.NOT_ALONE and not await not_alone_count(self._storage, case):
+            return Drop("no_match")  # the other reports left the register, or withdrew their consent
         return delivery_verdict(
             case,
             item.kind,
@@ -360,6 +365,17 @@ class Notices:
                 )
             case Notice.DAMAGES_FEEDBACK:
                 return Reply("feedback.damages", {**reference, **await self._damages(case)})
+            case Notice.NOT_ALONE:
+                ref, n = case.reference, await not_alone_count(self._storage, case)
+                return Reply(
+                    "not_alone.ask_one" if n == 1 else "not_alone.ask_many",
+                    {**reference, "n": n},
+                    (
+                        (Choice("not_alone.named", NotAlone(ref, NotAloneAnswer.NAMED)),),
+                        (Choice("not_alone.anonymous", NotAlone(ref, NotAloneAnswer.ANONYMOUS)),),
+                        (Choice("not_alone.no", NotAlone(ref, NotAloneAnswer.NO)),),
+                    ),
+                )
             case Notice.CONSENT_REQUEST:
                 ref = case.reference
                 return Reply(

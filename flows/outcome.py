@@ -23,6 +23,7 @@ from flows.lifecycle import (
     DossierConsent,
     FootageState,
     InfluenceAnswer,
+    NotAloneAnswer,
     PoliceStep,
     SurveyAnswer,
     Thread,
@@ -448,6 +449,31 @@ class OwnCopy:
     reference: str
 
 
+# Reports about the same person (flows/linking.py).
+
+
+@dataclass(frozen=True, slots=True)
+class JointTimeline:
+    """Staff: the cases linked to this one, side by side."""
+
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToggleLink:
+    """The reporter lets the report be combined with reports about the same person, or no longer."""
+
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class NotAlone:
+    """The reporter's answer to "other reports name the same person: join them in the register?"."""
+
+    reference: str
+    answer: NotAloneAnswer
+
+
 Action = (
     StartReport
     | StopComposing
@@ -502,6 +528,9 @@ Action = (
     | OwnCopy
     | StatsView
     | StatsCharts
+    | JointTimeline
+    | ToggleLink
+    | NotAlone
 )
 
 

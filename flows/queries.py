@@ -36,6 +36,8 @@ class ReporterCases:
 
 
 Viewer = CounsellorInbox | CoordinatorRegister | ReporterCases
+# Staff who see links between the cases they may open (flows/linking.py).
+LinkViewer = CounsellorInbox | CoordinatorRegister
 
 
 @dataclass(frozen=True, slots=True)

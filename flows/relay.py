@@ -39,6 +39,7 @@ from flows.lifecycle import (
     Refused,
     Thread,
 )
+from flows.linking import Linking
 from flows.model import IncomingAttachment, Language, Sender
 from flows.mycases import MyCaseFlow
 from flows.outcome import AddDetail, Choice, Label, Outcome, Reply, StartMessage, StopComposing
@@ -62,8 +63,11 @@ class Typed:
 
 
 class Relay:
-    def __init__(self, storage: Storage, router: Router, access: Access, mycases: MyCaseFlow, clock: Clock) -> None:
+    def __init__(
+        self, storage: Storage, router: Router, access: Access, mycases: MyCaseFlow, clock: Clock, linking: Linking
+    ) -> None:
         self._storage = storage
+        self._linking = linking
         self._router = router
         self._access = access
         self._mycases = mycases
@@ -203,6 +207,7 @@ class Relay:
         )
         if isinstance(decision, Refused):
             return Outcome(grant.language, replies=[Reply("compose.no_longer")])
+        await self._linking.match_may_appear(grant.case.id)
         reference = grant.case.reference
         return Outcome(
             grant.language,

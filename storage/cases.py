@@ -23,6 +23,9 @@ from datetime import date, datetime
 import aiosqlite
 
 from flows.lifecycle import (
+    ASKABLE_REGISTER,
+    LINKABLE_REGISTER,
+    LINKABLE_STATUSES,
     LIVE,
     OPEN,
     ActionKind,
@@ -69,7 +72,15 @@ from flows.model import (
     forms_of,
 )
 from flows.perpetrator import IdentifierKind, identifier_index, normalise
-from flows.queries import CaseQuery, CoordinatorRegister, CounsellorInbox, ListedCase, Page, ReporterCases
+from flows.queries import (
+    CaseQuery,
+    CoordinatorRegister,
+    CounsellorInbox,
+    LinkViewer,
+    ListedCase,
+    Page,
+    ReporterCases,
+)
 from storage import facts as report_facts
 from storage.audit import AuditTrail
 from storage.crypto import DataKey, Vault
@@ -114,6 +125,8 @@ _CHANGEABLE = (
     "dossier_consent",
     "consequences",
     "influenced_decision",
+    "link_consent",
+    "not_alone_asked_at",
 )
 
 _CASE_SELECT = """
@@ -559,6 +572,7 @@ class Cases:
             consequences=None if row["consequences"] is None else consequences_of(row["consequences"]),
             influenced_decision=None if row["influenced_decision"] is None else bool(row["influenced_decision"]),
             facts_id=state.facts_id,
+            not_alone_asked_at=from_db(row["not_alone_asked_at"]),
         )
 
     async def _load(self, conn: aiosqlite.Connection, where: str, args: tuple[object, ...]) -> Case | None:
@@ -972,6 +986,66 @@ class Cases:
         listed = tuple(_listed(row) for row in rows)
         return Page(listed, has_older=other_side if newer else more, has_newer=more if newer else other_side)
 
+    # -- reports about the same person ------------------------------------------------------
+
+    async def linked_counts(self, case_ids: Sequence[str], viewer: LinkViewer) -> dict[str, int]:
+        """For a page of cases, how many other cases each is linked to (flows/lifecycle.py linkable,
+        both sides, sharing a detail's kind and keyed index) that ``viewer`` may open. One query,
+        walking each case's details and the index of equal details: the cost follows the page and
+        its matches, never the size of the register. Cases without links are absent."""
+        if not case_ids:
+            return {}
+        visible, visible_args = _visible_to(viewer, "o")
+        marks = ", ".join("?" * len(case_ids))
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT d.case_id, COUNT(DISTINCT m.case_id) FROM perpetrator_details d"
+                " JOIN cases s ON s.id = d.case_id"
+                " JOIN perpetrator_details m ON m.kind = d.kind AND m.blind_index = d.blind_index"
+                " JOIN cases o ON o.id = m.case_id"
+                f" WHERE d.case_id IN ({marks}) AND d.blind_index IS NOT NULL AND m.blind_index IS NOT NULL"
+                f" AND m.case_id != d.case_id AND {_linkable('s')} AND {_linkable('o')} AND {visible}"
+                " GROUP BY d.case_id",
+                (*case_ids, *visible_args),
+            ) as cursor:
+                return {row[0]: row[1] for row in await cursor.fetchall()}
+
+    async def linked(self, case_id: str, viewer: LinkViewer | None, *, not_of: str | None = None) -> list[str]:
+        """The linkable cases other than this one that name the same person (a detail of equal kind
+        and keyed index), oldest first; with a viewer, only those they may open; ``not_of``: leave
+        out this person's own. Whether this case itself takes part in links is for the caller to
+        decide (flows/lifecycle.py)."""
+        visible, visible_args = ("1", []) if viewer is None else _visible_to(viewer, "o")
+        if not_of is not None:
+            visible += " AND o.person_id IS NOT ?"
+            visible_args = [*visible_args, not_of]
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT DISTINCT o.id, o.submitted_at FROM perpetrator_details d"
+                " JOIN perpetrator_details m ON m.kind = d.kind AND m.blind_index = d.blind_index"
+                " JOIN cases o ON o.id = m.case_id"
+                " WHERE d.case_id = ? AND d.blind_index IS NOT NULL AND m.blind_index IS NOT NULL"
+                f" AND m.case_id != d.case_id AND {_linkable('o')} AND {visible}"
+                " ORDER BY o.submitted_at, o.id",
+                (case_id, *visible_args),
+            ) as cursor:
+                return [row[0] for row in await cursor.fetchall()]
+
+    async def askable_matches(self, case_id: str) -> list[str]:
+        """Reports outside the register, whose reporters let them be combined and were never asked,
+        that name the same person as this case: whom a new link may concern (flows/linking.py)."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT DISTINCT o.id FROM perpetrator_details d"
+                " JOIN perpetrator_details m ON m.kind = d.kind AND m.blind_index = d.blind_index"
+                " JOIN cases o ON o.id = m.case_id"
+                " WHERE d.case_id = ? AND d.blind_index IS NOT NULL AND m.blind_index IS NOT NULL"
+                f" AND m.case_id != d.case_id AND o.link_consent = 1 AND o.register IN ({_codes(ASKABLE_REGISTER)})"
+                f" AND o.status IN ({_codes(LINKABLE_STATUSES)}) AND o.not_alone_asked_at IS NULL",
+                (case_id,),
+            ) as cursor:
+                return [row[0] for row in await cursor.fetchall()]
+
     async def has_reported(self, person_id: str) -> bool:
         async with self._db.transaction() as conn:
             async with conn.execute(
@@ -1057,6 +1131,39 @@ class Cases:
                 (bit, *sorted(status.value for status in OPEN)),
             ) as cursor:
                 return [row[0] for row in await cursor.fetchall()]
+
+
+def _codes(values: frozenset[CaseStatus] | frozenset[RegisterState]) -> str:
+    """A set of the lifecycle's codes as SQL literals (codes are fixed words, never input)."""
+    return ", ".join(f"'{value.value}'" for value in sorted(values))
+
+
+def _linkable(alias: str) -> str:
+    """flows/lifecycle.py linkable, for the case row ``alias``."""
+    return (
+        f"{alias}.link_consent = 1 AND {alias}.register IN ({_codes(LINKABLE_REGISTER)})"
+        f" AND {alias}.status IN ({_codes(LINKABLE_STATUSES)})"
+    )
+
+
+def _visible_to(viewer: LinkViewer, alias: str) -> tuple[str, list[object]]:
+    """Whether the staff member may open the case row ``alias`` (as flows/access.py relations decide
+    for a linkable case): never one they are barred from; a coordinator any registered case, a
+    counsellor one they handle, or one they were asked to pick up while it is open."""
+    match viewer:
+        case CoordinatorRegister(index):
+            relation, args = "1", []
+        case CounsellorInbox(index):
+            relation = (
+                f"EXISTS (SELECT 1 FROM case_counsellors k WHERE k.case_id = {alias}.id AND k.staff_index = ?"
+                f" AND (k.state = 'assigned' OR (k.state = 'alerted' AND {alias}.status IN ({_codes(OPEN)}))))"
+            )
+            args = [index]
+    barred = (
+        f"NOT EXISTS (SELECT 1 FROM case_exclusions x WHERE x.case_id = {alias}.id AND x.staff_index = ?)"
+        f" AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.id = {alias}.person_id AND p.tg_index = ?)"
+    )
+    return f"{relation} AND {barred}", [*args, index, index]
 
 
 def _moment(text: str) -> datetime:

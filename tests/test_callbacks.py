@@ -23,6 +23,7 @@ from flows.lifecycle import (
     DossierConsent,
     FootageState,
     InfluenceAnswer,
+    NotAloneAnswer,
     PoliceStep,
     SurveyAnswer,
     Thread,
@@ -54,7 +55,9 @@ from flows.outcome import (
     HandOver,
     Inbox,
     Influence,
+    JointTimeline,
     MyCases,
+    NotAlone,
     OpenCase,
     OpenMine,
     OwnCopy,
@@ -80,6 +83,7 @@ from flows.outcome import (
     StopCheckIns,
     StopComposing,
     Survey,
+    ToggleLink,
     ToggleName,
     UpdateAction,
     Withdraw,
@@ -193,6 +197,10 @@ def every_action() -> Iterator[Action]:
     for consent in DossierConsent:
         yield AnswerDossier(REFERENCE, consent)
     yield OwnCopy(REFERENCE)
+    yield JointTimeline(REFERENCE)
+    yield ToggleLink(REFERENCE)
+    for said in NotAloneAnswer:
+        yield NotAlone(REFERENCE, said)
 
 
 def test_every_button_the_bot_can_show_fits_telegrams_limit_and_round_trips():

@@ -159,6 +159,7 @@ def cases(draw: st.DrawFn) -> Case:
         counsellors=counsellors,
         excluded=draw(st.frozensets(st.sampled_from(INDEXES), max_size=2)),
         reporter=draw(st.sampled_from([REPORTER_INDEX, *INDEXES, None])),  # a counsellor may report too
+        link_consent=draw(st.booleans()),
     )
 
 
@@ -175,6 +176,8 @@ def test_the_verdict_lets_staff_receive_only_what_they_may_see_at_the_moment_of_
 ):
     verdict = delivery_verdict(case, kind, recipient, party, told_before=told_before)
     assert isinstance(verdict, Send | Drop | Readdress)
+    if kind is Notice.NOT_ALONE:
+        assert verdict == Drop("reporter_only")  # no staff member learns that other reports name the person
     barred = recipient in case.excluded or recipient == case.reporter
     state = case.counsellors.get(recipient)
     if isinstance(verdict, Send):
@@ -206,7 +209,11 @@ def test_the_verdict_lets_staff_receive_only_what_they_may_see_at_the_moment_of_
 @given(case=cases(), kind=st.sampled_from(Notice))
 def test_the_reporter_hears_everything_about_their_case_until_they_withdraw_it(case, kind):
     verdict = delivery_verdict(case, kind, REPORTER_INDEX, Party.REPORTER, told_before=True)
-    assert isinstance(verdict, Send if case.status is not CaseStatus.WITHDRAWN else Drop)
+    hears = case.status is not CaseStatus.WITHDRAWN
+    if kind is Notice.NOT_ALONE:
+        # "Other reports name the same person" only while the report may still join them.
+        hears = hears and case.link_consent and case.register is RegisterState.NONE
+    assert isinstance(verdict, Send if hears else Drop)
 
 
 # -- the whole bot, over random interleavings -------------------------------------------------

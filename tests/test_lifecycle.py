@@ -521,6 +521,35 @@ class CaseLife(RuleBasedStateMachine):
             assert decision.after.influenced_decision is {"yes": True, "no": False}.get(influence.value)
         self._apply("influence", decision)
 
+    @rule(on=st.booleans())
+    @precondition(lambda self: self.case is not None)
+    def link_consent(self, on: bool) -> None:
+        assert self.case is not None
+        decision = lifecycle.set_link_consent(self.case, on)
+        if isinstance(decision, Change):
+            assert decision.after.link_consent is on and not decision.deliveries
+        self._apply("link consent", decision)
+
+    @rule()
+    @precondition(lambda self: self.case is not None)
+    def other_reports_name_the_same_person(self) -> None:
+        assert self.case is not None
+        asked_before = self.case.not_alone_asked_at is not None
+        decision = lifecycle.ask_not_alone(self.case, self.now)
+        if isinstance(decision, Change):
+            # Asked once, of the reporter alone, about a report outside the register that may be combined.
+            assert not asked_before and self.case.link_consent and not self.case.in_register
+            assert [(d.recipient_role, d.kind) for d in decision.deliveries] == [(Party.REPORTER, Notice.NOT_ALONE)]
+            assert decision.after.not_alone_asked_at == self.now
+        else:
+            assert asked_before or not lifecycle.may_ask_not_alone(self.case)
+        self._apply("not alone", decision)
+
+    @invariant()
+    def only_registered_consenting_live_cases_are_linkable(self) -> None:
+        if self.case is not None and lifecycle.linkable(self.case):
+            assert self.case.in_register and self.case.link_consent and self.case.status is not CaseStatus.WITHDRAWN
+
     @rule()
     @precondition(lambda self: self.case is not None and self.case.status is CaseStatus.WITHDRAWN)
     def a_withdrawn_case_takes_nothing(self) -> None:
@@ -533,6 +562,8 @@ class CaseLife(RuleBasedStateMachine):
             ("withdraw", lifecycle.withdraw(case, COORDINATORS, self.now)),
             ("consent", lifecycle.consent(case, ConsentAnswer.NAMED, COORDINATORS)),
             ("escalate", lifecycle.escalate_to_counsellors(case, COUNSELLORS, "late")),
+            ("link consent", lifecycle.set_link_consent(case, not case.link_consent)),
+            ("not alone", lifecycle.ask_not_alone(case, self.now)),
             ("status", lifecycle.set_status(case, CaseStatus.IN_PROGRESS, counsellor(who), self.now, ask_survey=False)),
             ("dossier", lifecycle.request_dossier(case, counsellor(who), Party.COUNSELLOR, self.now, timedelta(2))),
             ("dossier answer", lifecycle.answer_dossier(case, DossierConsent.NAME)),

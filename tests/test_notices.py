@@ -68,6 +68,7 @@ async def test_every_kind_of_notification_renders_with_its_buttons(storage, cloc
         Notice.PULSE,
         Notice.DOSSIER_QUESTION,
         Notice.DOSSIER_COPY,
+        Notice.NOT_ALONE,
     }
     rendered = 0
     for kind in KINDS:
