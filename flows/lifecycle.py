@@ -767,7 +767,8 @@ def reaction_facts(
     registered reports only; ``reaction`` False: "no reaction, because ..." (not a reaction)."""
     if not case.in_register:
         return None
-    since = case.registered_at or case.submitted_at
+    # From the moment the reaction clock started (the case entered the register).
+    since = case.reaction_since or case.registered_at or case.submitted_at
     return FactsUpdate(
         reaction_hours=whole_hours(now - since) if reaction else None,
         police_report=True if police_report else None,
@@ -1648,7 +1649,10 @@ def record_police_step(case: Case, by: Actor, new: NewPoliceStep, coordinators: 
     else:
         told = _to_reporter(case, Notice.POLICE_FEEDBACK, new.id)
     reported: dict[str, Any] = {"police_reported_on": new.on} if new.step is PoliceStep.REPORTED else {}
-    return _change(case, by, "police_step", detail=new.step.value, records=(new,), deliveries=told, **reported)
+    counted = FactsUpdate(police_report=True) if new.step is PoliceStep.REPORTED and case.in_register else None
+    return _change(
+        case, by, "police_step", detail=new.step.value, records=(new,), deliveries=told, facts=counted, **reported
+    )
 
 
 def add_cost_item(case: Case, by: Actor, new: NewCostItem, helper: bytes | None) -> Decision:
@@ -1665,6 +1669,7 @@ def add_cost_item(case: Case, by: Actor, new: NewCostItem, helper: bytes | None)
         detail=f"{new.kind.value}/{new.amount_cents}",
         records=(new,),
         deliveries=[*_to_reporter(case, Notice.DAMAGES_FEEDBACK, new.id), *_to_helper(case, helper, new.id)],
+        facts=FactsUpdate(damages_claimed=True),
     )
 
 
@@ -1703,6 +1708,9 @@ def update_damages(
         "damages",
         detail=detail,
         deliveries=[*_to_reporter(case, Notice.DAMAGES_FEEDBACK, change_id), *_to_helper(case, helper, change_id)],
+        facts=FactsUpdate(damages_claimed=True)
+        if fields.get("damages_claim") not in (None, ClaimStatus.NOT_CLAIMED)
+        else None,
         **fields,
     )
 

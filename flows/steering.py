@@ -183,6 +183,13 @@ def _figures(language: str, cells: dict[Column, Cell], columns: Sequence[Column]
     }
 
 
+def _row(language: str, label: str, cells: dict[Column, Cell], columns: Sequence[Column]) -> Label:
+    """One line; a line with nothing shown says so once instead of a row of marks."""
+    if all(isinstance(cell.current, Suppressed) and isinstance(cell.change, Suppressed) for cell in cells.values()):
+        return Label("stats.view.row_hidden", {"label": label, "hidden": count_text(language, Suppressed.HIDDEN)})
+    return Label("stats.view.row", {"label": label, **_figures(language, cells, columns)})
+
+
 def _quiet(cells: dict[Column, Cell]) -> bool:
     """A row of shown zeros in this period and the one before: left out, it tells nothing."""
     return all(cell.current == 0 and cell.previous == 0 for cell in cells.values())
@@ -205,6 +212,7 @@ def stats_text(language: str, statistics: Statistics) -> Reply:
             "stats.view.total",
             {
                 **_figures(language, dict(statistics.total), columns),
+                "share": "",  # all reports are all reports
                 "previous": period_label(language, statistics.previous),
                 "before": count_text(language, statistics.total[lead].previous),
             },
@@ -215,13 +223,7 @@ def stats_text(language: str, statistics: Statistics) -> Reply:
         if not rows:
             continue
         body.append(Label("stats.view.heading", {"name": breakdown_label(language, breakdown)}))
-        body += [
-            Label(
-                "stats.view.row",
-                {"label": value_label(language, breakdown, row.value), **_figures(language, dict(row.cells), columns)},
-            )
-            for row in rows
-        ]
+        body += [_row(language, value_label(language, breakdown, row.value), dict(row.cells), columns) for row in rows]
     body.append(Label("stats.view.heading", {"name": messages.plain(language, "stats.view.register_heading")}))
     for kind in RegisterShare:
         shares = [

@@ -1,1 +1,0 @@
--- local placeholder (not committed): another helper's migration number
