@@ -42,5 +42,6 @@ def test_the_scaling_benchmark_times_every_request_on_a_real_database():
 
 
 def test_the_statistics_benchmark_counts_charts_and_exports():
-    out = run("tests.benchmarks.stats", "--reports", "300", "--years", "1")
-    assert "register XLSX" in out
+    out = run("tests.benchmarks.stats", "--size", "300", "--repeat", "1")
+    for line in ("/stats, first look", "the three charts", "/export in the chat", "meldbot export"):
+        assert line in out
