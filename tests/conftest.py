@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -38,6 +40,23 @@ class Announced:
 @pytest.fixture
 def announced(storage) -> Announced:
     return Announced(storage)
+
+
+def _database_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if "_connection_worker" in t.name}
+
+
+@pytest.fixture(autouse=True)
+def no_database_left_open() -> Iterator[None]:
+    """Every test closes the databases it opens. aiosqlite runs each connection on a thread that
+    is not a daemon, so one left open makes the test run hang when it ends instead of failing."""
+    before = _database_threads()
+    yield
+    left = _database_threads() - before
+    for thread in left:
+        thread.join(timeout=2)
+    still = [t.name for t in left if t.is_alive()]
+    assert not still, f"the test left {len(still)} database connection(s) open: {still}"
 
 
 @pytest.fixture

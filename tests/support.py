@@ -233,6 +233,18 @@ async def file_report(
     for label in (f"forms.{form}", "when.today", "channel.in_person"):
         out = await world.press(sender, out, label)
     out = await world.intake.text(sender, text)
+    out = await after_description(world, sender, out, role=role, perpetrator=perpetrator)
+    out = await world.press(sender, out, f"wish.{wish}")
+    if share_coordinator and wish == "counsellor_and_register":
+        out = await world.press(sender, out, "toggle.coordinator_off")
+    return await world.press(sender, out, "button.confirm")
+
+
+async def after_description(
+    world: World, sender: Sender, out: Outcome, *, role: str = "employee", perpetrator: str = "citizen_unnamed"
+) -> Outcome:
+    """From the description to the wish: who did it, and the profile questions a first report asks
+    (the first department; the work process skipped)."""
     out = await world.press(sender, out, f"perpetrator.{perpetrator}")
     if last(out).key == "ask.role":
         out = await world.press(sender, out, f"role.{role}")
@@ -240,13 +252,11 @@ async def file_report(
         out = await world.press(sender, out, "department.option")
     if last(out).key == "ask.work_process":
         out = await world.press(sender, out, "work_process.skip")
-    out = await world.press(sender, out, f"wish.{wish}")
-    if share_coordinator and wish == "counsellor_and_register":
-        out = await world.press(sender, out, "toggle.coordinator_off")
-    return await world.press(sender, out, "button.confirm")
+    return out
 
 
 __all__ = [
+    "after_description",
     "AMSTERDAM",
     "COORDINATOR",
     "DAMAGES_HELPER",

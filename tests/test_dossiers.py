@@ -37,6 +37,7 @@ from tests.support import (
     SECOND_STAFF,
     STAFF_COUNSELLOR,
     World,
+    after_description,
     index,
     keys,
     last,
@@ -69,13 +70,13 @@ def world(storage, clock) -> World:
 async def registered_report(world: World, *, with_photo: bool = True) -> str:
     """Anna reports a threat, with a photo, to her counsellor and the register (with her name)."""
     out = await world.intake.start(ANNA)
-    for label in ("category.threat", "when.today", "channel.in_person"):
+    for label in ("forms.threat", "when.today", "channel.in_person"):
         out = await world.press(ANNA, out, label)
     if with_photo:
         photo = IncomingAttachment(AttachmentKind.PHOTO, PHOTO, "balie.png", "image/png", None, None)
         await world.intake.attachment(ANNA, photo)
-    out = await world.intake.text(ANNA, ACCOUNT)
-    for label in ("role.employee", "wish.counsellor_and_register", "toggle.coordinator_off", "button.confirm"):
+    out = await after_description(world, ANNA, await world.intake.text(ANNA, ACCOUNT))
+    for label in ("wish.counsellor_and_register", "toggle.coordinator_off", "button.confirm"):
         out = await world.press(ANNA, out, label)
     return reference_of(out)
 

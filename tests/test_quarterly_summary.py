@@ -12,7 +12,7 @@ from flows.steering import easter_monday, first_working_day, summary_timer
 from flows.timing import QuietHours
 from storage.outbox import OutboxItem
 from storage.schedule import DueItem
-from tests.support import AMSTERDAM, COORDINATOR, STAFF_COUNSELLOR, World, index, outbox, reporter
+from tests.support import AMSTERDAM, COORDINATOR, MANAGER, STAFF_COUNSELLOR, World, index, outbox, reporter
 
 
 def test_the_first_working_day_skips_weekends_new_year_and_easter_monday():
@@ -58,7 +58,12 @@ async def test_the_summary_reaches_coordinators_with_a_chart_and_is_armed_again(
     assert await steering.run_summary(claimed)  # a repeated run queues nothing twice
     await storage.schedule.finish(claimed.id, clock.now())
     rows = await outbox(storage, Notice.QUARTERLY_SUMMARY)
-    assert rows == [(index(storage, COORDINATOR), "coordinator", "quarterly_summary", "2026-3")]
+    assert sorted(rows) == sorted(
+        [
+            (index(storage, COORDINATOR), "coordinator", "quarterly_summary", "2026-3"),
+            (index(storage, MANAGER), "management", "quarterly_summary", "2026-3"),
+        ]
+    )
     [following] = await summaries(storage, datetime(2027, 1, 4, 9, tzinfo=AMSTERDAM))
     assert (following.detail, following.due_at) == ("2026-4", datetime(2027, 1, 4, 9, tzinfo=AMSTERDAM))
 

@@ -12,7 +12,7 @@ from flows.model import AttachmentKind, IncomingAttachment
 from flows.privacy import statement
 from flows.retention import Retention
 from flows.timing import QuietHours
-from tests.support import AMSTERDAM, STAFF_COUNSELLOR, ManualClock, World, reporter, staff
+from tests.support import AMSTERDAM, STAFF_COUNSELLOR, ManualClock, World, after_description, reporter, staff
 
 FIVE_YEARS = parse_retention("P5Y")
 OLD_TEXT = "OUDEMELDING7781 hij stond weer bij de balie"
@@ -27,13 +27,13 @@ MARKERS += [b"OUDEMELDING7781", b"OUDEFOTO7782", b"OUDBERICHT7783", b"OUDANTWOOR
 async def old_closed_case_with_a_photo_and_messages(world: World) -> str:
     anna = reporter(5001)
     out = await world.intake.start(anna)
-    for label in ("category.threat", "when.today", "channel.in_person"):
+    for label in ("forms.threat", "when.today", "channel.in_person"):
         out = await world.press(anna, out, label)
     await world.intake.attachment(
         anna, IncomingAttachment(AttachmentKind.PHOTO, OLD_PHOTO, None, "image/jpeg", None, None)
     )
-    out = await world.intake.text(anna, OLD_TEXT)
-    for label in ("role.employee", "wish.counsellor", "button.confirm"):
+    out = await after_description(world, anna, await world.intake.text(anna, OLD_TEXT))
+    for label in ("wish.counsellor", "button.confirm"):
         out = await world.press(anna, out, label)
     case = (await world.storage.cases.of_person((await world.storage.people.find(5001)).id))[0]
     carla = staff(STAFF_COUNSELLOR)

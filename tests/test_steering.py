@@ -214,7 +214,7 @@ async def test_the_facts_follow_consent_check_ins_and_the_survey(world, clock):
         "employee",
         "2026-03",
     )
-    assert row.department is None and row.perpetrator is None and row.acknowledged_hours is None
+    assert row.department is None and row.perpetrator == "citizen_client" and row.acknowledged_hours is None
     from flows.lifecycle import ConsentAnswer, consent
 
     await world.storage.cases.change(case.id, lambda c: consent(c, ConsentAnswer.ANONYMOUS, []), clock.now())

@@ -198,6 +198,7 @@ async def test_the_register_tracks_upgrade_keeps_actions_and_notifications_and_d
     # Management is a recipient the outbox now takes.
     await new.outbox.enqueue(case.id, [Delivery(b"m" * 32, Party.MANAGEMENT, Notice.REACTION_ESCALATED)], clock.now())
     assert await new.outbox.status_counts() == {"sent": 1, "pending": 1}
+    await new.close()
 
 
 async def test_a_draft_standing_at_the_old_category_question_continues_at_the_forms(tmp_path, clock):
