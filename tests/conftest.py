@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from flows.routing import Router
 from storage import Storage
@@ -40,6 +41,12 @@ class Announced:
 @pytest.fixture
 def announced(storage) -> Announced:
     return Announced(storage)
+
+
+# The suite runs on shared two-core machines (CI among them): what a property test checks is its
+# data, never how fast a cold machine generates it, so no per-example deadline and no "too slow".
+settings.register_profile("meldbot", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("meldbot")
 
 
 def _database_threads() -> set[threading.Thread]:
